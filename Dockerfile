@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- all dependencies (dev included), for building ------------------------------------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# --- compile TypeScript to dist/ ------------------------------------------------------------------
+FROM deps AS build
+COPY . .
+RUN npm run build
+
+# --- production dependencies only -----------------------------------------------------------------
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# --- runtime --------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    PORT=3000
+WORKDIR /app
+# package.json is needed at runtime: it carries "type": "module" for the ESM output in dist/.
+COPY --chown=node:node package.json ./
+COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+# DATA_DIR defaults to .data (relative to /app); make it writable by the unprivileged user.
+RUN mkdir -p /app/.data && chown node:node /app/.data
+USER node
+EXPOSE 3000
+# No curl in the slim image: use Node's global fetch. Shell form so ${PORT:-3000} expands.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:${PORT:-3000}/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,43 @@
+import { BullModule } from '@nestjs/bullmq';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config.js';
+import { CryptoModule } from './crypto/crypto.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { ProviderHttpClient } from './http/provider-http-client.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { bullConnection, queuePrefix } from './queue/redis-connection.js';
+import { RedisModule } from './redis/redis.module.js';
+
+/** Process-wide infrastructure: configuration, Postgres, Redis, queues, crypto, logs, metrics. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: ResolvedAppConfig): DynamicModule {
+    const configProvider = { provide: APP_CONFIG, useValue: config };
+    return {
+      module: CoreModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: true,
+          load: [() => ({ app: config })],
+        }),
+        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
+        BullModule.forRoot({
+          connection: bullConnection(config.redisUrl),
+          prefix: queuePrefix(config.redisKeyPrefix),
+        }),
+        LoggingModule,
+        MetricsModule,
+        DatabaseModule,
+        RedisModule,
+        CryptoModule,
+      ],
+      providers: [configProvider, ProviderHttpClient],
+      exports: [configProvider, ProviderHttpClient],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config.js';
+import { Keyring, type EncryptionContext } from './keyring.js';
+
+/** Application-wide encryption of stored secrets, backed by the configured ENCRYPTION_KEYS. */
+@Injectable()
+export class CryptoService {
+  private readonly keyring: Keyring;
+
+  constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig) {
+    // Fail at boot rather than on the first write of a secret.
+    if (config.encryptionKeys.length === 0) {
+      throw new Error('ENCRYPTION_KEYS is empty: at least one "kid:base64" key is required');
+    }
+    this.keyring = new Keyring(config.encryptionKeys);
+  }
+
+  get primaryKid(): string {
+    return this.keyring.primaryKid;
+  }
+
+  encrypt(plaintext: string, aad: EncryptionContext): string {
+    return this.keyring.encrypt(plaintext, aad);
+  }
+
+  decrypt(ciphertext: string, aad: EncryptionContext): string {
+    return this.keyring.decrypt(ciphertext, aad);
+  }
+
+  encryptJson(value: unknown, aad: EncryptionContext): string {
+    return this.keyring.encryptJson(value, aad);
+  }
+
+  decryptJson<T = unknown>(ciphertext: string, aad: EncryptionContext): T {
+    return this.keyring.decryptJson<T>(ciphertext, aad);
+  }
+
+  keyIdOf(ciphertext: string): string {
+    return this.keyring.keyIdOf(ciphertext);
+  }
+
+  needsRotation(ciphertext: string): boolean {
+    return this.keyring.needsRotation(ciphertext);
+  }
+}

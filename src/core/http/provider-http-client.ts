@@ -1,0 +1,211 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ProviderError } from '../../providers/errors/provider-error.js';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config.js';
+import { describeRequest, HttpStatusError } from './http-status-error.js';
+import { OriginMap } from './origin-map.js';
+import { parseRetryAfter } from './retry-after.js';
+
+export { HttpStatusError, isHttpStatusError } from './http-status-error.js';
+
+export type QueryValue = string | number | boolean | undefined | string[];
+
+export interface ProviderRequest {
+  provider: string;
+  /** Defaults to POST when a body (json, form or body) is given, GET otherwise. */
+  method?: string;
+  url: string | URL;
+  /** Added to any query already in url; undefined values are skipped, arrays repeat the key. */
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  json?: unknown;
+  form?: Record<string, string | undefined>;
+  body?: string;
+  /** Covers the whole exchange, body included. Default 15000. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Default 'json'; an empty body yields undefined. */
+  expect?: 'json' | 'text' | 'none';
+  /** Short label for logs and metrics, e.g. 'events.list'. */
+  operation?: string;
+}
+
+export interface ProviderResponse<T> {
+  status: number;
+  headers: Headers;
+  data: T;
+  /** The URL actually fetched (after origin mapping and redirects), without its query string. */
+  url: string;
+}
+
+/** status is 0 when no response arrived (network error, timeout). */
+export interface ProviderResponseInfo {
+  provider: string;
+  operation?: string;
+  status: number;
+  ms: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Used for a 429 without a usable Retry-After, so callers always get a concrete retryAt. */
+export const DEFAULT_RATE_LIMIT_DELAY_MS = 60_000;
+
+/**
+ * The one way provider code talks HTTP. It owns what every provider shares (origin overrides,
+ * timeouts, rate-limit and outage classification, safe logging) and leaves the meaning of
+ * 4xx answers to each provider's error mapper via HttpStatusError.
+ */
+@Injectable()
+export class ProviderHttpClient {
+  /** Metrics hook, set by the metrics module; errors thrown by it are ignored. */
+  onResponse?: (info: ProviderResponseInfo) => void;
+
+  private readonly logger = new Logger('ProviderHttp');
+  private readonly origins: OriginMap;
+
+  constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig) {
+    this.origins = new OriginMap(config.providerOrigins ?? {});
+  }
+
+  async request<T = unknown>(req: ProviderRequest): Promise<ProviderResponse<T>> {
+    const url = this.origins.rewrite(req.url);
+    appendQuery(url, req.query);
+    const headers = new Headers(req.headers);
+    const body = encodeBody(req, headers);
+    const method = (req.method ?? (body === undefined ? 'GET' : 'POST')).toUpperCase();
+    const expect = req.expect ?? 'json';
+    if (expect === 'json' && !headers.has('accept')) headers.set('accept', 'application/json');
+
+    const timeout = AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const ctx = { provider: req.provider, operation: req.operation, method, url: stripQuery(url) };
+    const started = performance.now();
+    let status = 0;
+    try {
+      const res = await fetch(url, { method, headers, body, signal });
+      status = res.status;
+      const finalUrl = res.url ? stripQuery(new URL(res.url)) : ctx.url;
+      if (res.ok) {
+        const data = await readBody(res, expect, ctx);
+        return { status, headers: res.headers, data: data as T, url: finalUrl };
+      }
+      throw this.classify(res, await res.text(), { ...ctx, url: finalUrl });
+    } catch (err) {
+      if (err instanceof ProviderError || err instanceof HttpStatusError) throw err;
+      // The caller cancelled: that is their decision, not a provider failure, so pass it through.
+      if (req.signal?.aborted) throw req.signal.reason;
+      const what = timeout.aborted ? 'timed out' : 'network error';
+      throw new ProviderError('TEMPORARY', `${describeRequest(ctx)}: ${what}`, {
+        cause: err,
+        provider: req.provider,
+        status: status || undefined,
+      });
+    } finally {
+      this.observe(ctx, url.host, status, performance.now() - started);
+    }
+  }
+
+  /** Overridable so tests can pin the clock that Retry-After dates are measured against. */
+  protected now(): Date {
+    return new Date();
+  }
+
+  private classify(res: Response, text: string, ctx: RequestContext): Error {
+    const status = res.status;
+    const httpError = new HttpStatusError({ ...ctx, status, headers: res.headers, bodyText: text });
+    const opts = { cause: httpError, provider: ctx.provider, status };
+    const now = this.now();
+    const retryAt = parseRetryAfter(res.headers.get('retry-after'), now);
+    if (status === 429 || (status === 503 && retryAt)) {
+      const at = retryAt ?? new Date(now.getTime() + DEFAULT_RATE_LIMIT_DELAY_MS);
+      return new ProviderError('RATE_LIMITED', `${describeRequest(ctx)}: HTTP ${status}`, {
+        ...opts,
+        retryAt: at,
+      });
+    }
+    if (status >= 500) {
+      return new ProviderError('TEMPORARY', `${describeRequest(ctx)}: HTTP ${status}`, opts);
+    }
+    return httpError;
+  }
+
+  private observe(ctx: RequestContext, host: string, status: number, elapsed: number): void {
+    const ms = Math.round(elapsed);
+    // Deliberately only these fields: headers, query strings and bodies carry tokens and codes.
+    this.logger.debug({
+      provider: ctx.provider,
+      operation: ctx.operation,
+      method: ctx.method,
+      status,
+      ms,
+      host,
+    });
+    try {
+      this.onResponse?.({ provider: ctx.provider, operation: ctx.operation, status, ms });
+    } catch {
+      // Metrics must never fail a provider call.
+    }
+  }
+}
+
+interface RequestContext {
+  provider: string;
+  operation?: string;
+  method: string;
+  url: string;
+}
+
+function appendQuery(url: URL, query: ProviderRequest['query']): void {
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+  }
+}
+
+function encodeBody(req: ProviderRequest, headers: Headers): string | undefined {
+  const given = [req.json !== undefined, req.form !== undefined, req.body !== undefined].filter(
+    Boolean,
+  );
+  if (given.length > 1) throw new Error('ProviderHttpClient: give only one of json, form and body');
+  const setType = (type: string) =>
+    headers.has('content-type') || headers.set('content-type', type);
+  if (req.json !== undefined) {
+    setType('application/json');
+    return JSON.stringify(req.json);
+  }
+  if (req.form !== undefined) {
+    setType('application/x-www-form-urlencoded');
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(req.form)) if (v !== undefined) form.append(k, v);
+    return form.toString();
+  }
+  return req.body;
+}
+
+async function readBody(
+  res: Response,
+  expect: ProviderRequest['expect'],
+  ctx: RequestContext,
+): Promise<unknown> {
+  if (expect === 'none') {
+    await res.body?.cancel();
+    return undefined;
+  }
+  const text = await res.text();
+  if (expect === 'text') return text;
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    // A 2xx that is not JSON is usually a proxy or maintenance page; worth a bounded retry.
+    throw new ProviderError('UNKNOWN', `${describeRequest(ctx)}: response is not JSON`, {
+      cause: err,
+      provider: ctx.provider,
+      status: res.status,
+      detail: 'invalid_json',
+    });
+  }
+}
+
+function stripQuery(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import { stdTimeFunctions } from 'pino';
+import type { ResolvedAppConfig } from '../config/app-config.js';
+import { serializeError, serializeRequest, stripQueryString } from './log-serializers.js';
+import { REDACT_CENSOR, REDACT_PATHS } from './redact-paths.js';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Narrow on purpose: a caller-chosen id lands in every log line, so no spaces, quotes or JSON. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+/** Keeps an upstream request id (proxy, PDeck) for correlation when it is safe, else a UUID. */
+export function resolveRequestId(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+}
+
+/** Express rewrites req.url under a mounted middleware; originalUrl is the path the client sent. */
+function requestPath(req: IncomingMessage): string {
+  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
+  return stripQueryString(url) ?? '';
+}
+
+/** Liveness and readiness probes hit every few seconds; logging each would drown real traffic. */
+export function isHealthProbe(req: IncomingMessage): boolean {
+  return requestPath(req).startsWith('/health/');
+}
+
+/** nestjs-pino parameters: JSON to stdout (no transport, pino-pretty is not installed). */
+export function buildLoggerParams(config: Pick<ResolvedAppConfig, 'logLevel'>): Params {
+  return {
+    pinoHttp: {
+      level: config.logLevel,
+      timestamp: stdTimeFunctions.isoTime,
+      // Level names instead of numbers, so log pipelines can filter without a lookup table.
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR },
+      serializers: { req: serializeRequest, err: serializeError },
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const id = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
+        // Echoed so a caller can quote it when reporting a problem.
+        res.setHeader(REQUEST_ID_HEADER, id);
+        return id;
+      },
+      autoLogging: { ignore: isHealthProbe },
+      customLogLevel: (_req, res, err) => {
+        if (err || res.statusCode >= 500) return 'error';
+        return res.statusCode >= 400 ? 'warn' : 'info';
+      },
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { MetricsService } from './metrics.service.js';
+
+describe('MetricsService', () => {
+  it('registers the application metrics and the default process metrics', async () => {
+    const names = new MetricsService().registry.getMetricsAsArray().map((metric) => metric.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'http_request_duration_seconds',
+        'webhook_deliveries_total',
+        'webhook_ack_seconds',
+        'webhook_processing_lag_seconds',
+        'sync_runs_total',
+        'sync_items_total',
+        'provider_requests_total',
+        'process_cpu_user_seconds_total',
+        'nodejs_eventloop_lag_seconds',
+      ]),
+    );
+  });
+
+  it('renders the text format with an incremented counter and an observed histogram', async () => {
+    const metrics = new MetricsService();
+    metrics.webhookDeliveries.inc({ provider: 'slack', outcome: 'accepted' });
+    metrics.webhookDeliveries.inc({ provider: 'slack', outcome: 'accepted' });
+    metrics.syncRuns.inc({ provider: 'jira', mode: 'incremental', outcome: 'ok' });
+    metrics.webhookAckSeconds.observe({ provider: 'trello' }, 0.02);
+    const text = await metrics.metrics();
+    expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(text).toContain('# TYPE webhook_deliveries_total counter');
+    expect(text).toContain('webhook_deliveries_total{provider="slack",outcome="accepted"} 2');
+    expect(text).toContain('sync_runs_total{provider="jira",mode="incremental",outcome="ok"} 1');
+    expect(text).toContain('webhook_ack_seconds_bucket{le="0.025",provider="trello"} 1');
+  });
+
+  it('keeps each instance independent, so several apps can live in one process', async () => {
+    const first = new MetricsService();
+    const second = new MetricsService();
+    first.syncItems.inc({ provider: 'google', op: 'created' }, 5);
+    expect(await first.metrics()).toContain('sync_items_total{provider="google",op="created"} 5');
+    expect(await second.metrics()).not.toContain('sync_items_total{');
+  });
+});

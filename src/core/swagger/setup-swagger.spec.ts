@@ -1,0 +1,71 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResolvedAppConfig } from '../config/app-config.js';
+import { applyHttpSecurity } from '../logging/http-security.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { setupSwagger } from './setup-swagger.js';
+
+const config = { publicUrl: 'https://integrations.example.test' } as ResolvedAppConfig;
+
+describe('setupSwagger with applyHttpSecurity', () => {
+  let app: NestExpressApplication;
+  let document: OpenAPIObject;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [MetricsModule] }).compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    applyHttpSecurity(app);
+    document = setupSwagger(app, config);
+    await app.init();
+  });
+
+  afterAll(() => app.close());
+
+  it('describes the API with bearer auth and the public server', () => {
+    expect(document.info).toMatchObject({ title: 'PDeck Integrations', version: '0.1.0' });
+    expect(document.servers).toEqual([{ url: config.publicUrl }]);
+    expect(document.components?.securitySchemes?.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
+    const metrics = document.paths['/metrics']?.get;
+    expect(metrics?.tags).toEqual(['operations']);
+    expect(metrics?.security).toEqual([{ bearer: [] }]);
+    const ok = metrics?.responses?.['200'] as { content?: Record<string, unknown> } | undefined;
+    expect(Object.keys(ok?.content ?? {})).toEqual(['text/plain']);
+  });
+
+  it('serves the UI from local assets only, under a strict CSP', async () => {
+    const page = await request(app.getHttpServer()).get('/docs').expect(200);
+    expect(page.headers['x-powered-by']).toBeUndefined();
+    const csp = page.headers['content-security-policy'];
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self' 'unsafe-inline'");
+    expect(csp).toContain("img-src 'self' data:");
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    // Every script and stylesheet the page loads is relative, hence same-origin.
+    const refs = [...page.text.matchAll(/(?:src|href)=["']([^"']+)["']/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(3);
+    for (const ref of refs) expect(ref).not.toMatch(/^(https?:)?\/\//);
+    expect(page.text).not.toMatch(/<script>[^<]/);
+
+    for (const asset of [
+      'swagger-ui-bundle.js',
+      'swagger-ui-standalone-preset.js',
+      'swagger-ui.css',
+    ]) {
+      await request(app.getHttpServer()).get(`/docs/${asset}`).expect(200);
+    }
+    const init = await request(app.getHttpServer()).get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).toContain('"persistAuthorization": true');
+    expect(init.text).toContain('"validatorUrl": null');
+  });
+
+  it('serves the JSON document at /docs/json', async () => {
+    const json = await request(app.getHttpServer()).get('/docs/json').expect(200);
+    expect(json.body.info.title).toBe('PDeck Integrations');
+  });
+});

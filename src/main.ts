@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import type { INestApplicationContext } from '@nestjs/common';
+import { createHttpApp, createWorkerContext } from './app.factory.js';
+import { ConfigError, loadConfigFromProcessEnv } from './core/config/load-config.js';
+import { prepareRuntime } from './core/runtime/prepare-runtime.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfigFromProcessEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const runtime = await prepareRuntime(config);
+  let app: INestApplicationContext;
+  if (config.role === 'worker') {
+    app = await createWorkerContext(runtime.config);
+    await app.init();
+  } else {
+    const http = await createHttpApp(runtime.config);
+    await http.listen(config.port);
+    app = http;
+    console.log(
+      `PDeck Integrations (ROLE=${config.role}) listening on ${runtime.config.publicUrl}: API docs at ${runtime.config.publicUrl}/docs`,
+    );
+  }
+
+  // Graceful shutdown: stop taking HTTP requests, let active jobs finish, close pools, then stop
+  // whatever the runtime started (embedded Postgres, development Redis).
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`${signal} received: shutting down gracefully`);
+    const force = setTimeout(() => process.exit(1), 60_000).unref();
+    try {
+      await app.close();
+      await runtime.stop();
+    } finally {
+      clearTimeout(force);
+      process.exit(0);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

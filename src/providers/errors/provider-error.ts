@@ -1,0 +1,57 @@
+export type ProviderErrorCode =
+  | 'RATE_LIMITED'
+  | 'TEMPORARY'
+  | 'AUTH_REVOKED'
+  | 'CURSOR_INVALID'
+  | 'NOT_FOUND'
+  | 'PERMISSION'
+  | 'UNKNOWN';
+
+/**
+ * Codes that retrying cannot fix. UNKNOWN is deliberately absent: an unclassified failure is
+ * retried a bounded number of times rather than given up on at once. CURSOR_INVALID is absent
+ * because the caller recovers by resetting the cursor and doing a full sync.
+ */
+export const PERMANENT_CODES: ReadonlySet<ProviderErrorCode> = new Set<ProviderErrorCode>([
+  'AUTH_REVOKED',
+  'PERMISSION',
+  'NOT_FOUND',
+]);
+
+export interface ProviderErrorOptions {
+  cause?: unknown;
+  provider?: string;
+  /** HTTP status of the response that caused the error, when there was one. */
+  status?: number;
+  /** When the provider allows the next attempt; only meaningful for RATE_LIMITED. */
+  retryAt?: Date;
+  /** The provider's own error string (e.g. 'invalid_grant'); never a token or other secret. */
+  detail?: string;
+}
+
+/** A provider failure classified so sync and auth code can decide between retry, backoff and giving up. */
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  readonly code: ProviderErrorCode;
+  readonly provider?: string;
+  readonly status?: number;
+  readonly retryAt?: Date;
+  readonly detail?: string;
+
+  constructor(code: ProviderErrorCode, message: string, options: ProviderErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.provider = options.provider;
+    this.status = options.status;
+    this.retryAt = options.retryAt;
+    this.detail = options.detail;
+  }
+
+  get permanent(): boolean {
+    return PERMANENT_CODES.has(this.code);
+  }
+}
+
+export function isProviderError(e: unknown): e is ProviderError {
+  return e instanceof ProviderError;
+}

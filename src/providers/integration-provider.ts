@@ -1,0 +1,157 @@
+import type { InjectionToken } from '@nestjs/common';
+import type { ProviderError } from './errors/provider-error.js';
+import type { ProviderHttp } from './provider-http.js';
+
+export type ItemKind = 'event' | 'task' | 'message';
+
+/** Static facts about an OAuth 2.0 authorization server, as data (see STYLE.md). */
+export interface OAuth2AuthDescriptor {
+  scheme: 'oauth2';
+  authorizeUrl: string;
+  tokenUrl: string;
+  /** Revocation endpoint (RFC 7009 style form post of `token`), when the provider has one. */
+  revokeUrl?: string;
+  scopes: string[];
+  scopeSeparator: ' ' | ',';
+  pkce: boolean;
+  /** Extra authorize parameters, e.g. Google `access_type=offline`, Atlassian `audience`. */
+  authorizeParams?: Record<string, string>;
+  /** Token request body: form (RFC 6749) or JSON (Atlassian). */
+  tokenRequestEncoding: 'form' | 'json';
+  /** Client authentication at the token endpoint. */
+  clientAuth: 'body' | 'basic';
+  /** Whether a refresh returns a new refresh token and invalidates the old one. */
+  rotatesRefreshTokens: boolean;
+}
+
+/** Static facts about an OAuth 1.0a server (Trello). */
+export interface OAuth1AuthDescriptor {
+  scheme: 'oauth1';
+  requestTokenUrl: string;
+  authorizeUrl: string;
+  accessTokenUrl: string;
+  authorizeParams?: Record<string, string>;
+}
+
+export type AuthDescriptor = OAuth2AuthDescriptor | OAuth1AuthDescriptor;
+
+/** A documented request budget, enforced by the engine in Redis for every worker. */
+export interface RateBudget {
+  /** `app`: shared by every connection of the client/key; `connection`: per user token. */
+  scope: 'app' | 'connection';
+  limit: number;
+  windowMs: number;
+}
+
+export interface ProviderCatalogEntry {
+  id: string;
+  displayName: string;
+  itemKinds: ItemKind[];
+  auth: AuthDescriptor;
+  sync: { defaultIntervalMinutes: number };
+  rateBudgets: RateBudget[];
+}
+
+/** Decrypted secrets of a connection. Exists only in memory for the duration of a call. */
+export interface ConnectionCredentials {
+  accessToken: string;
+  refreshToken?: string;
+  /** ISO time computed from our receive time + expires_in. */
+  expiresAt?: string;
+  /** OAuth 1.0a token secret. */
+  tokenSecret?: string;
+  /** Provider extras that must stay secret-grade (e.g. Jira cloud id). */
+  extras?: Record<string, string>;
+}
+
+export interface AccountIdentity {
+  accountId: string;
+  label: string;
+  /** Merged into the encrypted credentials' extras (e.g. Jira cloudid and site URL). */
+  extras?: Record<string, string>;
+}
+
+/** Everything a provider gets per call; providers never keep any of it on `this`. */
+export interface ProviderContext {
+  connectionId: string;
+  accountId: string;
+  settings: Record<string, unknown>;
+  /** A valid access token and the extras, refreshed by the framework when near expiry. */
+  credentials(): Promise<ConnectionCredentials>;
+  /** HTTP bound to this provider: origin overrides, timeouts, rate budgets, safe logging. */
+  http: ProviderHttp;
+  signal?: AbortSignal;
+}
+
+/** A syncable container: a calendar, a board, a Jira site, a Slack channel. */
+export interface SyncResource {
+  id: string;
+  name: string;
+}
+
+export interface NormalizedItem {
+  kind: ItemKind;
+  /** Unique within the connection (compose container + id where the API id is not). */
+  externalId: string;
+  containerId: string | null;
+  containerName: string | null;
+  title: string | null;
+  body: string | null;
+  status: string | null;
+  startsAt: Date | null;
+  endsAt: Date | null;
+  allDay: boolean;
+  dueAt: Date | null;
+  url: string | null;
+  assignees: string[];
+  labels: string[];
+  externalUpdatedAt: Date | null;
+  /** Monotonic provider version as text; compared by the upsert to refuse older versions. */
+  externalVersion: string;
+  raw: unknown;
+}
+
+export interface ItemDeletion {
+  kind: ItemKind;
+  externalId: string;
+  /** Provider version of the deletion when known (so a late older upsert cannot revive it). */
+  externalVersion?: string;
+}
+
+/** Opaque to the engine; stored per (connection, resource) as JSON. */
+export type SyncCursor = Record<string, unknown>;
+
+export interface SyncPage {
+  upserts: NormalizedItem[];
+  deletions: ItemDeletion[];
+  /** Cursor to persist together with this page, in the same transaction. */
+  cursor: SyncCursor | null;
+  /** True on the last page of a full pass: the engine may then sweep unseen items. */
+  fullPassComplete?: boolean;
+}
+
+export type SyncMode = 'full' | 'incremental';
+
+export interface IntegrationProvider {
+  readonly catalog: ProviderCatalogEntry;
+  /** Who the token belongs to, read right after the code exchange. */
+  fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity>;
+  /** Revokes the grant at the provider when it has an endpoint the descriptor cannot express. */
+  revoke?(ctx: ProviderContext): Promise<void>;
+  listResources(ctx: ProviderContext): Promise<SyncResource[]>;
+  /**
+   * Yields pages for one resource. `cursor` is null for a full pass from the start; providers
+   * throw ProviderError CURSOR_INVALID when the provider rejects the cursor (Google 410).
+   */
+  sync(
+    ctx: ProviderContext,
+    resource: SyncResource,
+    cursor: SyncCursor | null,
+    mode: SyncMode,
+  ): AsyncIterable<SyncPage>;
+  /** One pure function mapping any failure to the shared code set. */
+  mapError(error: unknown): ProviderError;
+}
+
+export const INTEGRATION_PROVIDERS: InjectionToken<IntegrationProvider[]> =
+  Symbol('INTEGRATION_PROVIDERS');

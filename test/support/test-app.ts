@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type { Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { inject } from 'vitest';
+import { createHttpApp } from '../../src/app.factory.js';
+import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
+import { parseConfig } from '../../src/core/config/load-config.js';
+import type { IntegrationProvider } from '../../src/providers/integration-provider.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { flushPrefix } from './test-services.js';
+
+export const TEST_API_TOKEN = 'test-internal-token-0123456789abcdef';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  baseUrl: string;
+  config: ResolvedAppConfig;
+  database: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** Configuration for a test: its own database, its own Redis key prefix, a known API token. */
+export async function buildTestConfig(
+  env: Record<string, string> = {},
+): Promise<{ config: ResolvedAppConfig; database: TestDatabase }> {
+  const database = await createTestDatabase(inject('databaseUrl'));
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    INTERNAL_API_TOKENS: TEST_API_TOKEN,
+    ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  return { config: { ...config, databaseUrl: database.url }, database };
+}
+
+/** The real HTTP app, listening on a free loopback port. */
+export async function startTestApp(
+  options: { env?: Record<string, string>; integrations?: Type<IntegrationProvider>[] } = {},
+): Promise<TestApp> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const { config, database } = await buildTestConfig({
+    PORT: String(port),
+    PUBLIC_URL: baseUrl,
+    ...options.env,
+  });
+  const app = await createHttpApp(config, { integrations: options.integrations ?? [] });
+  await app.listen(port, '127.0.0.1');
+  return {
+    app,
+    baseUrl,
+    config,
+    database,
+    close: async () => {
+      await app.close();
+      await flushPrefix(config.redisUrl, config.redisKeyPrefix);
+      await database.drop();
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// Three tiers: unit tests sit beside the code (src/**/*.spec.ts); medium tests (services against
+// real Postgres and Redis) and e2e tests (the app over HTTP) live under test/.
+export default defineConfig({
+  test: {
+    globalSetup: ['./test/support/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.spec.ts', 'sandbox/**/*.spec.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'medium', include: ['test/medium/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] },
+      },
+    ],
+  },
+});

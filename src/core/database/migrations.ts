@@ -1,4 +1,5 @@
 import { Initial1764290000000 } from './migrations/1764290000000-initial.js';
+import { DataModel1795827577874 } from './migrations/1795827577874-data-model.js';
 
 /** In order. Listed explicitly (no globs): see entities.ts. */
-export const MIGRATIONS = [Initial1764290000000];
+export const MIGRATIONS = [Initial1764290000000, DataModel1795827577874];

@@ -1,0 +1,51 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
+
+/** History of syncs: what ran, why, how long, what it changed and how it ended. */
+@Entity({ name: 'sync_runs' })
+@Index('ix_sync_runs_connection_created', ['connectionId', 'createdAt'])
+export class SyncRun {
+  @PrimaryColumn('uuid', { primaryKeyConstraintName: 'PK_sync_runs' })
+  id: string;
+
+  @Column('uuid', { name: 'connection_id' })
+  connectionId: string;
+
+  @Column('text')
+  mode: 'full' | 'incremental';
+
+  /** schedule | manual | webhook */
+  @Column('text', { default: 'manual' })
+  trigger: string;
+
+  @Column('text', { default: 'queued' })
+  status: SyncRunStatus;
+
+  @Column('timestamptz', { name: 'started_at', nullable: true })
+  startedAt: Date | null;
+
+  @Column('timestamptz', { name: 'finished_at', nullable: true })
+  finishedAt: Date | null;
+
+  @Column('integer', { default: 0 })
+  fetched: number;
+
+  @Column('integer', { default: 0 })
+  upserted: number;
+
+  @Column('integer', { default: 0 })
+  deleted: number;
+
+  @Column('integer', { default: 0 })
+  unchanged: number;
+
+  @Column('text', { name: 'error_code', nullable: true })
+  errorCode: string | null;
+
+  @Column('text', { name: 'error_message', nullable: true })
+  errorMessage: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { ResolvedAppConfig } from './core/config/app-config.js';
+import { AuthModule } from './auth/auth.module.js';
 import { CoreModule } from './core/core.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { InternalApiGuard } from './core/security/internal-api.guard.js';

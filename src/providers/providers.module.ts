@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
 import { INTEGRATION_PROVIDERS, type IntegrationProvider } from './integration-provider.js';
 import { INTEGRATIONS } from './integrations.js';
+import { ProviderContextFactory } from './provider-context.factory.js';
 import { ProviderRegistry } from './provider-registry.js';
 
 /**
@@ -21,8 +22,9 @@ export class ProvidersModule {
           useFactory: (...instances: IntegrationProvider[]) => instances,
         },
         ProviderRegistry,
+        ProviderContextFactory,
       ],
-      exports: [ProviderRegistry],
+      exports: [ProviderRegistry, ProviderContextFactory],
     };
   }
 }

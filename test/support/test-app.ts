@@ -40,9 +40,9 @@ export async function buildTestConfig(
 
 /** The real HTTP app, listening on a free loopback port. */
 export async function startTestApp(
-  options: { env?: Record<string, string>; integrations?: Type<IntegrationProvider>[] } = {},
+  options: { env?: Record<string, string>; integrations?: Type<IntegrationProvider>[]; port?: number } = {},
 ): Promise<TestApp> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const { config, database } = await buildTestConfig({
     PORT: String(port),

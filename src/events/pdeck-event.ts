@@ -1,0 +1,98 @@
+/**
+ * Notifications sent to PDeck. They carry ids and counts only: PDeck fetches whatever it needs
+ * through the internal API. Never put tokens, credentials or item content in here.
+ */
+export type PdeckEventType =
+  | 'items.changed'
+  | 'connection.needs_reauth'
+  | 'connection.deleted'
+  | 'sync.failed';
+
+export interface ItemsChangedData {
+  connectionId: string;
+  userId: string;
+  provider: string;
+  upserted: number;
+  deleted: number;
+  /** change_seq is a Postgres bigint, carried as a decimal string to keep full precision. */
+  fromChangeSeq: string;
+  toChangeSeq: string;
+}
+
+export interface ConnectionEventData {
+  connectionId: string;
+  userId: string;
+  provider: string;
+  /** e.g. "invalid_grant"; a short machine-readable reason, never token material. */
+  reason?: string;
+}
+
+export interface SyncFailedData {
+  connectionId: string;
+  userId: string;
+  provider: string;
+  syncRunId: string;
+  errorCode: string;
+  /** Sanitized, human-readable; callers must not pass provider response bodies verbatim. */
+  errorMessage: string;
+}
+
+export interface PdeckEventDataMap {
+  'items.changed': ItemsChangedData;
+  'connection.needs_reauth': ConnectionEventData;
+  'connection.deleted': ConnectionEventData;
+  'sync.failed': SyncFailedData;
+}
+
+/** The JSON body PDeck receives. `timestamp` is when the event happened (ISO 8601). */
+export interface PdeckEventEnvelope<T extends PdeckEventType = PdeckEventType> {
+  type: T;
+  timestamp: string;
+  data: PdeckEventDataMap[T];
+}
+
+/** BullMQ job data: the envelope plus the stable id sent as `webhook-id` on every attempt. */
+export interface PdeckEventJob<T extends PdeckEventType = PdeckEventType>
+  extends PdeckEventEnvelope<T> {
+  id: string;
+}
+
+/**
+ * Allowed fields per type. notify() copies only these, so an object with extra properties
+ * (TypeScript's structural typing lets them through) cannot leak anything into the payload.
+ */
+const FIELDS: { [K in PdeckEventType]: readonly (keyof PdeckEventDataMap[K])[] } = {
+  'items.changed': [
+    'connectionId',
+    'userId',
+    'provider',
+    'upserted',
+    'deleted',
+    'fromChangeSeq',
+    'toChangeSeq',
+  ],
+  'connection.needs_reauth': ['connectionId', 'userId', 'provider', 'reason'],
+  'connection.deleted': ['connectionId', 'userId', 'provider', 'reason'],
+  'sync.failed': ['connectionId', 'userId', 'provider', 'syncRunId', 'errorCode', 'errorMessage'],
+};
+
+const MAX_STRING_LENGTH = 500;
+
+export function pickEventData<T extends PdeckEventType>(
+  type: T,
+  data: PdeckEventDataMap[T],
+): PdeckEventDataMap[T] {
+  const picked: Record<string, unknown> = {};
+  for (const key of FIELDS[type] as readonly string[]) {
+    const value = (data as unknown as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    picked[key] = typeof value === 'string' ? value.slice(0, MAX_STRING_LENGTH) : value;
+  }
+  return picked as unknown as PdeckEventDataMap[T];
+}
+
+/** The exact bytes that are signed and sent; computed from the job so every attempt matches. */
+export function serializeEnvelope(job: PdeckEventJob): string {
+  const envelope: PdeckEventEnvelope = { type: job.type, timestamp: job.timestamp, data: job.data };
+  return JSON.stringify(envelope);
+}

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { ProviderHttpClient } from '../core/http/provider-http-client.js';
+import type { ConnectionCredentials, ProviderContext } from './integration-provider.js';
+import type { BoundProviderRequest, ProviderHttp } from './provider-http.js';
+
+export interface ContextInput {
+  provider: string;
+  connectionId: string;
+  accountId: string;
+  settings?: Record<string, unknown>;
+  credentials: () => Promise<ConnectionCredentials>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Builds the per-call context a provider receives. The framework decides where credentials come
+ * from (fresh grant during connect, TokenService afterwards); the provider only calls them.
+ */
+@Injectable()
+export class ProviderContextFactory {
+  /** Hook for request budgets (set by the sync module): runs before every provider request. */
+  beforeRequest?: (provider: string, connectionId: string) => Promise<void>;
+
+  constructor(private readonly http: ProviderHttpClient) {}
+
+  create(input: ContextInput): ProviderContext {
+    return {
+      connectionId: input.connectionId,
+      accountId: input.accountId,
+      settings: input.settings ?? {},
+      credentials: input.credentials,
+      http: this.bind(input.provider, input.connectionId, input.signal),
+      signal: input.signal,
+    };
+  }
+
+  bind(provider: string, connectionId: string, signal?: AbortSignal): ProviderHttp {
+    return {
+      request: async <T>(req: BoundProviderRequest) => {
+        await this.beforeRequest?.(provider, connectionId);
+        return this.http.request<T>({ ...req, provider, signal: req.signal ?? signal });
+      },
+    };
+  }
+}

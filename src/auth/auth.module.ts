@@ -1,7 +1,18 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConnectController } from './connect.controller.js';
+import { ConnectService } from './connect.service.js';
 import { ConnectionStore } from './connection-store.service.js';
+import { ConnectionsController } from './connections.controller.js';
+import { DisconnectService } from './disconnect.service.js';
+import { RefreshLeases } from './refresh-lease.js';
+import { TokenRefresher } from './token-refresher.js';
+import { TokenService } from './token.service.js';
 import { Connection } from './entities/connection.entity.js';
+import { OAuth1ConnectService } from './oauth/oauth1-connect.service.js';
+import { OAuth2FlowService } from './oauth/oauth2-flow.service.js';
+import { OAuth2StrategyFactory } from './oauth/oauth2-strategy.factory.js';
+import { OAuth1FlowService } from './oauth1/oauth1-flow.service.js';
 
 /**
  * Connect flows, connections API, token lifecycle. Talks to integrations only through the
@@ -9,7 +20,20 @@ import { Connection } from './entities/connection.entity.js';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Connection])],
-  providers: [ConnectionStore],
-  exports: [ConnectionStore],
+  controllers: [ConnectionsController, ConnectController],
+  providers: [
+    ConnectionStore,
+    RefreshLeases,
+    TokenRefresher,
+    TokenService,
+    DisconnectService,
+    // Connect flows
+    ConnectService,
+    OAuth2StrategyFactory,
+    OAuth2FlowService,
+    OAuth1FlowService,
+    OAuth1ConnectService,
+  ],
+  exports: [ConnectionStore, TokenService, DisconnectService],
 })
 export class AuthModule {}

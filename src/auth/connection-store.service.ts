@@ -140,6 +140,15 @@ export class ConnectionStore {
     return (result.affected ?? 0) === 1;
   }
 
+  /** Merges non-secret settings (e.g. syncIntervalMinutes) and returns the updated row. */
+  async updateSettings(id: string, patch: Record<string, unknown>): Promise<Connection> {
+    await this.repo.query(
+      'UPDATE connections SET settings = settings || $2::jsonb, updated_at = now() WHERE id = $1',
+      [id, JSON.stringify(patch)],
+    );
+    return this.get(id);
+  }
+
   async setStatus(
     id: string,
     status: ConnectionStatus,

@@ -106,7 +106,8 @@ export async function startFakeOAuth1Server(opts: {
     if (req.method === 'POST' && url.pathname === '/1/OAuthGetRequestToken') {
       const oauth = await verify(req, res);
       if (!oauth) return;
-      if (!oauth.oauth_callback || oauth.oauth_token) return send(res, 400, 'oauth_callback required');
+      if (!oauth.oauth_callback || oauth.oauth_token)
+        return send(res, 400, 'oauth_callback required');
       const token = randomBytes(16).toString('hex');
       const secret = randomBytes(16).toString('hex');
       requestTokens.set(token, { secret, callback: oauth.oauth_callback });
@@ -145,7 +146,10 @@ export async function startFakeOAuth1Server(opts: {
       if (!record.verifier || oauth.oauth_verifier !== record.verifier) {
         return send(res, 401, 'invalid verifier');
       }
-      const access = { token: randomBytes(32).toString('hex'), secret: randomBytes(32).toString('hex') };
+      const access = {
+        token: randomBytes(32).toString('hex'),
+        secret: randomBytes(32).toString('hex'),
+      };
       fake.issued.accessTokens.push(access);
       fake.stats.accessTokens++;
       return sendForm(res, { oauth_token: access.token, oauth_token_secret: access.secret });

@@ -23,8 +23,9 @@ export interface TestApp {
 /** Configuration for a test: its own database, its own Redis key prefix, a known API token. */
 export async function buildTestConfig(
   env: Record<string, string> = {},
+  shared?: TestDatabase,
 ): Promise<{ config: ResolvedAppConfig; database: TestDatabase }> {
-  const database = await createTestDatabase(inject('databaseUrl'));
+  const database = shared ?? (await createTestDatabase(inject('databaseUrl')));
   const config = parseConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -40,15 +41,27 @@ export async function buildTestConfig(
 
 /** The real HTTP app, listening on a free loopback port. */
 export async function startTestApp(
-  options: { env?: Record<string, string>; integrations?: Type<IntegrationProvider>[]; port?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    integrations?: Type<IntegrationProvider>[];
+    port?: number;
+    /** Adjusts the config before the app is built (e.g. credentials of a test provider). */
+    configure?: (config: ResolvedAppConfig) => void;
+    /** Reuse a database (two app instances = two processes sharing Postgres). */
+    database?: TestDatabase;
+  } = {},
 ): Promise<TestApp> {
   const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const { config, database } = await buildTestConfig({
-    PORT: String(port),
-    PUBLIC_URL: baseUrl,
-    ...options.env,
-  });
+  const { config, database } = await buildTestConfig(
+    {
+      PORT: String(port),
+      PUBLIC_URL: baseUrl,
+      ...options.env,
+    },
+    options.database,
+  );
+  options.configure?.(config);
   const app = await createHttpApp(config, { integrations: options.integrations ?? [] });
   await app.listen(port, '127.0.0.1');
   return {
@@ -58,8 +71,11 @@ export async function startTestApp(
     database,
     close: async () => {
       await app.close();
-      await flushPrefix(config.redisUrl, config.redisKeyPrefix);
-      await database.drop();
+      // A shared database and prefix belong to whoever created them.
+      if (!options.database) {
+        await flushPrefix(config.redisUrl, config.redisKeyPrefix);
+        await database.drop();
+      }
     },
   };
 }

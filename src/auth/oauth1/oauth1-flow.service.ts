@@ -13,10 +13,7 @@ import { signRequest } from './oauth1-signer.js';
 export const OAUTH1_STATE_TTL_SECONDS = 600;
 
 export type OAuthStateErrorReason =
-  | 'missing'
-  | 'unknown_or_expired'
-  | 'provider_mismatch'
-  | 'token_mismatch';
+  'missing' | 'unknown_or_expired' | 'provider_mismatch' | 'token_mismatch';
 
 /** A callback that does not belong to a flow we started; the message never carries its values. */
 export class OAuthStateError extends Error {
@@ -77,9 +74,14 @@ export class OAuth1FlowService {
     const state = randomBytes(32).toString('base64url');
     const callback = new URL(input.callbackUrl);
     callback.searchParams.set('state', state);
-    const answer = await this.post(input.provider, input.descriptor.requestTokenUrl, 'request_token', {
-      extraOAuthParams: { oauth_callback: callback.toString() },
-    });
+    const answer = await this.post(
+      input.provider,
+      input.descriptor.requestTokenUrl,
+      'request_token',
+      {
+        extraOAuthParams: { oauth_callback: callback.toString() },
+      },
+    );
     const requestToken = answer.get('oauth_token');
     const requestTokenSecret = answer.get('oauth_token_secret');
     if (!requestToken || !requestTokenSecret) {
@@ -119,14 +121,20 @@ export class OAuth1FlowService {
     if (stored.provider !== input.provider) throw new OAuthStateError('provider_mismatch');
     if (!sameSecret(stored.requestToken, token)) throw new OAuthStateError('token_mismatch');
 
-    const answer = await this.post(input.provider, input.descriptor.accessTokenUrl, 'access_token', {
-      token: stored.requestToken,
-      tokenSecret: stored.requestTokenSecret,
-      extraOAuthParams: { oauth_verifier: verifier },
-    });
+    const answer = await this.post(
+      input.provider,
+      input.descriptor.accessTokenUrl,
+      'access_token',
+      {
+        token: stored.requestToken,
+        tokenSecret: stored.requestTokenSecret,
+        extraOAuthParams: { oauth_verifier: verifier },
+      },
+    );
     const accessToken = answer.get('oauth_token');
     const tokenSecret = answer.get('oauth_token_secret');
-    if (!accessToken || !tokenSecret) throw malformed(input.provider, 'access_token', 'missing_token');
+    if (!accessToken || !tokenSecret)
+      throw malformed(input.provider, 'access_token', 'missing_token');
     return { userId: stored.userId, returnTo: stored.returnTo, accessToken, tokenSecret };
   }
 
@@ -138,7 +146,9 @@ export class OAuth1FlowService {
     state: string,
   ): Promise<{ provider: string; userId: string; returnTo?: string } | undefined> {
     const stored = await this.consume(state);
-    return stored && { provider: stored.provider, userId: stored.userId, returnTo: stored.returnTo };
+    return (
+      stored && { provider: stored.provider, userId: stored.userId, returnTo: stored.returnTo }
+    );
   }
 
   /** GETDEL makes redemption atomic: two racing callbacks cannot both get the secret. */

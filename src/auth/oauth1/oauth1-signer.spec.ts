@@ -23,7 +23,9 @@ describe('baseStringUri', () => {
     expect(baseStringUri('HTTP://EXAMPLE.COM:80/r%20v/X?id=123#frag')).toBe(
       'http://example.com/r%20v/X',
     );
-    expect(baseStringUri('https://www.example.net:8080/?q=1')).toBe('https://www.example.net:8080/');
+    expect(baseStringUri('https://www.example.net:8080/?q=1')).toBe(
+      'https://www.example.net:8080/',
+    );
     expect(baseStringUri('https://trello.com:443/1/OAuthGetRequestToken')).toBe(
       'https://trello.com/1/OAuthGetRequestToken',
     );
@@ -95,7 +97,10 @@ describe('Twitter "Creating a signature" documented example', () => {
     const { oauthParams, authorization } = signRequest(input);
     const { oauth_signature: signature, ...rest } = oauthParams;
     expect(
-      signatureBaseString('POST', input.url, [...Object.entries(rest), ...Object.entries(input.body)]),
+      signatureBaseString('POST', input.url, [
+        ...Object.entries(rest),
+        ...Object.entries(input.body),
+      ]),
     ).toBe(documentedBase);
     expect(signature).toBe('hCtSmYh+iHYCEqBWrE7C7hYmtUk=');
     expect(authorization).toContain('oauth_signature="hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D"');
@@ -112,7 +117,12 @@ describe('signRequest', () => {
       consumerSecret: 'secret',
       extraOAuthParams: { oauth_callback: 'http://localhost/cb?state=x' },
     });
-    const b = signRequest({ method: 'POST', url: 'https://x.test/', consumerKey: 'k', consumerSecret: 's' });
+    const b = signRequest({
+      method: 'POST',
+      url: 'https://x.test/',
+      consumerKey: 'k',
+      consumerSecret: 's',
+    });
     expect(a.oauthParams.oauth_nonce).toMatch(/^[0-9a-f]{32}$/);
     expect(a.oauthParams.oauth_nonce).not.toBe(b.oauthParams.oauth_nonce);
     expect(Math.abs(Number(a.oauthParams.oauth_timestamp) - Date.now() / 1000)).toBeLessThan(5);

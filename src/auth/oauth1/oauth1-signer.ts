@@ -115,7 +115,9 @@ export function signRequest(input: SignRequestInput): SignedRequest {
 }
 
 /** Parses an `Authorization: OAuth ...` header into decoded parameters (realm dropped). */
-export function parseAuthorizationHeader(header: string | undefined): Record<string, string> | undefined {
+export function parseAuthorizationHeader(
+  header: string | undefined,
+): Record<string, string> | undefined {
   const match = /^OAuth\s+(.*)$/is.exec(header?.trim() ?? '');
   if (!match) return undefined;
   const out: Record<string, string> = {};

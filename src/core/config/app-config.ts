@@ -31,6 +31,11 @@ export interface AppConfig {
   returnToOrigins: string[];
   pdeckEvents?: { url: string; secret: string };
   logLevel: string;
+  /**
+   * Where JSON log lines go instead of stdout. Never read from the environment: set in code by
+   * whoever embeds the service (tests capture logs with it to prove no secret is written).
+   */
+  logDestination?: { write(line: string): void };
   dataDir: string;
   syncConcurrency: number;
 }

@@ -28,10 +28,14 @@ export function isHealthProbe(req: IncomingMessage): boolean {
 }
 
 /** nestjs-pino parameters: JSON to stdout (no transport, pino-pretty is not installed). */
-export function buildLoggerParams(config: Pick<ResolvedAppConfig, 'logLevel'>): Params {
+export function buildLoggerParams(
+  config: Pick<ResolvedAppConfig, 'logLevel' | 'logDestination'>,
+): Params {
   return {
     pinoHttp: {
       level: config.logLevel,
+      // undefined = pino's default, stdout.
+      stream: config.logDestination,
       timestamp: stdTimeFunctions.isoTime,
       // Level names instead of numbers, so log pipelines can filter without a lookup table.
       formatters: { level: (label) => ({ level: label }) },

@@ -1,0 +1,118 @@
+import { Body, Controller, Get, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import {
+  ApiBadGatewayResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiFoundResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Public } from '../core/security/public.decorator.js';
+import { ConnectService } from './connect.service.js';
+import { AuthorizeDto, AuthorizeResponseDto, CallbackResponseDto } from './dto/authorize.dto.js';
+import { CallbackExceptionFilter } from './oauth/callback-exception.filter.js';
+
+const PROVIDER_PARAM = {
+  name: 'provider',
+  description: 'Integration id',
+  example: 'google-calendar',
+} as const;
+
+const errorExample = (statusCode: number, error: string, message: string) => ({
+  schema: { example: { statusCode, error, message } },
+});
+
+/** The two legs of connecting an account: start (internal) and the provider's callback (public). */
+@ApiTags('connections')
+@Controller('v1')
+export class ConnectController {
+  constructor(private readonly connect: ConnectService) {}
+
+  @Post('connections/:provider/authorize')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Start connecting a provider account',
+    description:
+      'Creates a single-use state (10 minutes, PKCE S256 where the provider supports it) bound ' +
+      'to the user, the provider and returnTo, and answers the URL to send the browser to.',
+  })
+  @ApiParam(PROVIDER_PARAM)
+  @ApiBody({
+    type: AuthorizeDto,
+    examples: {
+      withReturnTo: {
+        value: { userId: 'user-42', returnTo: 'https://app.pdeck.example/settings/integrations' },
+      },
+      withoutReturnTo: { value: { userId: 'user-42' } },
+    },
+  })
+  @ApiCreatedResponse({ type: AuthorizeResponseDto })
+  @ApiBadRequestResponse(
+    errorExample(
+      400,
+      'invalid_return_to',
+      'returnTo is not on an allowed origin (RETURN_TO_ORIGINS).',
+    ),
+  )
+  @ApiUnauthorizedResponse({ description: 'Missing or wrong internal bearer token' })
+  @ApiNotFoundResponse({ description: 'Unknown provider, or not enabled on this service' })
+  authorize(
+    @Param('provider') provider: string,
+    @Body() dto: AuthorizeDto,
+  ): Promise<{ authorizeUrl: string }> {
+    return this.connect.authorize(provider, dto);
+  }
+
+  @Get('oauth/:provider/callback')
+  @Public()
+  @UseFilters(CallbackExceptionFilter)
+  @ApiOperation({
+    summary: "The provider's redirect back after consent (opened by the user's browser)",
+    description:
+      'Redeems the state (once, and only at the path of the provider it was issued for), ' +
+      'exchanges the code, stores the connection with encrypted credentials and redirects to ' +
+      'returnTo with ?connectionId= (or ?error=). Without returnTo it answers JSON. Refusals ' +
+      'are 400 with JSON, or a short HTML page for browsers.',
+  })
+  @ApiParam(PROVIDER_PARAM)
+  @ApiQuery({ name: 'code', required: false, description: 'OAuth 2.0 authorization code' })
+  @ApiQuery({ name: 'state', required: false, description: 'The state issued by authorize' })
+  @ApiQuery({ name: 'error', required: false, example: 'access_denied' })
+  @ApiQuery({ name: 'oauth_token', required: false, description: 'OAuth 1.0a request token' })
+  @ApiQuery({ name: 'oauth_verifier', required: false, description: 'OAuth 1.0a verifier' })
+  @ApiFoundResponse({
+    description: 'To returnTo?connectionId=<id>, or returnTo?error=access_denied',
+  })
+  @ApiOkResponse({ type: CallbackResponseDto, description: 'Connected; the flow had no returnTo' })
+  @ApiBadRequestResponse(
+    errorExample(
+      400,
+      'invalid_state',
+      'The state is unknown, expired or was already used. Start the connection again from PDeck.',
+    ),
+  )
+  @ApiBadGatewayResponse({ description: 'The provider failed during the exchange' })
+  @ApiNotFoundResponse({ description: 'Unknown provider, or not enabled on this service' })
+  async callback(
+    @Param('provider') provider: string,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
+    const result = await this.connect.callback(provider, query);
+    // The URL carried a one-time code: neither it nor the answer may be cached anywhere.
+    res.setHeader('cache-control', 'no-store');
+    if ('redirect' in result) {
+      res.redirect(302, result.redirect);
+      return;
+    }
+    res.status(result.status).json(result.body);
+  }
+}

@@ -1,0 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { CONNECTION_STATUSES, type Connection } from '../entities/connection.entity.js';
+
+/**
+ * A connection as other services see it. Built field by field from the entity, so the encrypted
+ * credentials, the token version and the settings can never leak into a response by accident.
+ */
+export class ConnectionDto {
+  @ApiProperty({ format: 'uuid', example: '0b6f7f0e-5d1c-4d0b-9a53-2f3c1c8e6f11' })
+  id: string;
+
+  @ApiProperty({ description: 'PDeck user id', example: 'user-42' })
+  userId: string;
+
+  @ApiProperty({ example: 'google-calendar' })
+  provider: string;
+
+  @ApiProperty({ description: "The provider's id of the account", example: 'ada@example.com' })
+  accountId: string;
+
+  @ApiProperty({ nullable: true, type: String, example: 'ada@example.com' })
+  accountLabel: string | null;
+
+  @ApiProperty({ enum: CONNECTION_STATUSES, example: 'active' })
+  status: string;
+
+  @ApiProperty({ type: [String], example: ['https://www.googleapis.com/auth/calendar.readonly'] })
+  scopes: string[];
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'When the current access token expires (null: does not expire or none stored)',
+    example: '2026-11-28T10:00:00.000Z',
+  })
+  tokenExpiresAt: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Why the connection needs attention (an error code, never token material)',
+    example: null,
+  })
+  lastError: string | null;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-20T08:30:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-28T09:00:00.000Z' })
+  updatedAt: string;
+
+  static from(c: Connection): ConnectionDto {
+    return Object.assign(new ConnectionDto(), {
+      id: c.id,
+      userId: c.userId,
+      provider: c.provider,
+      accountId: c.accountId,
+      accountLabel: c.accountLabel,
+      status: c.status,
+      scopes: c.scopes,
+      tokenExpiresAt: c.tokenExpiresAt?.toISOString() ?? null,
+      lastError: c.lastError,
+      createdAt: c.createdAt.toISOString(),
+      updatedAt: c.updatedAt.toISOString(),
+    });
+  }
+}
+
+export class ListConnectionsQuery {
+  @ApiProperty({ description: 'PDeck user id whose connections to list', example: 'user-42' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  userId: string;
+}
+
+export class DisconnectQuery {
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: "Also delete the connection's items from PDeck's copy",
+  })
+  @IsOptional()
+  // Query values are strings; only the two literal spellings count, anything else fails validation.
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean()
+  purgeItems?: boolean;
+}

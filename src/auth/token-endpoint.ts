@@ -1,0 +1,68 @@
+import type { ProviderCredentials } from '../core/config/app-config.js';
+import type { ProviderRequest } from '../core/http/provider-http-client.js';
+import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
+import type { OAuth2AuthDescriptor } from '../providers/integration-provider.js';
+import { TokenExchangeError } from './oauth/token-exchange.js';
+
+/**
+ * OAuth error codes that mean the grant itself is dead, so only the user can fix it by
+ * reconnecting. `invalid_grant` is RFC 6749's (Google 400, Atlassian 403); Slack answers HTTP 200
+ * `{ok:false,error}` with its own names. invalid_client / unauthorized_client are deliberately
+ * absent: they are our configuration, and sending users to reconnect would not fix them.
+ */
+const REAUTH_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_grant',
+  'invalid_refresh_token',
+  'token_revoked',
+  'token_expired',
+]);
+
+/** Maps a failed refresh to the shared code set; outages and 429 arrive already classified. */
+export function classifyRefreshError(provider: string, error: unknown): ProviderError {
+  if (isProviderError(error)) return error;
+  if (error instanceof TokenExchangeError) {
+    const code = REAUTH_ERRORS.has(error.oauthError) ? 'AUTH_REVOKED' : 'UNKNOWN';
+    return new ProviderError(code, `${provider}: refresh refused (${error.oauthError})`, {
+      provider,
+      status: error.httpStatus,
+      detail: error.oauthError,
+      cause: error,
+    });
+  }
+  return new ProviderError('UNKNOWN', `${provider}: token refresh failed`, {
+    provider,
+    cause: error,
+  });
+}
+
+/**
+ * An RFC 7009 revocation request: always a form post of `token` (+ hint), with the client
+ * authenticated the way the descriptor says (body or HTTP Basic).
+ */
+export function revocationRequest(
+  provider: string,
+  descriptor: OAuth2AuthDescriptor & { revokeUrl: string },
+  client: ProviderCredentials,
+  token: { value: string; hint: 'refresh_token' | 'access_token' },
+): ProviderRequest {
+  const form: Record<string, string> = { token: token.value, token_type_hint: token.hint };
+  const headers: Record<string, string> = {};
+  if (descriptor.clientAuth === 'basic') {
+    // RFC 6749 2.3.1: id and secret are form-encoded before being joined and base64-encoded.
+    const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+    const pair = `${enc(client.clientId)}:${enc(client.clientSecret)}`;
+    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+  } else {
+    form.client_id = client.clientId;
+    form.client_secret = client.clientSecret;
+  }
+  return {
+    provider,
+    method: 'POST',
+    url: descriptor.revokeUrl,
+    headers,
+    form,
+    expect: 'none',
+    operation: 'token.revoke',
+  };
+}

@@ -1,0 +1,197 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
+import type { ConnectionCredentials } from '../providers/integration-provider.js';
+import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
+import { ConnectionStore } from './connection-store.service.js';
+import { Connection } from './entities/connection.entity.js';
+import { type Lease, RefreshLeases } from './refresh-lease.js';
+import { TokenRefresher } from './token-refresher.js';
+
+/** Refresh this long before expiry, so a token never expires in the middle of a sync page. */
+export const REFRESH_MARGIN_MS = 5 * 60_000;
+/** Longer than a token request may take (TOKEN_REQUEST_TIMEOUT_MS) plus the database write. */
+export const REFRESH_LEASE_TTL_MS = 30_000;
+/** Waiters give up only after a crashed holder's lease would have expired and been retaken. */
+const WAIT_LIMIT_MS = REFRESH_LEASE_TTL_MS + 5_000;
+const POLL_MIN_MS = 50;
+const POLL_JITTER_MS = 50;
+
+interface Snapshot {
+  connection: Connection;
+  credentials: ConnectionCredentials;
+}
+
+/**
+ * Hands out valid credentials for a connection and keeps them fresh. At most one refresh per
+ * connection runs at a time: in this process through a map of in-flight promises, across
+ * processes through a Redis lease. Everyone else re-reads Postgres instead of refreshing, because
+ * a provider that rotates refresh tokens revokes the whole grant when an old one is used again.
+ */
+@Injectable()
+export class TokenService {
+  private readonly logger = new Logger('TokenService');
+  private readonly inFlight = new Map<string, Promise<ConnectionCredentials>>();
+
+  constructor(
+    private readonly store: ConnectionStore,
+    private readonly refresher: TokenRefresher,
+    private readonly leases: RefreshLeases,
+    private readonly events: EventEmitter2,
+    @InjectRepository(Connection) private readonly connections: Repository<Connection>,
+  ) {}
+
+  /**
+   * Valid credentials, refreshed first when they expire within REFRESH_MARGIN_MS. Throws
+   * ProviderError AUTH_REVOKED when the connection is not active (or the grant just died),
+   * TEMPORARY / RATE_LIMITED when the provider or Redis cannot be reached (stays active),
+   * NotFoundException for an unknown id and DecryptionError for a value that does not decrypt.
+   */
+  async getCredentials(connectionId: string): Promise<ConnectionCredentials> {
+    const { credentials } = await this.read(connectionId);
+    if (!needsRefresh(credentials)) return credentials;
+    let pending = this.inFlight.get(connectionId);
+    if (!pending) {
+      pending = this.refreshCoordinated(connectionId).finally(() =>
+        this.inFlight.delete(connectionId),
+      );
+      this.inFlight.set(connectionId, pending);
+    }
+    return pending;
+  }
+
+  async getAccessToken(connectionId: string): Promise<string> {
+    return (await this.getCredentials(connectionId)).accessToken;
+  }
+
+  /**
+   * Moves an active connection to needs_reauth and tells Sync, Webhooks and PDeck. For providers
+   * whose API (not token endpoint) reports a dead grant: Slack token_revoked, Trello 401. `reason`
+   * is a short error code, never token material. Returns false when it was not active anymore
+   * (someone else already made the transition and emitted the event).
+   */
+  async markNeedsReauth(connectionId: string, why: string): Promise<boolean> {
+    const reason = why.slice(0, 200);
+    // Conditional on 'active' so 50 failing jobs produce one transition and one event.
+    const result = await this.connections.update(
+      { id: connectionId, status: 'active' },
+      { status: 'needs_reauth', lastError: reason },
+    );
+    if (!result.affected) return false;
+    const connection = await this.store.get(connectionId);
+    this.logger.warn({
+      msg: 'connection needs re-authorization',
+      connectionId,
+      provider: connection.provider,
+      reason,
+    });
+    const event: ConnectionEvent = {
+      connectionId,
+      userId: connection.userId,
+      provider: connection.provider,
+      reason,
+    };
+    try {
+      await this.events.emitAsync(CONNECTION_EVENTS.needsReauth, event);
+    } catch (error) {
+      // The transition is stored; a failing listener must not turn AUTH_REVOKED into a 500.
+      this.logger.error({
+        msg: 'a needs_reauth listener failed',
+        connectionId,
+        error: (error as Error).message,
+      });
+    }
+    return true;
+  }
+
+  /** Takes the cross-process lease, or waits for its holder and re-reads what it stored. */
+  private async refreshCoordinated(connectionId: string): Promise<ConnectionCredentials> {
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    for (;;) {
+      const lease = await this.acquire(connectionId);
+      if (lease) {
+        try {
+          return await this.refreshUnderLease(connectionId);
+        } finally {
+          await lease.release();
+        }
+      }
+      await sleep(POLL_MIN_MS + Math.random() * POLL_JITTER_MS);
+      const { credentials } = await this.read(connectionId);
+      if (!needsRefresh(credentials)) return credentials;
+      if (Date.now() > deadline) {
+        throw new ProviderError(
+          'TEMPORARY',
+          `Token refresh of connection ${connectionId} by another worker did not finish`,
+          { detail: 'refresh_wait_timeout' },
+        );
+      }
+    }
+  }
+
+  private async refreshUnderLease(connectionId: string): Promise<ConnectionCredentials> {
+    // Re-read under the lease: the previous holder may have refreshed just before we got it.
+    const { connection, credentials } = await this.read(connectionId);
+    if (!needsRefresh(credentials)) return credentials;
+    let next: ConnectionCredentials;
+    try {
+      next = await this.refresher.refresh(connection, credentials);
+    } catch (error) {
+      if (isProviderError(error) && error.code === 'AUTH_REVOKED') {
+        // Stored before the lease is released, so waiters see needs_reauth and send nothing.
+        await this.markNeedsReauth(connectionId, error.detail ?? 'invalid_grant');
+      }
+      throw error;
+    }
+    if (await this.store.swapCredentials(connectionId, connection.tokenVersion, next)) {
+      this.logger.log({ msg: 'token refreshed', connectionId, provider: connection.provider });
+      return next;
+    }
+    // The row changed under us (reconnect, disconnect, or a lease that expired): the stored
+    // value wins, since it may hold a refresh token newer than the one we just used.
+    this.logger.warn({ msg: 'refreshed token lost a compare-and-swap; re-reading', connectionId });
+    return (await this.read(connectionId)).credentials;
+  }
+
+  private async acquire(connectionId: string): Promise<Lease | null> {
+    try {
+      return await this.leases.tryAcquire(connectionId, REFRESH_LEASE_TTL_MS);
+    } catch (error) {
+      // Without the lease another process might refresh too; better to retry the job later.
+      throw new ProviderError('TEMPORARY', 'Refresh lease unavailable (Redis)', {
+        cause: error,
+        detail: 'lease_unavailable',
+      });
+    }
+  }
+
+  private async read(connectionId: string): Promise<Snapshot> {
+    const connection = await this.store.get(connectionId);
+    if (connection.status !== 'active') {
+      throw new ProviderError(
+        'AUTH_REVOKED',
+        `Connection ${connectionId} is ${connection.status}`,
+        {
+          provider: connection.provider,
+          detail: connection.status,
+        },
+      );
+    }
+    return { connection, credentials: this.store.credentialsOf(connection) };
+  }
+}
+
+/**
+ * True when the token expires within the margin and refreshing can help: with a refresh token,
+ * or when it has already expired (then the refresher reports the grant as needing re-auth).
+ */
+export function needsRefresh(credentials: ConnectionCredentials, now = Date.now()): boolean {
+  if (!credentials.expiresAt) return false;
+  const expiresAt = Date.parse(credentials.expiresAt);
+  if (Number.isNaN(expiresAt)) return Boolean(credentials.refreshToken);
+  if (expiresAt - now >= REFRESH_MARGIN_MS) return false;
+  return Boolean(credentials.refreshToken) || expiresAt <= now;
+}

@@ -1,0 +1,180 @@
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { inject } from 'vitest';
+import { AuthModule } from '../../src/auth/auth.module.js';
+import { ConnectionStore } from '../../src/auth/connection-store.service.js';
+import type { Connection } from '../../src/auth/entities/connection.entity.js';
+import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
+import { parseConfig } from '../../src/core/config/load-config.js';
+import { CoreModule } from '../../src/core/core.module.js';
+import { ProvidersModule } from '../../src/providers/providers.module.js';
+import { followConsent, type OidcServer } from './oidc-server.js';
+import { TEST_OAUTH_ID, TEST_OAUTH_ORIGIN, TestOAuthProvider } from './test-oauth-provider.js';
+
+export const CLIENT = {
+  clientId: 'pdeck-test-client',
+  clientSecret: 'pdeck-test-secret-0123456789',
+};
+/** Where the hand-driven authorize flow returns to; never contacted, followConsent stops there. */
+export const MANUAL_REDIRECT = 'http://127.0.0.1:9/manual-callback';
+
+export interface IssuedTokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+}
+
+/** A service configuration with the test-oauth integration enabled and pointed at `oidcOrigin`. */
+export function oauthTestConfig(
+  shared: { databaseUrl: string; prefix: string; keys: string },
+  oidcOrigin: string,
+  env: Record<string, string> = {},
+): ResolvedAppConfig {
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: shared.prefix,
+    ENCRYPTION_KEYS: shared.keys,
+    INTERNAL_API_TOKENS: 'test-internal-token-0123456789abcdef',
+    LOG_LEVEL: 'debug',
+    PROVIDER_ORIGINS: JSON.stringify({ [TEST_OAUTH_ORIGIN]: oidcOrigin }),
+    ...env,
+  });
+  config.providerCredentials[TEST_OAUTH_ID] = { ...CLIENT };
+  return { ...config, databaseUrl: shared.databaseUrl };
+}
+
+export function newKey(kid: string): string {
+  return `${kid}:${randomBytes(32).toString('base64')}`;
+}
+
+/** Core + providers + Auth only: one "process" of the service, without HTTP or queues. */
+export async function startAuthContext(
+  config: ResolvedAppConfig,
+  logger: LoggerService,
+): Promise<INestApplicationContext> {
+  const root: DynamicModule = {
+    module: class AuthTestRoot {},
+    imports: [CoreModule.forRoot(config), ProvidersModule.forRoot([TestOAuthProvider]), AuthModule],
+  };
+  const context = await NestFactory.createApplicationContext(root, { logger });
+  return context.init();
+}
+
+/**
+ * Drives an authorization-code + PKCE grant at oidc-provider by hand, like a user consenting
+ * and a client redeeming the code, for tests that need tokens without the connect flow.
+ */
+export async function issueTokens(oidc: OidcServer): Promise<IssuedTokens> {
+  const verifier = randomBytes(32).toString('base64url');
+  const url = new URL(`${oidc.origin}/auth`);
+  url.search = new URLSearchParams({
+    client_id: CLIENT.clientId,
+    redirect_uri: MANUAL_REDIRECT,
+    response_type: 'code',
+    scope: 'openid email tasks.read',
+    prompt: 'consent',
+    state: randomBytes(8).toString('hex'),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  const back = await followConsent(url.toString(), new URL(MANUAL_REDIRECT).origin);
+  const code = back.searchParams.get('code');
+  if (!code) throw new Error(`authorize failed: ${back.search}`);
+  const body = await tokenRequest(oidc, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: MANUAL_REDIRECT,
+    code_verifier: verifier,
+  });
+  if (typeof body.refresh_token !== 'string')
+    throw new Error(`code exchange failed: ${String(body.error)}`);
+  return body as unknown as IssuedTokens;
+}
+
+/** A raw token endpoint call; resolves the JSON body whatever the status. */
+export async function tokenRequest(
+  oidc: OidcServer,
+  params: Record<string, string>,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${oidc.origin}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      ...params,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    }),
+  });
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Status of GET /me (userinfo) with this access token: 200 while the grant lives. */
+export async function userinfoStatus(oidc: OidcServer, accessToken: string): Promise<number> {
+  const res = await fetch(`${oidc.origin}/me`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+export function refreshRequests(oidc: OidcServer): number {
+  return oidc.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
+}
+
+/** Stores a fresh grant as a connection, the way the connect flow does after the exchange. */
+export async function seedConnection(
+  store: ConnectionStore,
+  tokens: IssuedTokens,
+  userId: string,
+  accountId: string,
+): Promise<Connection> {
+  const { connection } = await store.upsertFromGrant({
+    userId,
+    provider: TEST_OAUTH_ID,
+    identity: { accountId, label: `${accountId}@example.test` },
+    credentials: {
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      expiresAt: new Date(Date.now() + tokens.expires_in * 1000).toISOString(),
+    },
+    scopes: ['openid', 'email', 'tasks.read'],
+  });
+  return connection;
+}
+
+/** Moves the stored expiry into the past (through the same CAS a refresh uses). */
+export async function expireStored(store: ConnectionStore, id: string): Promise<Connection> {
+  const row = await store.get(id);
+  const creds = store.credentialsOf(row);
+  const past = new Date(Date.now() - 60_000).toISOString();
+  if (!(await store.swapCredentials(id, row.tokenVersion, { ...creds, expiresAt: past }))) {
+    throw new Error('expireStored lost a race');
+  }
+  return store.get(id);
+}
+
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A loopback port nothing listens on (this kit avoids test-app.ts, which loads the whole app). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

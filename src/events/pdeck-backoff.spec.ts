@@ -25,7 +25,8 @@ describe('pdeckBackoffDelay', () => {
 
   it('spans about 6 h 25 min over all retries (the documented total)', () => {
     let total = 0;
-    for (let n = 1; n < PDECK_EVENTS_ATTEMPTS; n++) total += pdeckBackoffDelay(n, 10_000, () => 0.5);
+    for (let n = 1; n < PDECK_EVENTS_ATTEMPTS; n++)
+      total += pdeckBackoffDelay(n, 10_000, () => 0.5);
     expect(total).toBe(23_110_000);
   });
 });

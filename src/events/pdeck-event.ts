@@ -3,10 +3,7 @@
  * through the internal API. Never put tokens, credentials or item content in here.
  */
 export type PdeckEventType =
-  | 'items.changed'
-  | 'connection.needs_reauth'
-  | 'connection.deleted'
-  | 'sync.failed';
+  'items.changed' | 'connection.needs_reauth' | 'connection.deleted' | 'sync.failed';
 
 export interface ItemsChangedData {
   connectionId: string;
@@ -52,8 +49,9 @@ export interface PdeckEventEnvelope<T extends PdeckEventType = PdeckEventType> {
 }
 
 /** BullMQ job data: the envelope plus the stable id sent as `webhook-id` on every attempt. */
-export interface PdeckEventJob<T extends PdeckEventType = PdeckEventType>
-  extends PdeckEventEnvelope<T> {
+export interface PdeckEventJob<
+  T extends PdeckEventType = PdeckEventType,
+> extends PdeckEventEnvelope<T> {
   id: string;
 }
 

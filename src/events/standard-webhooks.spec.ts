@@ -19,12 +19,16 @@ function headers(signature: string, timestamp = TIMESTAMP): Record<string, strin
 
 describe('signPayload', () => {
   it('matches the reference test vector', () => {
-    expect(signPayload({ id: ID, timestamp: TIMESTAMP, body: BODY, secret: SECRET })).toBe(EXPECTED);
+    expect(signPayload({ id: ID, timestamp: TIMESTAMP, body: BODY, secret: SECRET })).toBe(
+      EXPECTED,
+    );
   });
 
   it('signs bytes and strings alike', () => {
     const bytes = new TextEncoder().encode(BODY);
-    expect(signPayload({ id: ID, timestamp: TIMESTAMP, body: bytes, secret: SECRET })).toBe(EXPECTED);
+    expect(signPayload({ id: ID, timestamp: TIMESTAMP, body: bytes, secret: SECRET })).toBe(
+      EXPECTED,
+    );
   });
 
   it('uses the UTF-8 bytes of a secret without the whsec_ prefix', () => {
@@ -41,14 +45,26 @@ describe('verifyStandardWebhook', () => {
   it('accepts Fetch Headers and mixed-case header names', () => {
     const h = new Headers(headers(EXPECTED));
     expect(verifyStandardWebhook(h, BODY, SECRET, { now: AT })).toBe(true);
-    const upper = { 'Webhook-Id': ID, 'Webhook-Timestamp': String(TIMESTAMP), 'Webhook-Signature': EXPECTED };
+    const upper = {
+      'Webhook-Id': ID,
+      'Webhook-Timestamp': String(TIMESTAMP),
+      'Webhook-Signature': EXPECTED,
+    };
     expect(verifyStandardWebhook(upper, BODY, SECRET, { now: AT })).toBe(true);
   });
 
   it('rejects a tampered body, id or timestamp', () => {
-    expect(verifyStandardWebhook(headers(EXPECTED), '{"test": 2432232315}', SECRET, { now: AT })).toBe(false);
-    expect(verifyStandardWebhook({ ...headers(EXPECTED), 'webhook-id': 'msg_other' }, BODY, SECRET, { now: AT })).toBe(false);
-    expect(verifyStandardWebhook(headers(EXPECTED, TIMESTAMP + 1), BODY, SECRET, { now: AT })).toBe(false);
+    expect(
+      verifyStandardWebhook(headers(EXPECTED), '{"test": 2432232315}', SECRET, { now: AT }),
+    ).toBe(false);
+    expect(
+      verifyStandardWebhook({ ...headers(EXPECTED), 'webhook-id': 'msg_other' }, BODY, SECRET, {
+        now: AT,
+      }),
+    ).toBe(false);
+    expect(verifyStandardWebhook(headers(EXPECTED, TIMESTAMP + 1), BODY, SECRET, { now: AT })).toBe(
+      false,
+    );
   });
 
   it('rejects a wrong secret', () => {
@@ -62,19 +78,31 @@ describe('verifyStandardWebhook', () => {
     expect(verifyStandardWebhook(h, BODY, SECRET, { now: later(300) })).toBe(true);
     expect(verifyStandardWebhook(h, BODY, SECRET, { now: later(301) })).toBe(false);
     expect(verifyStandardWebhook(h, BODY, SECRET, { now: later(-301) })).toBe(false);
-    expect(verifyStandardWebhook(h, BODY, SECRET, { now: later(3600), toleranceSec: 3600 })).toBe(true);
+    expect(verifyStandardWebhook(h, BODY, SECRET, { now: later(3600), toleranceSec: 3600 })).toBe(
+      true,
+    );
   });
 
   it('accepts any valid one of several space-separated signatures', () => {
     const bogus = 'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=';
-    expect(verifyStandardWebhook(headers(`${bogus} ${EXPECTED}`), BODY, SECRET, { now: AT })).toBe(true);
-    expect(verifyStandardWebhook(headers(`v1a,abc ${EXPECTED} v2,xyz`), BODY, SECRET, { now: AT })).toBe(true);
-    expect(verifyStandardWebhook(headers(`${bogus} v1,short`), BODY, SECRET, { now: AT })).toBe(false);
+    expect(verifyStandardWebhook(headers(`${bogus} ${EXPECTED}`), BODY, SECRET, { now: AT })).toBe(
+      true,
+    );
+    expect(
+      verifyStandardWebhook(headers(`v1a,abc ${EXPECTED} v2,xyz`), BODY, SECRET, { now: AT }),
+    ).toBe(true);
+    expect(verifyStandardWebhook(headers(`${bogus} v1,short`), BODY, SECRET, { now: AT })).toBe(
+      false,
+    );
   });
 
   it('rejects missing or malformed headers', () => {
     expect(verifyStandardWebhook({}, BODY, SECRET, { now: AT })).toBe(false);
-    expect(verifyStandardWebhook(headers(EXPECTED.slice(3)), BODY, SECRET, { now: AT })).toBe(false);
-    expect(verifyStandardWebhook(headers(EXPECTED, Number.NaN), BODY, SECRET, { now: AT })).toBe(false);
+    expect(verifyStandardWebhook(headers(EXPECTED.slice(3)), BODY, SECRET, { now: AT })).toBe(
+      false,
+    );
+    expect(verifyStandardWebhook(headers(EXPECTED, Number.NaN), BODY, SECRET, { now: AT })).toBe(
+      false,
+    );
   });
 });

@@ -37,9 +37,7 @@ function hmac(key: Buffer, id: string, timestamp: string, body: string | Uint8Ar
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
 }
 
-export type WebhookHeaders =
-  | Headers
-  | Record<string, string | string[] | undefined>;
+export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
 
 export interface VerifyOptions {
   /** Maximum distance between webhook-timestamp and now, both ways (replay protection). */

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import type { DynamicModule } from '@nestjs/common';
+import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CONNECTION_EVENTS } from '../../src/auth/connection-events.js';
+import { APP_CONFIG, type ResolvedAppConfig } from '../../src/core/config/app-config.js';
+import { parseConfig } from '../../src/core/config/load-config.js';
+import { bullConnection, queuePrefix } from '../../src/core/queue/redis-connection.js';
+import { PDECK_EVENTS_QUEUE } from '../../src/events/events.constants.js';
+import { EventsModule } from '../../src/events/events.module.js';
+import type { ItemsChangedData } from '../../src/events/pdeck-event.js';
+import { PdeckNotifier } from '../../src/events/pdeck-notifier.service.js';
+import { verifyStandardWebhook } from '../../src/events/standard-webhooks.js';
+import { flushPrefix } from '../support/test-services.js';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+  valid: boolean;
+  answered: number;
+}
+
+/** A PDeck stand-in: verifies every request on its own and answers from a script (then 200). */
+class Receiver {
+  readonly requests: Received[] = [];
+  script: number[] = [];
+  private server!: Server;
+  url = '';
+
+  constructor(private readonly secret: string) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const valid = verifyStandardWebhook(req.headers, body, this.secret);
+        const answered = valid ? (this.script.shift() ?? 200) : 401;
+        this.requests.push({ headers: req.headers, body, valid, answered });
+        res.writeHead(answered).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/events`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function testConfig(env: Record<string, string>): ResolvedAppConfig {
+  const config = parseConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: inject('redisUrl'),
+    REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    INTERNAL_API_TOKENS: 'test-internal-token-0123456789abcdef',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  return { ...config, databaseUrl: inject('databaseUrl') };
+}
+
+async function startModule(config: ResolvedAppConfig, worker: boolean): Promise<TestingModule> {
+  // What CoreModule provides globally in the app, reduced to what EventsModule needs.
+  const configModule: DynamicModule = {
+    module: class TestConfigModule {},
+    global: true,
+    providers: [{ provide: APP_CONFIG, useValue: config }],
+    exports: [APP_CONFIG],
+  };
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      configModule,
+      EventEmitterModule.forRoot(),
+      BullModule.forRoot({
+        connection: bullConnection(config.redisUrl),
+        prefix: queuePrefix(config.redisKeyPrefix),
+      }),
+      EventsModule.forRoot({ worker, backoffBaseMs: 50 }),
+    ],
+  }).compile();
+  moduleRef.useLogger(false);
+  await moduleRef.init();
+  return moduleRef;
+}
+
+const TOKENISH = /token|secret|password|credential|authorization/i;
+
+describe('PDeck events delivery (real Redis, real HTTP)', () => {
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const receiver = new Receiver(secret);
+  let config: ResolvedAppConfig;
+  let moduleRef: TestingModule;
+  let queue: Queue;
+
+  beforeAll(async () => {
+    await receiver.start();
+    config = testConfig({ PDECK_EVENTS_URL: receiver.url, PDECK_EVENTS_SECRET: secret });
+    moduleRef = await startModule(config, true);
+    queue = moduleRef.get<Queue>(getQueueToken(PDECK_EVENTS_QUEUE));
+  });
+  afterAll(async () => {
+    await moduleRef?.close();
+    await receiver.stop();
+    if (config) await flushPrefix(config.redisUrl, config.redisKeyPrefix);
+  });
+
+  it('retries 500, 500, 429 and delivers exactly once, signed, with ids and counts only', async () => {
+    receiver.requests.length = 0;
+    receiver.script = [500, 500, 429];
+    const data: ItemsChangedData = {
+      connectionId: 'c0a8f3e2-0000-4000-8000-000000000001',
+      userId: 'user-1',
+      provider: 'trello',
+      upserted: 3,
+      deleted: 1,
+      fromChangeSeq: '41',
+      toChangeSeq: '45',
+    };
+    // An extra field slipping through structural typing must not reach PDeck.
+    const leaky = { ...data, accessToken: 'ya29.should-never-leave' };
+    await moduleRef.get(PdeckNotifier).notify('items.changed', leaky);
+
+    await waitFor(() => receiver.requests.some((r) => r.answered === 200));
+    const [job] = await queue.getJobs(['completed', 'active', 'delayed', 'waiting', 'failed']);
+    await waitFor(async () => (await job.getState()) === 'completed');
+
+    const requests = receiver.requests;
+    expect(requests.map((r) => r.answered)).toEqual([500, 500, 429, 200]);
+    expect(requests.every((r) => r.valid)).toBe(true);
+    expect(requests.filter((r) => r.answered === 200)).toHaveLength(1);
+    // One id for every attempt (PDeck dedupes on it), and it is the job id.
+    expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    expect(requests[0].headers['webhook-id']).toBe(job.id);
+    expect(requests[0].headers['content-type']).toBe('application/json');
+
+    const payload = JSON.parse(requests[3].body);
+    expect(payload).toEqual({ type: 'items.changed', timestamp: expect.any(String), data });
+    expect(new Date(payload.timestamp).toISOString()).toBe(payload.timestamp);
+    expect(JSON.stringify(payload)).not.toMatch(TOKENISH);
+    expect(requests[3].body).not.toContain('ya29');
+    // The stored job holds the event only, no secret either.
+    const stored = await queue.getJob(job.id!);
+    expect(JSON.stringify(stored?.data)).not.toMatch(TOKENISH);
+    expect(stored?.attemptsMade).toBe(4);
+  });
+
+  it('dead-letters an event PDeck rejects with 400 after one attempt', async () => {
+    receiver.requests.length = 0;
+    receiver.script = [400];
+    // Through the in-process domain event, as Auth emits it.
+    moduleRef.get(EventEmitter2).emit(CONNECTION_EVENTS.needsReauth, {
+      connectionId: 'c0a8f3e2-0000-4000-8000-000000000002',
+      userId: 'user-2',
+      provider: 'slack',
+      reason: 'invalid_grant',
+    });
+
+    await waitFor(async () => (await queue.getJobCounts('failed')).failed === 1);
+    const [failed] = await queue.getJobs(['failed']);
+    expect(await failed.getState()).toBe('failed');
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.data.type).toBe('connection.needs_reauth');
+    expect(receiver.requests).toHaveLength(1);
+    expect(JSON.parse(receiver.requests[0].body).data).toEqual({
+      connectionId: 'c0a8f3e2-0000-4000-8000-000000000002',
+      userId: 'user-2',
+      provider: 'slack',
+      reason: 'invalid_grant',
+    });
+  });
+});
+
+describe('PDeck events when not configured', () => {
+  it('notify() enqueues nothing', async () => {
+    const config = testConfig({});
+    expect(config.pdeckEvents).toBeUndefined();
+    const moduleRef = await startModule(config, false);
+    try {
+      const queue = moduleRef.get<Queue>(getQueueToken(PDECK_EVENTS_QUEUE));
+      await moduleRef.get(PdeckNotifier).notify('connection.deleted', {
+        connectionId: 'c0a8f3e2-0000-4000-8000-000000000003',
+        userId: 'user-3',
+        provider: 'jira',
+      });
+      const counts = await queue.getJobCounts();
+      expect(Object.values(counts).every((n) => n === 0)).toBe(true);
+    } finally {
+      await moduleRef.close();
+      await flushPrefix(config.redisUrl, config.redisKeyPrefix);
+    }
+  });
+});

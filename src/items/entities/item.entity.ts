@@ -6,7 +6,9 @@ import type { ItemKind } from '../../providers/integration-provider.js';
  * ItemsRepository; `change_seq` comes from the `items_change_seq` sequence on every real change.
  */
 @Entity({ name: 'items' })
-@Index('uq_items_connection_kind_external', ['connectionId', 'kind', 'externalId'], { unique: true })
+@Index('uq_items_connection_kind_external', ['connectionId', 'kind', 'externalId'], {
+  unique: true,
+})
 @Index('ix_items_user_change_seq', ['userId', 'changeSeq'])
 @Index('ix_items_connection_container', ['connectionId', 'containerId'])
 export class Item {

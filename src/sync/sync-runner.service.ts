@@ -1,0 +1,183 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ConnectionStore } from '../auth/connection-store.service.js';
+import type { Connection } from '../auth/entities/connection.entity.js';
+import { TokenService } from '../auth/token.service.js';
+import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
+import { ItemsRepository } from '../items/items.repository.js';
+import { ProviderError } from '../providers/errors/provider-error.js';
+import type { IntegrationProvider, ProviderContext, SyncPage, SyncResource } from '../providers/integration-provider.js';
+import { ProviderContextFactory } from '../providers/provider-context.factory.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import type { SyncState } from './entities/sync-state.entity.js';
+import { decide, PermanentSyncError } from './sync-error-policy.js';
+import { SyncRunsService, type PageCounts } from './sync-runs.service.js';
+import { SyncStateService } from './sync-state.service.js';
+import type { SyncJobData } from './sync.constants.js';
+
+/** Thrown to the processor: re-queue the job at `until` without holding a worker slot. */
+export class SyncDelayedError extends Error {
+  constructor(readonly until: Date) {
+    super(`Rate limited until ${until.toISOString()}`);
+  }
+}
+
+interface RunScope {
+  connection: Connection;
+  provider: IntegrationProvider;
+  ctx: ProviderContext;
+  runId: string;
+}
+
+/**
+ * Runs one sync of one connection: lists its resources, then streams each resource's pages from
+ * the provider, committing every page's items together with its cursor in one transaction, so a
+ * crash anywhere resumes from the last committed page with no gap and no duplicate.
+ */
+@Injectable()
+export class SyncRunnerService {
+  private readonly logger = new Logger(SyncRunnerService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly connections: ConnectionStore,
+    private readonly tokens: TokenService,
+    private readonly registry: ProviderRegistry,
+    private readonly contexts: ProviderContextFactory,
+    private readonly states: SyncStateService,
+    private readonly runs: SyncRunsService,
+    private readonly items: ItemsRepository,
+    private readonly notifier: PdeckNotifier,
+  ) {}
+
+  /** Returns the run's outcome; throws for the processor to retry, delay or give up. */
+  async run(data: SyncJobData & { syncRunId: string }, signal?: AbortSignal): Promise<'succeeded' | 'partial' | 'skipped'> {
+    const connection = await this.connections.find(data.connectionId);
+    if (!connection || connection.status !== 'active') {
+      await this.runs.finish(data.syncRunId, 'failed', { code: 'CONNECTION_INACTIVE', message: 'Connection is not active' });
+      return 'skipped';
+    }
+    const provider = this.registry.get(connection.provider);
+    const ctx = this.contexts.create({
+      provider: connection.provider,
+      connectionId: connection.id,
+      accountId: connection.accountId,
+      settings: connection.settings,
+      credentials: () => this.tokens.getCredentials(connection.id),
+      signal,
+    });
+    const scope: RunScope = { connection, provider, ctx, runId: data.syncRunId };
+    await this.runs.markRunning(data.syncRunId, connection.id, data.mode, data.trigger);
+
+    const resources = await this.guard(scope, () => provider.listResources(ctx));
+    await this.states.ensureResources(connection.id, resources);
+    const wanted = data.resourceIds ? resources.filter((r) => data.resourceIds!.includes(r.id)) : resources;
+    let partial = false;
+    for (const resource of wanted) {
+      const ok = await this.syncResource(scope, resource, data.mode);
+      partial ||= !ok;
+    }
+    const outcome = partial ? 'partial' : 'succeeded';
+    await this.runs.finish(data.syncRunId, outcome);
+    return outcome;
+  }
+
+  /** False when the resource was skipped (permission / not found); throws otherwise. */
+  private async syncResource(scope: RunScope, resource: SyncResource, mode: SyncJobData['mode']): Promise<boolean> {
+    let state = (await this.states.get(scope.connection.id, resource.id))!;
+    // A full pass already in progress is resumed from its committed page cursor.
+    if (state.stage === 'incremental' && (mode === 'full' || state.cursor === null)) {
+      state = await this.states.startFullPass(state);
+    }
+    try {
+      await this.streamPages(scope, resource, state);
+    } catch (error) {
+      const failure = scope.provider.mapError(error);
+      const decision = decide(failure);
+      if (decision.action === 'reset-cursor') {
+        this.logger.warn({ connectionId: scope.connection.id, resourceId: resource.id }, 'Cursor invalid: full resync of the resource');
+        await this.streamPages(scope, resource, await this.states.startFullPass(state));
+      } else if (decision.action === 'skip-resource') {
+        await this.states.markFailed(state.id, decision.status, failure.message);
+        return false;
+      } else {
+        await this.states.markFailed(state.id, 'error', failure.message);
+        await this.escalate(scope, failure);
+      }
+    }
+    await this.states.markSucceeded(state.id);
+    return true;
+  }
+
+  private async streamPages(scope: RunScope, resource: SyncResource, state: SyncState): Promise<void> {
+    const fullPass = state.stage === 'full';
+    const pages = scope.provider.sync(scope.ctx, resource, state.cursor, fullPass ? 'full' : 'incremental');
+    for await (const page of pages) {
+      await this.commitPage(scope, resource, state, page, fullPass);
+    }
+  }
+
+  private async commitPage(scope: RunScope, resource: SyncResource, state: SyncState, page: SyncPage, fullPass: boolean): Promise<void> {
+    const { connection } = scope;
+    const result = await this.dataSource.transaction(async (manager) => {
+      const written = await this.items.upsertPage(manager, {
+        userId: connection.userId,
+        connectionId: connection.id,
+        provider: connection.provider,
+        upserts: page.upserts,
+        deletions: page.deletions,
+        generation: fullPass ? state.generation : undefined,
+      });
+      let swept = 0;
+      let sweptMax: string | null = null;
+      let sweptMin: string | null = null;
+      if (fullPass && page.fullPassComplete) {
+        const sweep = await this.items.sweep(manager, { connectionId: connection.id, containerId: resource.id, generation: state.generation });
+        swept = sweep.deleted;
+        sweptMax = sweep.maxChangeSeq;
+        sweptMin = sweep.minChangeSeq;
+      }
+      await this.states.commitCursor(manager, state.id, page.cursor, Boolean(fullPass && page.fullPassComplete));
+      const counts: PageCounts = {
+        fetched: page.upserts.length + page.deletions.length,
+        upserted: written.inserted + written.updated,
+        deleted: written.deleted + swept,
+        unchanged: written.unchanged,
+      };
+      await this.runs.addCounts(manager, scope.runId, counts);
+      return { counts, from: written.minChangeSeq ?? sweptMin, to: sweptMax ?? written.maxChangeSeq };
+    });
+    if (result.from !== null && result.to !== null) {
+      await this.notifier.notify('items.changed', {
+        connectionId: connection.id,
+        userId: connection.userId,
+        provider: connection.provider,
+        upserted: result.counts.upserted,
+        deleted: result.counts.deleted,
+        fromChangeSeq: result.from,
+        toChangeSeq: result.to,
+      });
+    }
+  }
+
+  /** Provider failures outside a resource (listing resources) go through the same policy. */
+  private async guard<T>(scope: RunScope, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      return this.escalate(scope, scope.provider.mapError(error));
+    }
+  }
+
+  private async escalate(scope: RunScope, failure: ProviderError): Promise<never> {
+    const decision = decide(failure);
+    if (decision.action === 'delay') throw new SyncDelayedError(decision.until);
+    if (decision.action === 'reauth') {
+      await this.tokens.markNeedsReauth(scope.connection.id, failure.detail ?? failure.code);
+      throw new PermanentSyncError(failure.message, failure.code);
+    }
+    if (decision.action === 'fail') throw new PermanentSyncError(failure.message, failure.code);
+    throw failure;
+  }
+}

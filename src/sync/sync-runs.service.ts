@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { SyncRun, type SyncRunStatus } from './entities/sync-run.entity.js';
+import type { SyncTrigger } from './sync.constants.js';
+
+export interface PageCounts {
+  fetched: number;
+  upserted: number;
+  deleted: number;
+  unchanged: number;
+}
+
+/** The sync_runs history: created when a sync is requested, counted per committed page. */
+@Injectable()
+export class SyncRunsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async createQueued(id: string, connectionId: string, mode: 'full' | 'incremental', trigger: SyncTrigger): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO sync_runs (id, connection_id, mode, trigger, status) VALUES ($1, $2, $3, $4, 'queued')
+       ON CONFLICT (id) DO NOTHING`,
+      [id, connectionId, mode, trigger],
+    );
+  }
+
+  /** Idempotent: a retried job marks the same run running again. */
+  async markRunning(id: string, connectionId: string, mode: 'full' | 'incremental', trigger: SyncTrigger): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO sync_runs (id, connection_id, mode, trigger, status, started_at) VALUES ($1, $2, $3, $4, 'running', now())
+       ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = COALESCE(sync_runs.started_at, now()),
+         error_code = NULL, error_message = NULL`,
+      [id, connectionId, mode, trigger],
+    );
+  }
+
+  /** Inside the page transaction, so counts never include a rolled-back page. */
+  async addCounts(manager: EntityManager, id: string, c: PageCounts): Promise<void> {
+    await manager.query(
+      `UPDATE sync_runs SET fetched = fetched + $2, upserted = upserted + $3, deleted = deleted + $4, unchanged = unchanged + $5
+       WHERE id = $1`,
+      [id, c.fetched, c.upserted, c.deleted, c.unchanged],
+    );
+  }
+
+  async finish(id: string, status: SyncRunStatus, error?: { code: string; message: string }): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE sync_runs SET status = $2, finished_at = now(), error_code = $3, error_message = $4 WHERE id = $1`,
+      [id, status, error?.code ?? null, error?.message.slice(0, 1000) ?? null],
+    );
+  }
+
+  get(id: string): Promise<SyncRun | null> {
+    return this.dataSource.getRepository(SyncRun).findOneBy({ id });
+  }
+
+  list(connectionId: string, limit = 50): Promise<SyncRun[]> {
+    return this.dataSource.getRepository(SyncRun).find({
+      where: { connectionId },
+      order: { createdAt: 'DESC' },
+      take: limit,
+    });
+  }
+}

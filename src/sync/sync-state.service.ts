@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { SyncCursor, SyncResource } from '../providers/integration-provider.js';
+import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js';
+
+/**
+ * Performs every transition of a resource's sync state (STYLE.md: one row is the state machine,
+ * one service moves it). Jobs re-read the row before working; nothing is cached in memory.
+ */
+@Injectable()
+export class SyncStateService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Creates rows for resources seen for the first time; refreshes names of known ones. */
+  async ensureResources(connectionId: string, resources: SyncResource[]): Promise<void> {
+    if (resources.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO sync_states (id, connection_id, resource_id, resource_name)
+       SELECT gen_random_uuid(), $1, r.id, r.name FROM unnest($2::text[], $3::text[]) AS r(id, name)
+       ON CONFLICT (connection_id, resource_id) DO UPDATE SET resource_name = EXCLUDED.resource_name
+       WHERE sync_states.resource_name IS DISTINCT FROM EXCLUDED.resource_name`,
+      [connectionId, resources.map((r) => r.id), resources.map((r) => r.name)],
+    );
+  }
+
+  get(connectionId: string, resourceId: string): Promise<SyncState | null> {
+    return this.dataSource.getRepository(SyncState).findOneBy({ connectionId, resourceId });
+  }
+
+  list(connectionId: string): Promise<SyncState[]> {
+    return this.dataSource.getRepository(SyncState).find({ where: { connectionId }, order: { resourceId: 'ASC' } });
+  }
+
+  /**
+   * Starts a new full pass: a fresh generation (for the deletion sweep) and no cursor. A pass that
+   * is already in progress (stage `full` with a page cursor) is resumed instead by the caller.
+   */
+  async startFullPass(state: SyncState): Promise<SyncState> {
+    await this.dataSource.query(
+      `UPDATE sync_states SET stage = 'full', cursor = NULL, generation = generation + 1, updated_at = now()
+       WHERE id = $1`,
+      [state.id],
+    );
+    return (await this.dataSource.getRepository(SyncState).findOneByOrFail({ id: state.id }));
+  }
+
+  /** Inside the page transaction: the cursor moves only together with the page's items. */
+  async commitCursor(
+    manager: EntityManager,
+    stateId: string,
+    cursor: SyncCursor | null,
+    fullPassComplete: boolean,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE sync_states SET cursor = $2::jsonb,
+         stage = CASE WHEN $3 THEN 'incremental' ELSE stage END,
+         last_success_at = CASE WHEN $3 THEN now() ELSE last_success_at END,
+         updated_at = now()
+       WHERE id = $1`,
+      [stateId, cursor === null ? null : JSON.stringify(cursor), fullPassComplete],
+    );
+  }
+
+  async markSucceeded(stateId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE sync_states SET status = 'ok', failure_count = 0, last_error = NULL, last_success_at = now(), updated_at = now()
+       WHERE id = $1`,
+      [stateId],
+    );
+  }
+
+  async markFailed(stateId: string, status: ResourceStatus, error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE sync_states SET status = $2, failure_count = failure_count + 1, last_error = $3, updated_at = now()
+       WHERE id = $1`,
+      [stateId, status, error.slice(0, 1000)],
+    );
+  }
+
+  async removeConnection(connectionId: string): Promise<void> {
+    await this.dataSource.query('DELETE FROM sync_states WHERE connection_id = $1', [connectionId]);
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+}

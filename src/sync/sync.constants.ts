@@ -1,0 +1,25 @@
+export const SYNC_QUEUE = 'sync';
+
+/** Job names on the sync queue. */
+export const SYNC_JOB = {
+  /** Produced by the per-connection job scheduler; turns into a deduplicated `run`. */
+  tick: 'tick',
+  run: 'run',
+} as const;
+
+export type SyncTrigger = 'schedule' | 'manual' | 'webhook' | 'connect';
+
+/** Ids only: never credentials (ARCHITECTURE.md). */
+export interface SyncJobData {
+  connectionId: string;
+  syncRunId?: string;
+  mode: 'full' | 'incremental';
+  trigger: SyncTrigger;
+  /** Limit the run to these resources (webhook "resource R changed"); all when absent. */
+  resourceIds?: string[];
+}
+
+/** BullMQ ids may not contain ':'; connection ids are uuids, so this is safe. */
+export const schedulerId = (connectionId: string): string => `sync-${connectionId}`;
+
+export const DEFAULT_SYNC_ATTEMPTS = 6;

@@ -1,0 +1,88 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { ConnectionStore } from '../auth/connection-store.service.js';
+import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
+import { MetricsService } from '../core/metrics/metrics.service.js';
+import { backoffDelay } from './sync-error-policy.js';
+import { SyncDelayedError, SyncRunnerService } from './sync-runner.service.js';
+import { SyncRunsService } from './sync-runs.service.js';
+import { SyncTriggerService } from './sync-trigger.service.js';
+import { SYNC_JOB, SYNC_QUEUE, type SyncJobData } from './sync.constants.js';
+
+/**
+ * Consumes the sync queue. `tick` jobs (from schedulers) become deduplicated runs; `run` jobs
+ * execute a sync. Rate limits park the job in the delayed set until the provider's retry time,
+ * so the worker slot is free meanwhile and the wait does not count as a failed attempt.
+ */
+@Processor(SYNC_QUEUE, {
+  settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade) },
+})
+export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SyncProcessor.name);
+
+  constructor(
+    private readonly runner: SyncRunnerService,
+    private readonly trigger: SyncTriggerService,
+    private readonly runs: SyncRunsService,
+    private readonly connections: ConnectionStore,
+    private readonly notifier: PdeckNotifier,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.syncConcurrency;
+  }
+
+  async process(job: Job<SyncJobData>, token?: string): Promise<string> {
+    if (job.name === SYNC_JOB.tick) {
+      const { syncRunId } = await this.trigger.trigger(job.data.connectionId, job.data.mode, 'schedule');
+      return syncRunId;
+    }
+    const data = { ...job.data, syncRunId: job.data.syncRunId ?? job.id! };
+    try {
+      const outcome = await this.runner.run(data);
+      this.metrics.syncRuns.inc({ provider: await this.providerOf(data.connectionId), mode: data.mode, outcome });
+      return outcome;
+    } catch (error) {
+      if (error instanceof SyncDelayedError) {
+        this.logger.log({ connectionId: data.connectionId, jobId: job.id, until: error.until.toISOString() }, 'Sync delayed by a rate limit');
+        await job.moveToDelayed(error.until.getTime(), token);
+        throw new DelayedError();
+      }
+      throw error;
+    }
+  }
+
+  /** Final failures only: record them and tell PDeck. */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<SyncJobData> | undefined, error: Error): Promise<void> {
+    if (!job || job.name !== SYNC_JOB.run) return;
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    const syncRunId = job.data.syncRunId ?? job.id!;
+    const code = (error as { code?: string }).code ?? 'UNKNOWN';
+    await this.runs.finish(syncRunId, 'failed', { code, message: error.message });
+    const connection = await this.connections.find(job.data.connectionId);
+    this.metrics.syncRuns.inc({ provider: connection?.provider ?? 'unknown', mode: job.data.mode, outcome: 'failed' });
+    if (connection) {
+      await this.notifier.notify('sync.failed', {
+        connectionId: connection.id,
+        userId: connection.userId,
+        provider: connection.provider,
+        syncRunId,
+        errorCode: code,
+        errorMessage: error.message,
+      });
+    }
+    this.logger.error({ connectionId: job.data.connectionId, jobId: job.id, code }, 'Sync failed');
+  }
+
+  private async providerOf(connectionId: string): Promise<string> {
+    return (await this.connections.find(connectionId))?.provider ?? 'unknown';
+  }
+}

@@ -1,0 +1,285 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionStore } from '../../src/auth/connection-store.service.js';
+import { SyncSchedulerService } from '../../src/sync/sync-scheduler.service.js';
+import { SYNC_QUEUE } from '../../src/sync/sync.constants.js';
+import { FakeTasksApi } from '../support/fake-tasks-api.js';
+import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import { TASKS_ORIGIN, TEST_SYNC_ID, TestSyncProvider } from '../support/test-sync-provider.js';
+
+const auth = { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' };
+
+describe('sync engine against a paged, delta-capable API over HTTP', () => {
+  let t: TestApp;
+  let api: FakeTasksApi;
+  let db: DataSource;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    api = new FakeTasksApi();
+    api.seed(120); // 240 tasks in 2 lists, pages of 50
+    await api.start();
+    t = await startTestApp({
+      integrations: [TestSyncProvider],
+      env: { PROVIDER_ORIGINS: JSON.stringify({ [TASKS_ORIGIN]: api.origin }), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+      configure: (config) => {
+        config.providerCredentials[TEST_SYNC_ID] = { clientId: 'cid', clientSecret: 'csecret' };
+      },
+    });
+    db = t.app.get(DataSource);
+    const { connection } = await t.app.get(ConnectionStore).upsertFromGrant({
+      userId: 'user-sync',
+      provider: TEST_SYNC_ID,
+      identity: { accountId: 'tasks-account', label: 'tasks@example.test' },
+      credentials: {
+        accessToken: 'tasks-token',
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      },
+      scopes: ['tasks'],
+    });
+    connectionId = connection.id;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await api?.close();
+  });
+  afterEach(() => {
+    api.faults = [];
+  });
+
+  async function sync(
+    mode: 'full' | 'incremental' = 'incremental',
+  ): Promise<Record<string, unknown>> {
+    const res = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ mode }),
+    });
+    expect(res.status).toBe(202);
+    const { syncRunId } = (await res.json()) as { syncRunId: string };
+    return waitForRun(syncRunId);
+  }
+
+  async function waitForRun(id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [run] = await db.query('SELECT * FROM sync_runs WHERE id = $1', [id]);
+      if (run && ['succeeded', 'partial', 'failed'].includes(run.status)) return run;
+      if (Date.now() > deadline) throw new Error(`run ${id} still ${run?.status}; API saw ${JSON.stringify(api.requests.slice(0, 8).map((r) => [r.path, r.status]))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function itemRows(): Promise<
+    { external_id: string; external_version: string; deleted_at: Date | null }[]
+  > {
+    return db.query(
+      'SELECT external_id, external_version, deleted_at FROM items WHERE connection_id = $1 ORDER BY external_id',
+      [connectionId],
+    );
+  }
+
+  function liveSource(): string[] {
+    return [...api.tasks.values()]
+      .filter((x) => !x.deleted)
+      .map((x) => x.id)
+      .sort();
+  }
+
+  it('imports everything on a full sync, then resumes after a failure between pages with no gap or duplicate', async () => {
+    // The 3rd page of list-1 fails once with a 500: pages 1-2 are committed, the retry resumes at page 3.
+    let served = 0;
+    let injected = false;
+    api.faults = [];
+    const original = api.pageSize;
+    const run = sync('full');
+    // Inject the fault after the first two list-1 pages were served.
+    const poll = setInterval(() => {
+      served = api.requests.filter(
+        (r) => r.path === '/lists/list-1/tasks' && r.status === 200,
+      ).length;
+      if (served === 2 && !injected) {
+        injected = true;
+        api.faults.push({ status: 500, pathIncludes: 'list-1' });
+      }
+    }, 1);
+    const result = await run;
+    clearInterval(poll);
+    expect(api.pageSize).toBe(original);
+    expect(result.status).toBe('succeeded');
+    const rows = await itemRows();
+    expect(rows.map((r) => r.external_id)).toEqual(liveSource());
+    expect(new Set(rows.map((r) => r.external_id)).size).toBe(rows.length);
+    const [{ count }] = await db.query(
+      'SELECT count(*)::int AS count FROM items WHERE connection_id = $1',
+      [connectionId],
+    );
+    expect(count).toBe(240);
+    const states = await db.query(
+      'SELECT resource_id, stage, cursor FROM sync_states WHERE connection_id = $1 ORDER BY resource_id',
+      [connectionId],
+    );
+    expect(states.map((s: { stage: string }) => s.stage)).toEqual(['incremental', 'incremental']);
+    expect(
+      states.every(
+        (s: { cursor: { syncToken?: string } }) => typeof s.cursor.syncToken === 'string',
+      ),
+    ).toBe(true);
+  });
+
+  it('applies deltas incrementally: updates, deletions as tombstones, unchanged rows untouched', async () => {
+    const before = new Map(
+      (
+        await db.query('SELECT external_id, change_seq FROM items WHERE connection_id = $1', [
+          connectionId,
+        ])
+      ).map((r: { external_id: string; change_seq: string }) => [r.external_id, r.change_seq]),
+    );
+    api.upsert('list-1', 'list-1-t5', 'Renamed');
+    api.remove('list-2-t7');
+    api.upsert('list-2', 'list-2-new', 'Brand new');
+    const result = await sync('incremental');
+    expect(result).toMatchObject({ status: 'succeeded', fetched: 3, upserted: 2, deleted: 1 });
+    const rows = await db.query(
+      'SELECT external_id, title, deleted_at, change_seq FROM items WHERE connection_id = $1',
+      [connectionId],
+    );
+    const byId = new Map(rows.map((r: { external_id: string }) => [r.external_id, r]));
+    expect((byId.get('list-1-t5') as { title: string }).title).toBe('Renamed');
+    expect((byId.get('list-2-t7') as { deleted_at: Date | null }).deleted_at).not.toBeNull();
+    expect(byId.has('list-2-new')).toBe(true);
+    const untouched = rows.filter(
+      (r: { external_id: string }) =>
+        !['list-1-t5', 'list-2-t7', 'list-2-new'].includes(r.external_id),
+    );
+    expect(
+      untouched.every(
+        (r: { external_id: string; change_seq: string }) =>
+          before.get(r.external_id) === r.change_seq,
+      ),
+    ).toBe(true);
+  });
+
+  it('runs a full resync of a resource whose sync token is gone (410), sweeping what vanished', async () => {
+    api.minValidSyncToken = Number.MAX_SAFE_INTEGER; // every stored sync token is now stale
+    // Hard-delete a task at the source: only a full pass + sweep can notice it.
+    api.tasks.delete('list-1-t9');
+    const result = await sync('incremental');
+    api.minValidSyncToken = 0;
+    expect(result.status).toBe('succeeded');
+    const rows = await itemRows();
+    expect(rows.filter((r) => r.deleted_at === null).map((r) => r.external_id)).toEqual(
+      liveSource(),
+    );
+    expect(rows.find((r) => r.external_id === 'list-1-t9')?.deleted_at).not.toBeNull();
+  });
+
+  it('waits for Retry-After (seconds and HTTP-date) without holding the worker slot', async () => {
+    for (const retryAfter of ['1', new Date(Date.now() + 1500).toUTCString()]) {
+      api.upsert('list-1', 'list-1-t1', `Retry ${retryAfter}`);
+      api.faults = [
+        { status: 429, headers: { 'retry-after': retryAfter }, pathIncludes: 'list-1' },
+      ];
+      const startedAt = Date.now();
+      const result = await sync('incremental');
+      expect(result.status).toBe('succeeded');
+      const rejected = api.requests.filter((r) => r.status === 429).at(-1)!;
+      const nextList1 = api.requests.find(
+        (r) => r.at > rejected.at && r.path === '/lists/list-1/tasks',
+      )!;
+      const retryAt = /^\d+$/.test(retryAfter) ? rejected.at + 1000 : Date.parse(retryAfter);
+      // HTTP-dates have 1 s resolution: allow the truncated second.
+      expect(nextList1.at).toBeGreaterThanOrEqual(retryAt - (/^\d+$/.test(retryAfter) ? 0 : 1000));
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+    }
+    const queue = t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
+    expect(await queue.getActiveCount()).toBe(0);
+  });
+
+  it('coalesces 20 concurrent triggers into one queued sync', async () => {
+    const queue = t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
+    await queue.pause();
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
+            method: 'POST',
+            headers: auth,
+            body: '{}',
+          }).then((r) => r.json() as Promise<{ syncRunId: string }>),
+        ),
+      );
+      expect(new Set(responses.map((r) => r.syncRunId)).size).toBe(1);
+      const waiting = (await queue.getWaiting()).filter(
+        (j) => j.name === 'run' && j.data.connectionId === connectionId,
+      );
+      expect(waiting).toHaveLength(1);
+      const result = await (async () => {
+        await queue.resume();
+        return waitForRun(responses[0].syncRunId);
+      })();
+      expect(result.status).toBe('succeeded');
+    } finally {
+      await queue.resume();
+    }
+  });
+
+  it('keeps exactly one scheduler per connection, however often it is upserted', async () => {
+    const scheduler = t.app.get(SyncSchedulerService);
+    const connection = await t.app.get(ConnectionStore).get(connectionId);
+    await scheduler.schedule(connection);
+    await scheduler.schedule(connection);
+    await scheduler.reconcile();
+    const queue = t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
+    const schedulers = (await queue.getJobSchedulers(0, -1)).filter(
+      (s) => s.key === `sync-${connectionId}`,
+    );
+    expect(schedulers).toHaveLength(1);
+    expect(schedulers[0].every).toBe(30 * 60_000);
+  });
+
+  it('validates requests: 400 for a bad id or mode, 404 for an unknown connection, 401 without token', async () => {
+    expect(
+      (
+        await fetch(`${t.baseUrl}/v1/connections/not-a-uuid/sync`, {
+          method: 'POST',
+          headers: auth,
+          body: '{}',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
+          method: 'POST',
+          headers: auth,
+          body: '{"mode":"sideways"}',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await fetch(`${t.baseUrl}/v1/connections/00000000-0000-4000-8000-000000000000/sync`, {
+          method: 'POST',
+          headers: auth,
+          body: '{}',
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
+          method: 'POST',
+          body: '{}',
+        })
+      ).status,
+    ).toBe(401);
+    const runs = (await (
+      await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync-runs`, { headers: auth })
+    ).json()) as { status: string }[];
+    expect(runs.length).toBeGreaterThan(3);
+    expect(JSON.stringify(runs)).not.toContain('tasks-token');
+  });
+});

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
+import { isProviderError, type ProviderError } from '../../src/providers/errors/provider-error.js';
+import type { RateBudget } from '../../src/providers/integration-provider.js';
+import { RateBudgetService } from '../../src/sync/rate-budget.service.js';
+import { flushPrefix } from '../support/test-services.js';
+
+/**
+ * Two services on two ioredis clients stand in for two worker processes: the budget must hold
+ * across them, which only works if the state and the clock both live in Redis.
+ */
+describe('RateBudgetService (real Redis)', () => {
+  const redisUrl = inject('redisUrl');
+  const prefix = `test-rate-${randomBytes(4).toString('hex')}`;
+  const clients: Redis[] = [];
+  let a: RateBudgetService;
+  let b: RateBudgetService;
+
+  beforeAll(() => {
+    const config = { redisKeyPrefix: prefix } as ResolvedAppConfig;
+    clients.push(new Redis(redisUrl), new Redis(redisUrl));
+    a = new RateBudgetService(clients[0]!, config);
+    b = new RateBudgetService(clients[1]!, config);
+  });
+
+  afterAll(async () => {
+    await flushPrefix(redisUrl, prefix);
+    for (const c of clients) c.disconnect();
+  });
+
+  /** Settles every call; returns how many were admitted and the RATE_LIMITED errors. */
+  async function settle(
+    calls: Array<Promise<void>>,
+  ): Promise<{ ok: number; limited: ProviderError[] }> {
+    const results = await Promise.allSettled(calls);
+    const limited: ProviderError[] = [];
+    let ok = 0;
+    for (const r of results) {
+      if (r.status === 'fulfilled') ok++;
+      else if (isProviderError(r.reason) && r.reason.code === 'RATE_LIMITED')
+        limited.push(r.reason);
+      else throw r.reason;
+    }
+    return { ok, limited };
+  }
+
+  it('admits exactly `limit` of 30 concurrent calls from two processes when nobody may wait', async () => {
+    const budgets: RateBudget[] = [{ scope: 'app', limit: 10, windowMs: 500 }];
+    const start = Date.now();
+    const calls = Array.from({ length: 30 }, (_, i) =>
+      (i % 2 ? a : b).acquire('p-a', `c${i % 3}`, budgets, { maxWaitMs: 0 }),
+    );
+    const { ok, limited } = await settle(calls);
+    const end = Date.now();
+    expect(ok).toBe(10);
+    expect(limited).toHaveLength(20);
+    for (const e of limited) {
+      expect(e.provider).toBe('p-a');
+      expect(e.retryAt!.getTime()).toBeGreaterThan(start);
+      expect(e.retryAt!.getTime()).toBeLessThanOrEqual(end + 500);
+    }
+    // Every key the service wrote expires on its own.
+    const keys = await clients[0]!.keys(`${prefix}:rate:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(await clients[0]!.pttl(k)).toBeGreaterThan(0);
+  });
+
+  it('lets waiting callers through without ever exceeding the limit in any window', async () => {
+    const budgets: RateBudget[] = [{ scope: 'connection', limit: 10, windowMs: 500 }];
+    const admitted: number[] = [];
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        (i % 2 ? a : b)
+          .acquire('p-b', 'conn', budgets, { maxWaitMs: 10_000 })
+          .then(() => admitted.push(performance.now())),
+      ),
+    );
+    admitted.sort((x, y) => x - y);
+    expect(admitted).toHaveLength(25);
+    // Redis decides on its own clock; we observe the reply a few ms later, by a varying amount.
+    // So any 11 consecutive admissions must span at least the window minus that jitter. Without
+    // the limiter all 25 would land within a few ms and this fails by ~500 ms, not by slop.
+    const slopMs = 40;
+    for (let i = 0; i + 10 < admitted.length; i++) {
+      expect(admitted[i + 10]! - admitted[i]!).toBeGreaterThanOrEqual(500 - slopMs);
+    }
+    // Waiters wake when room appears (three windows' worth: 0, 500, 1000 ms), not much later.
+    expect(admitted[24]! - start).toBeLessThan(1_000 + 400);
+  });
+
+  describe('app budget shared by connections, connection budget per connection', () => {
+    // Trello's 100 / 10 s per token and 300 / 10 s per key, scaled down.
+    const budgets: RateBudget[] = [
+      { scope: 'connection', limit: 3, windowMs: 200 },
+      { scope: 'app', limit: 5, windowMs: 200 },
+    ];
+
+    it('admits only the app limit when four connections each try their full connection budget', async () => {
+      const calls = ['c1', 'c2', 'c3', 'c4'].flatMap((conn, n) =>
+        [0, 1, 2].map(() => (n % 2 ? a : b).acquire('p-c', conn, budgets, { maxWaitMs: 0 })),
+      );
+      const { ok, limited } = await settle(calls);
+      expect(ok).toBe(5);
+      expect(limited).toHaveLength(7);
+    });
+
+    it('consumes nothing from any budget when one budget refuses (all-or-nothing)', async () => {
+      const results: boolean[] = [];
+      const tryOnce = (conn: string) =>
+        a.acquire('p-d', conn, budgets, { maxWaitMs: 0 }).then(
+          () => true,
+          (e: unknown) => {
+            if (isProviderError(e) && e.code === 'RATE_LIMITED') return false;
+            throw e;
+          },
+        );
+      for (let i = 0; i < 4; i++) results.push(await tryOnce('x'));
+      // x's 4th call hit its connection budget; had it taken an app unit, y would get only 1.
+      for (let i = 0; i < 3; i++) results.push(await tryOnce('y'));
+      expect(results).toEqual([true, true, true, false, true, true, false]);
+    });
+  });
+
+  describe('block()', () => {
+    it('refuses every connection until the block ends; a shorter later block does not shorten it', async () => {
+      const blockedUntil = Date.now() + 300;
+      await a.block('p-e', null, new Date(blockedUntil));
+      await b.block('p-e', null, new Date(Date.now() + 50));
+      const error = await b.acquire('p-e', 'any', [], { maxWaitMs: 0 }).catch((e: unknown) => e);
+      expect(isProviderError(error) && error.code).toBe('RATE_LIMITED');
+      const retryAt = (error as ProviderError).retryAt!.getTime();
+      // At least 100 ms of jitter on top; 20% of 300 ms is below that floor.
+      expect(retryAt).toBeGreaterThanOrEqual(blockedUntil + 100 - 5);
+      expect(retryAt).toBeLessThanOrEqual(blockedUntil + 100 + 100);
+      await sleep(retryAt - Date.now() + 5);
+      await expect(a.acquire('p-e', 'any', [], { maxWaitMs: 0 })).resolves.toBeUndefined();
+    });
+
+    it('blocks only the given connection, and a patient caller waits the block out', async () => {
+      const blockedUntil = Date.now() + 300;
+      await a.block('p-f', 'c1', new Date(blockedUntil));
+      await expect(b.acquire('p-f', 'c2', [], { maxWaitMs: 0 })).resolves.toBeUndefined();
+      await expect(b.acquire('p-f', 'c1', [], { maxWaitMs: 0 })).rejects.toMatchObject({
+        code: 'RATE_LIMITED',
+      });
+      await b.acquire('p-f', 'c1', [], { maxWaitMs: 5_000 });
+      expect(Date.now()).toBeGreaterThanOrEqual(blockedUntil);
+    });
+  });
+});

@@ -1,6 +1,7 @@
 import type { InjectionToken } from '@nestjs/common';
 import type { ProviderError } from './errors/provider-error.js';
 import type { ProviderHttp } from './provider-http.js';
+import type { WebhookHandler } from './webhook-contract.js';
 
 export type ItemKind = 'event' | 'task' | 'message';
 
@@ -151,6 +152,8 @@ export interface IntegrationProvider {
   ): AsyncIterable<SyncPage>;
   /** One pure function mapping any failure to the shared code set. */
   mapError(error: unknown): ProviderError;
+  /** Webhook verification, parsing and subscription lifecycle, for providers that push. */
+  webhooks?: WebhookHandler;
 }
 
 export const INTEGRATION_PROVIDERS: InjectionToken<IntegrationProvider[]> =

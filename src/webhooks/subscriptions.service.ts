@@ -1,0 +1,137 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import type { Queue } from 'bullmq';
+import { CONNECTION_EVENTS, type ConnectionEvent } from '../auth/connection-events.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import { SubscriptionLifecycleService } from './subscription-lifecycle.service.js';
+import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
+import {
+  CLOCK,
+  type Clock,
+  DEFAULT_RENEW_BEFORE_MS,
+  RENEWALS_EVERY_MS,
+  RENEWALS_SCHEDULER_ID,
+  SUBSCRIPTION_JOB,
+  type SubscriptionJobData,
+  WEBHOOK_SUBSCRIPTIONS_QUEUE,
+} from './webhooks.constants.js';
+
+const JOB_OPTIONS = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 86_400, count: 1_000 },
+  removeOnFail: { age: 7 * 86_400 },
+};
+
+/**
+ * Follows connections' lives: subscribe on connect (as a job, since it calls the provider once per
+ * resource), renew before expiry (a job scheduler), stop on disconnect or lost grant. Stopping
+ * runs inline: DisconnectService wipes the credentials right after connection.deleted returns.
+ */
+@Injectable()
+export class SubscriptionsService {
+  private readonly logger = new Logger('WebhookSubscriptions');
+
+  constructor(
+    @InjectQueue(WEBHOOK_SUBSCRIPTIONS_QUEUE) private readonly queue: Queue<SubscriptionJobData>,
+    private readonly lifecycle: SubscriptionLifecycleService,
+    private readonly store: WebhookSubscriptionsStore,
+    private readonly registry: ProviderRegistry,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @OnEvent(CONNECTION_EVENTS.created)
+  @OnEvent(CONNECTION_EVENTS.reconnected)
+  async onConnected(event: ConnectionEvent): Promise<void> {
+    if (!this.registry.isEnabled(event.provider)) return;
+    if (!this.registry.get(event.provider).webhooks?.subscribe) return;
+    try {
+      await this.queue.add(
+        SUBSCRIPTION_JOB.subscribe,
+        { connectionId: event.connectionId },
+        {
+          ...JOB_OPTIONS,
+          // One pending subscribe per connection: a quick reconnect does not subscribe twice.
+          deduplication: { id: `subscribe-${event.connectionId}` },
+        },
+      );
+    } catch (error) {
+      // Periodic syncs still cover the connection; the next reconnect subscribes again.
+      this.logger.error({
+        msg: 'could not queue webhook subscriptions',
+        connectionId: event.connectionId,
+        provider: event.provider,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  @OnEvent(CONNECTION_EVENTS.deleted)
+  @OnEvent(CONNECTION_EVENTS.needsReauth)
+  async onEnded(event: ConnectionEvent): Promise<void> {
+    try {
+      await this.stopAll(event.connectionId);
+    } catch (error) {
+      this.logger.error({
+        msg: 'could not stop webhook subscriptions',
+        connectionId: event.connectionId,
+        provider: event.provider,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /** Stops every subscription of the connection at the provider and deletes the rows. */
+  async stopAll(connectionId: string): Promise<number> {
+    const subs = await this.store.listForConnection(connectionId);
+    if (subs.length === 0) return 0;
+    const scope = await this.lifecycle.scopeOf(connectionId, false);
+    if (!scope) {
+      for (const sub of subs) await this.store.delete(sub.id);
+      return subs.length;
+    }
+    await Promise.all(subs.map((sub) => this.lifecycle.stop(scope, sub)));
+    this.logger.log({
+      msg: 'webhook subscriptions stopped',
+      connectionId,
+      provider: scope.connection.provider,
+      stopped: subs.length,
+    });
+    return subs.length;
+  }
+
+  /** Idempotent (upsert by id): every worker may call it at startup. */
+  async scheduleRenewals(): Promise<void> {
+    await this.queue.upsertJobScheduler(
+      RENEWALS_SCHEDULER_ID,
+      { every: RENEWALS_EVERY_MS },
+      {
+        name: SUBSCRIPTION_JOB.renewDue,
+        data: {},
+        opts: { removeOnComplete: 100, removeOnFail: 100 },
+      },
+    );
+  }
+
+  /** Queues a renewal (retried with backoff) for every subscription inside its provider's margin. */
+  async queueDueRenewals(): Promise<number> {
+    let queued = 0;
+    for (const provider of this.registry.enabled()) {
+      if (!provider.webhooks?.renew && !provider.webhooks?.subscribe) continue;
+      const ids = await this.lifecycle.dueFor(provider, this.clock.now(), DEFAULT_RENEW_BEFORE_MS);
+      for (const subscriptionId of ids) {
+        await this.queue.add(
+          SUBSCRIPTION_JOB.renew,
+          { subscriptionId },
+          {
+            ...JOB_OPTIONS,
+            deduplication: { id: `renew-${subscriptionId}` },
+          },
+        );
+        queued++;
+      }
+    }
+    return queued;
+  }
+}

@@ -1,0 +1,108 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ConnectionStore } from '../auth/connection-store.service.js';
+import type { Connection } from '../auth/entities/connection.entity.js';
+import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
+import { ItemsRepository } from '../items/items.repository.js';
+import type { WebhookEvent } from '../providers/webhook-contract.js';
+import { SyncTriggerService } from '../sync/sync-trigger.service.js';
+
+type ItemsEvent = Extract<WebhookEvent, { type: 'items' }>;
+
+interface Written {
+  connection: Connection;
+  upserted: number;
+  deleted: number;
+  from: string | null;
+  to: string | null;
+}
+
+/**
+ * Applies parsed webhook events. Item changes go through the same versioned upsert as syncs (a
+ * late, older delivery cannot overwrite a newer state); "something changed" becomes an
+ * incremental sync of the named resources, coalesced per connection by SyncTriggerService.
+ */
+@Injectable()
+export class WebhookEventsService implements OnModuleInit {
+  private syncs: SyncTriggerService;
+  private notifier: PdeckNotifier;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly connections: ConnectionStore,
+    private readonly items: ItemsRepository,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /**
+   * SyncModule and EventsModule are dynamic modules the app root already imports. Nest tells
+   * dynamic modules apart by object identity, so importing `forRoot()` again here would build a
+   * second sync worker and a second PDeck notifier; the app's instances are looked up instead.
+   */
+  onModuleInit(): void {
+    this.syncs = this.moduleRef.get(SyncTriggerService, { strict: false });
+    this.notifier = this.moduleRef.get(PdeckNotifier, { strict: false });
+  }
+
+  async apply(events: WebhookEvent[]): Promise<void> {
+    const itemEvents = events.filter((e): e is ItemsEvent => e.type === 'items');
+    if (itemEvents.length) await this.applyItems(itemEvents);
+    const changed = new Map<string, Set<string>>();
+    for (const event of events) {
+      if (event.type !== 'resource-changed') continue;
+      const resources = changed.get(event.connectionId) ?? new Set<string>();
+      changed.set(event.connectionId, resources.add(event.resourceId));
+    }
+    for (const [connectionId, resources] of changed) {
+      await this.syncs.trigger(connectionId, 'incremental', 'webhook', [...resources]);
+    }
+  }
+
+  /** All item changes of one delivery in one transaction: a retry re-applies all or nothing. */
+  private async applyItems(events: ItemsEvent[]): Promise<void> {
+    const active = new Map<string, Connection>();
+    for (const id of new Set(events.map((e) => e.connectionId))) {
+      const connection = await this.connections.find(id);
+      // A connection ended since the delivery was routed keeps no new items.
+      if (connection?.status === 'active') active.set(id, connection);
+    }
+    const written = await this.dataSource.transaction(async (manager) => {
+      const results: Written[] = [];
+      for (const event of events) {
+        const connection = active.get(event.connectionId);
+        if (!connection) continue;
+        const result = await this.items.upsertPage(manager, {
+          userId: connection.userId,
+          connectionId: connection.id,
+          provider: connection.provider,
+          upserts: event.upserts,
+          deletions: event.deletions,
+        });
+        results.push({
+          connection,
+          upserted: result.inserted + result.updated,
+          deleted: result.deleted,
+          from: result.minChangeSeq,
+          to: result.maxChangeSeq,
+        });
+      }
+      return results;
+    });
+    for (const w of written) await this.notify(w);
+  }
+
+  private async notify(w: Written): Promise<void> {
+    if (w.upserted + w.deleted === 0 || !w.from || !w.to) return;
+    await this.notifier.notify('items.changed', {
+      connectionId: w.connection.id,
+      userId: w.connection.userId,
+      provider: w.connection.provider,
+      upserted: w.upserted,
+      deleted: w.deleted,
+      fromChangeSeq: w.from,
+      toChangeSeq: w.to,
+    });
+  }
+}

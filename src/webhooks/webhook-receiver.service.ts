@@ -1,0 +1,209 @@
+import {
+  BadRequestException,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { DecryptionError } from '../core/crypto/keyring.js';
+import { MetricsService } from '../core/metrics/metrics.service.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import type {
+  VerifyResult,
+  WebhookHandler,
+  WebhookImmediateResponse,
+  WebhookRequest,
+  WebhookVerifyContext,
+} from '../providers/webhook-contract.js';
+import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
+import { WebhookJobs } from './webhook-jobs.service.js';
+import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
+import { CLOCK, type Clock } from './webhooks.constants.js';
+
+/** Postgres failed during a lookup: the caller gets 503 (retry), not 401 (give up). */
+class StoreUnavailableError extends Error {}
+
+const INVALID_SIGNATURE = { statusCode: 401, message: 'Invalid webhook signature' };
+const NOT_FOUND = { statusCode: 404, message: 'Not Found' };
+const MALFORMED = { statusCode: 400, message: 'Malformed webhook body' };
+const UNAVAILABLE = { statusCode: 503, message: 'Temporarily unavailable, retry later' };
+const OK: WebhookImmediateResponse = {
+  status: 200,
+  body: '{"ok":true}',
+  contentType: 'application/json',
+};
+
+/**
+ * Verify, store, enqueue, acknowledge. A delivery is acknowledged only once its row is in
+ * Postgres; the job is only a wake-up call for the worker (the sweeper re-sends lost ones), so a
+ * 200 never depends on Redis having kept anything.
+ */
+@Injectable()
+export class WebhookReceiverService {
+  private readonly logger = new Logger('Webhooks');
+
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly deliveries: WebhookDeliveriesService,
+    private readonly subscriptions: WebhookSubscriptionsStore,
+    private readonly jobs: WebhookJobs,
+    private readonly metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** The handler of an enabled provider that takes webhooks; 404 otherwise. */
+  handlerOf(provider: string): WebhookHandler {
+    const handler = this.registry.isEnabled(provider)
+      ? this.registry.get(provider).webhooks
+      : undefined;
+    if (!handler) throw new NotFoundException(NOT_FOUND);
+    return handler;
+  }
+
+  async receive(provider: string, req: WebhookRequest): Promise<WebhookImmediateResponse> {
+    const started = performance.now();
+    try {
+      return await this.accept(provider, this.handlerOf(provider), req);
+    } finally {
+      this.metrics.webhookAckSeconds.observe({ provider }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async accept(
+    provider: string,
+    handler: WebhookHandler,
+    req: WebhookRequest,
+  ): Promise<WebhookImmediateResponse> {
+    const verdict = await this.verify(provider, handler, req);
+    if (!verdict.ok) {
+      this.count(provider, 'rejected');
+      this.logger.warn({
+        msg: 'webhook rejected',
+        provider,
+        reason: verdict.reason,
+        status: verdict.status ?? 401,
+      });
+      throw rejection(verdict.status);
+    }
+    if (verdict.immediateResponse) {
+      this.count(provider, 'acknowledged');
+      return verdict.immediateResponse;
+    }
+    const body = req.rawBody.toString('utf8');
+    // Postgres text cannot hold NUL; no JSON or form body has one unescaped.
+    if (body.includes('\u0000')) {
+      this.count(provider, 'rejected');
+      throw new BadRequestException(MALFORMED);
+    }
+    const rowId = await this.store(
+      provider,
+      verdict.deliveryId,
+      pickHeaders(req.headers, handler.storedHeaders),
+      body,
+    );
+    if (!rowId) {
+      this.count(provider, 'duplicate');
+      return OK;
+    }
+    await this.enqueue(provider, rowId);
+    this.count(provider, 'accepted');
+    return OK;
+  }
+
+  /** Never throws for bad input: a throwing verifier is a rejection (400 for a parse error). */
+  private async verify(
+    provider: string,
+    handler: WebhookHandler,
+    req: WebhookRequest,
+  ): Promise<VerifyResult> {
+    try {
+      return await handler.verify(req, this.verifyContext(provider));
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        this.logger.error({ msg: 'webhook lookup failed', provider, error: error.message });
+        this.count(provider, 'unavailable');
+        throw new ServiceUnavailableException(UNAVAILABLE);
+      }
+      const status = error instanceof SyntaxError ? 400 : 401;
+      return { ok: false, status, reason: `verifier threw ${(error as Error)?.name ?? 'error'}` };
+    }
+  }
+
+  private verifyContext(provider: string): WebhookVerifyContext {
+    const app = this.registry.credentials(provider);
+    return {
+      appSecret: app.signingSecret ?? app.clientSecret,
+      now: () => this.clock.now(),
+      findSubscription: async (externalId) => {
+        try {
+          return await this.subscriptions.findByExternalId(provider, externalId);
+        } catch (error) {
+          // A secret that does not decrypt means the row is not ours to trust: unauthentic.
+          if (error instanceof DecryptionError) throw error;
+          throw new StoreUnavailableError((error as Error).message);
+        }
+      },
+    };
+  }
+
+  private async store(
+    provider: string,
+    deliveryId: string,
+    headers: Record<string, string>,
+    body: string,
+  ): Promise<string | null> {
+    try {
+      return await this.deliveries.insert({ provider, deliveryId, headers, body });
+    } catch (error) {
+      this.logger.error({
+        msg: 'webhook delivery could not be stored',
+        provider,
+        error: (error as Error).message,
+      });
+      this.count(provider, 'unavailable');
+      throw new ServiceUnavailableException(UNAVAILABLE);
+    }
+  }
+
+  private async enqueue(provider: string, rowId: string): Promise<void> {
+    try {
+      await this.jobs.enqueue(rowId);
+    } catch (error) {
+      // Stored but not queued: the sweeper picks the row up; the provider's retry is a duplicate.
+      this.logger.warn({
+        msg: 'webhook stored but not queued',
+        provider,
+        deliveryRowId: rowId,
+        error: (error as Error).message,
+      });
+      this.count(provider, 'unavailable');
+      throw new ServiceUnavailableException(UNAVAILABLE);
+    }
+  }
+
+  private count(provider: string, outcome: string): void {
+    this.metrics.webhookDeliveries.inc({ provider, outcome });
+  }
+}
+
+function rejection(status: 400 | 401 | 404 | undefined): HttpException {
+  if (status === 404) return new NotFoundException(NOT_FOUND);
+  if (status === 400) return new BadRequestException(MALFORMED);
+  return new UnauthorizedException(INVALID_SIGNATURE);
+}
+
+/** Only what the parser needs; credentials-bearing headers are never stored, whatever is asked. */
+function pickHeaders(
+  headers: WebhookRequest['headers'],
+  wanted: readonly string[] = [],
+): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of wanted) {
+    const value = headers[name];
+    if (value !== undefined && name !== 'authorization' && name !== 'cookie') picked[name] = value;
+  }
+  return picked;
+}

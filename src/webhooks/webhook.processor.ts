@@ -1,0 +1,117 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { MetricsService } from '../core/metrics/metrics.service.js';
+import type { WebhookParseContext } from '../providers/webhook-contract.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import type { WebhookDelivery } from './entities/webhook-delivery.entity.js';
+import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
+import { WebhookEventsService } from './webhook-events.service.js';
+import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
+import { CLOCK, type Clock, WEBHOOKS_QUEUE, type WebhookJobData } from './webhooks.constants.js';
+
+type Outcome = 'processed' | 'ignored' | 'unroutable' | 'skipped';
+
+/**
+ * Worker side of the receiver: parses a stored delivery and applies its events. The row, not
+ * the job, is the state: a delivery already finished is skipped, so a re-enqueued job (sweeper)
+ * or a redelivered one never applies twice.
+ */
+@Processor(WEBHOOKS_QUEUE, { concurrency: 10 })
+export class WebhookProcessor extends WorkerHost {
+  private readonly logger = new Logger('WebhookProcessor');
+
+  constructor(
+    private readonly deliveries: WebhookDeliveriesService,
+    private readonly events: WebhookEventsService,
+    private readonly subscriptions: WebhookSubscriptionsStore,
+    private readonly registry: ProviderRegistry,
+    private readonly metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  async process(job: Job<WebhookJobData>): Promise<Outcome> {
+    const row = await this.deliveries.startAttempt(job.data.deliveryId);
+    if (!row) return 'skipped';
+    const outcome = await this.handle(row);
+    await this.deliveries.finish(row.id, outcome);
+    if (outcome === 'unroutable') {
+      this.metrics.webhookDeliveries.inc({ provider: row.provider, outcome });
+      this.logger.warn({
+        msg: 'webhook delivery matches no connection',
+        provider: row.provider,
+        deliveryRowId: row.id,
+      });
+    }
+    const lag = (this.clock.now().getTime() - row.receivedAt.getTime()) / 1000;
+    this.metrics.webhookProcessingLagSeconds.observe({ provider: row.provider }, Math.max(0, lag));
+    return outcome;
+  }
+
+  private async handle(row: WebhookDelivery): Promise<Exclude<Outcome, 'skipped'>> {
+    const handler = this.registry.all().find((p) => p.catalog.id === row.provider)?.webhooks;
+    if (!handler) return 'ignored';
+    const lookups = { missed: false };
+    const delivery = {
+      deliveryId: row.deliveryId,
+      body: row.body,
+      headers: row.headers,
+      receivedAt: row.receivedAt,
+    };
+    let events;
+    try {
+      events = await handler.parse(delivery, this.parseContext(row.provider, lookups));
+    } catch (error) {
+      // The stored body was verified; a body the parser cannot read will not improve on retry.
+      if (error instanceof SyntaxError)
+        throw new UnrecoverableError(`unparsable delivery: ${error.message}`);
+      throw error;
+    }
+    if (events.length === 0) return lookups.missed ? 'unroutable' : 'ignored';
+    await this.events.apply(events);
+    return 'processed';
+  }
+
+  private parseContext(provider: string, lookups: { missed: boolean }): WebhookParseContext {
+    return {
+      findConnections: async (query) => {
+        const found = await this.subscriptions.findConnections(provider, query);
+        lookups.missed ||= found.length === 0;
+        return found;
+      },
+      findSubscription: (externalId) => this.subscriptions.findByExternalId(provider, externalId),
+      now: () => this.clock.now(),
+    };
+  }
+
+  /** After the last attempt only: the row records the failure, so the sweeper leaves it alone. */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<WebhookJobData> | undefined, error: Error): Promise<void> {
+    if (!job) return;
+    const final =
+      error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    try {
+      const row = await this.deliveries.find(job.data.deliveryId);
+      await this.deliveries.finish(job.data.deliveryId, 'failed', error.message);
+      this.metrics.webhookDeliveries.inc({
+        provider: row?.provider ?? 'unknown',
+        outcome: 'failed',
+      });
+      this.logger.error({
+        msg: 'webhook delivery failed',
+        deliveryRowId: job.data.deliveryId,
+        jobId: job.id,
+        error: error.message,
+      });
+    } catch (recordError) {
+      this.logger.error({
+        msg: 'could not record a failed webhook delivery',
+        jobId: job.id,
+        error: (recordError as Error).message,
+      });
+    }
+  }
+}

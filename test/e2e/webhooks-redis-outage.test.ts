@@ -1,0 +1,151 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebhookSweeper } from '../../src/webhooks/webhook-sweeper.service.js';
+import { CLOCK, WEBHOOKS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
+import { freePort } from '../support/test-app.js';
+import { startWebhookTestApp, type WebhookTestApp } from '../support/webhook-test-kit.js';
+
+/** A Redis of this test's own, without persistence: a restart loses every queued job. */
+class DisposableRedis {
+  private child?: ChildProcess;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if (await this.ping()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  private async ping(): Promise<boolean> {
+    const client = new Redis(this.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      client.disconnect();
+    }
+  }
+}
+
+describe('RELIABILITY 13 (receiver side): Redis goes away while webhooks arrive', () => {
+  let redis: DisposableRedis;
+  let t: WebhookTestApp;
+
+  beforeAll(async () => {
+    redis = new DisposableRedis(await freePort());
+    await redis.start();
+    t = await startWebhookTestApp({ REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await redis?.start().catch(() => undefined);
+    await t?.close();
+    await redis?.stop();
+  });
+
+  const deliver = (id: string): Promise<Response> =>
+    t.postSigned({
+      id,
+      account: 'tasks-account',
+      type: 'items',
+      upserts: [{ id: `t-${id}`, listId: 'list-1', title: id, version: 1 }],
+    });
+
+  async function statusOf(id: string): Promise<string | undefined> {
+    return (await t.deliveryRows(id))[0]?.status;
+  }
+
+  it('answers 503 fast while Redis is down, and loses nothing that was stored', async () => {
+    expect((await deliver('before-outage')).status).toBe(200);
+    await expect.poll(() => statusOf('before-outage'), { timeout: 10_000 }).toBe('processed');
+    // Let BullMQ finish the job too, so the outage does not catch it half-way (just noise).
+    const queue = t.app.get<Queue>(getQueueToken(WEBHOOKS_QUEUE));
+    await expect.poll(() => queue.getCompletedCount(), { timeout: 10_000 }).toBe(1);
+
+    await redis.stop();
+    const started = performance.now();
+    const during = await deliver('during-outage');
+    expect(during.status).toBe(503);
+    expect(performance.now() - started).toBeLessThan(2_500);
+    // Stored before the enqueue failed: the provider's retry is a duplicate of a durable row.
+    expect(await statusOf('during-outage')).toBe('received');
+    expect((await deliver('during-outage')).status).toBe(200);
+
+    // Back, but empty (no persistence): whatever the queue held is gone.
+    await redis.start();
+    const clock = vi
+      .spyOn(t.app.get(CLOCK), 'now')
+      .mockImplementation(() => new Date(Date.now() + 60_000));
+    try {
+      await expect
+        .poll(
+          async () => {
+            await t.app.get(WebhookSweeper).sweep();
+            return statusOf('during-outage');
+          },
+          { timeout: 20_000, interval: 500 },
+        )
+        .toBe('processed');
+    } finally {
+      clock.mockRestore();
+    }
+    const items = await t.db.query(
+      "SELECT external_id FROM items WHERE external_id IN ('t-before-outage', 't-during-outage') ORDER BY 1",
+    );
+    expect(items.map((r: { external_id: string }) => r.external_id)).toEqual([
+      't-before-outage',
+      't-during-outage',
+    ]);
+  });
+
+  it('the sweeper re-enqueues a stored delivery whose job Redis lost', async () => {
+    const id = randomUUID();
+    const body = JSON.stringify({
+      id: 'lost-job',
+      account: 'tasks-account',
+      type: 'items',
+      upserts: [{ id: 't-lost', listId: 'list-1', title: 'lost', version: 1 }],
+    });
+    await t.db.query(
+      "INSERT INTO webhook_deliveries (id, provider, delivery_id, body, received_at) VALUES ($1, $2, 'lost-job', $3, now() - interval '1 minute')",
+      [id, 'test-hooks', body],
+    );
+    expect(await t.app.get(WebhookSweeper).sweep()).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => statusOf('lost-job'), { timeout: 10_000 }).toBe('processed');
+  });
+});

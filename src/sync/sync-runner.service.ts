@@ -7,7 +7,12 @@ import { TokenService } from '../auth/token.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import { ProviderError } from '../providers/errors/provider-error.js';
-import type { IntegrationProvider, ProviderContext, SyncPage, SyncResource } from '../providers/integration-provider.js';
+import type {
+  IntegrationProvider,
+  ProviderContext,
+  SyncPage,
+  SyncResource,
+} from '../providers/integration-provider.js';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import type { SyncState } from './entities/sync-state.entity.js';
@@ -52,10 +57,16 @@ export class SyncRunnerService {
   ) {}
 
   /** Returns the run's outcome; throws for the processor to retry, delay or give up. */
-  async run(data: SyncJobData & { syncRunId: string }, signal?: AbortSignal): Promise<'succeeded' | 'partial' | 'skipped'> {
+  async run(
+    data: SyncJobData & { syncRunId: string },
+    signal?: AbortSignal,
+  ): Promise<'succeeded' | 'partial' | 'skipped'> {
     const connection = await this.connections.find(data.connectionId);
     if (!connection || connection.status !== 'active') {
-      await this.runs.finish(data.syncRunId, 'failed', { code: 'CONNECTION_INACTIVE', message: 'Connection is not active' });
+      await this.runs.finish(data.syncRunId, 'failed', {
+        code: 'CONNECTION_INACTIVE',
+        message: 'Connection is not active',
+      });
       return 'skipped';
     }
     const provider = this.registry.get(connection.provider);
@@ -72,7 +83,9 @@ export class SyncRunnerService {
 
     const resources = await this.guard(scope, () => provider.listResources(ctx));
     await this.states.ensureResources(connection.id, resources);
-    const wanted = data.resourceIds ? resources.filter((r) => data.resourceIds!.includes(r.id)) : resources;
+    const wanted = data.resourceIds
+      ? resources.filter((r) => data.resourceIds!.includes(r.id))
+      : resources;
     let partial = false;
     for (const resource of wanted) {
       const ok = await this.syncResource(scope, resource, data.mode);
@@ -84,7 +97,11 @@ export class SyncRunnerService {
   }
 
   /** False when the resource was skipped (permission / not found); throws otherwise. */
-  private async syncResource(scope: RunScope, resource: SyncResource, mode: SyncJobData['mode']): Promise<boolean> {
+  private async syncResource(
+    scope: RunScope,
+    resource: SyncResource,
+    mode: SyncJobData['mode'],
+  ): Promise<boolean> {
     let state = (await this.states.get(scope.connection.id, resource.id))!;
     // A full pass already in progress is resumed from its committed page cursor.
     if (state.stage === 'incremental' && (mode === 'full' || state.cursor === null)) {
@@ -96,7 +113,10 @@ export class SyncRunnerService {
       const failure = scope.provider.mapError(error);
       const decision = decide(failure);
       if (decision.action === 'reset-cursor') {
-        this.logger.warn({ connectionId: scope.connection.id, resourceId: resource.id }, 'Cursor invalid: full resync of the resource');
+        this.logger.warn(
+          { connectionId: scope.connection.id, resourceId: resource.id },
+          'Cursor invalid: full resync of the resource',
+        );
         await this.streamPages(scope, resource, await this.states.startFullPass(state));
       } else if (decision.action === 'skip-resource') {
         await this.states.markFailed(state.id, decision.status, failure.message);
@@ -110,15 +130,30 @@ export class SyncRunnerService {
     return true;
   }
 
-  private async streamPages(scope: RunScope, resource: SyncResource, state: SyncState): Promise<void> {
+  private async streamPages(
+    scope: RunScope,
+    resource: SyncResource,
+    state: SyncState,
+  ): Promise<void> {
     const fullPass = state.stage === 'full';
-    const pages = scope.provider.sync(scope.ctx, resource, state.cursor, fullPass ? 'full' : 'incremental');
+    const pages = scope.provider.sync(
+      scope.ctx,
+      resource,
+      state.cursor,
+      fullPass ? 'full' : 'incremental',
+    );
     for await (const page of pages) {
       await this.commitPage(scope, resource, state, page, fullPass);
     }
   }
 
-  private async commitPage(scope: RunScope, resource: SyncResource, state: SyncState, page: SyncPage, fullPass: boolean): Promise<void> {
+  private async commitPage(
+    scope: RunScope,
+    resource: SyncResource,
+    state: SyncState,
+    page: SyncPage,
+    fullPass: boolean,
+  ): Promise<void> {
     const { connection } = scope;
     const result = await this.dataSource.transaction(async (manager) => {
       const written = await this.items.upsertPage(manager, {
@@ -133,12 +168,23 @@ export class SyncRunnerService {
       let sweptMax: string | null = null;
       let sweptMin: string | null = null;
       if (fullPass && page.fullPassComplete) {
-        const sweep = await this.items.sweep(manager, { connectionId: connection.id, containerId: resource.id, generation: state.generation });
+        const sweep = await this.items.sweep(manager, {
+          connectionId: connection.id,
+          userId: connection.userId,
+          containerId: resource.id,
+          generation: state.generation,
+          passStartSeq: state.passStartSeq ?? undefined,
+        });
         swept = sweep.deleted;
         sweptMax = sweep.maxChangeSeq;
         sweptMin = sweep.minChangeSeq;
       }
-      await this.states.commitCursor(manager, state.id, page.cursor, Boolean(fullPass && page.fullPassComplete));
+      await this.states.commitCursor(
+        manager,
+        state.id,
+        page.cursor,
+        Boolean(fullPass && page.fullPassComplete),
+      );
       const counts: PageCounts = {
         fetched: page.upserts.length + page.deletions.length,
         upserted: written.inserted + written.updated,
@@ -146,7 +192,11 @@ export class SyncRunnerService {
         unchanged: written.unchanged,
       };
       await this.runs.addCounts(manager, scope.runId, counts);
-      return { counts, from: written.minChangeSeq ?? sweptMin, to: sweptMax ?? written.maxChangeSeq };
+      return {
+        counts,
+        from: written.minChangeSeq ?? sweptMin,
+        to: sweptMax ?? written.maxChangeSeq,
+      };
     });
     if (result.from !== null && result.to !== null) {
       await this.notifier.notify('items.changed', {

@@ -16,7 +16,12 @@ export interface PageCounts {
 export class SyncRunsService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async createQueued(id: string, connectionId: string, mode: 'full' | 'incremental', trigger: SyncTrigger): Promise<void> {
+  async createQueued(
+    id: string,
+    connectionId: string,
+    mode: 'full' | 'incremental',
+    trigger: SyncTrigger,
+  ): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO sync_runs (id, connection_id, mode, trigger, status) VALUES ($1, $2, $3, $4, 'queued')
        ON CONFLICT (id) DO NOTHING`,
@@ -25,7 +30,12 @@ export class SyncRunsService {
   }
 
   /** Idempotent: a retried job marks the same run running again. */
-  async markRunning(id: string, connectionId: string, mode: 'full' | 'incremental', trigger: SyncTrigger): Promise<void> {
+  async markRunning(
+    id: string,
+    connectionId: string,
+    mode: 'full' | 'incremental',
+    trigger: SyncTrigger,
+  ): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO sync_runs (id, connection_id, mode, trigger, status, started_at) VALUES ($1, $2, $3, $4, 'running', now())
        ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = COALESCE(sync_runs.started_at, now()),
@@ -43,7 +53,11 @@ export class SyncRunsService {
     );
   }
 
-  async finish(id: string, status: SyncRunStatus, error?: { code: string; message: string }): Promise<void> {
+  async finish(
+    id: string,
+    status: SyncRunStatus,
+    error?: { code: string; message: string },
+  ): Promise<void> {
     await this.dataSource.query(
       `UPDATE sync_runs SET status = $2, finished_at = now(), error_code = $3, error_message = $4 WHERE id = $1`,
       [id, status, error?.code ?? null, error?.message.slice(0, 1000) ?? null],

@@ -34,7 +34,10 @@ export class SyncSchedulerService {
   ) {}
 
   async schedule(connection: Connection): Promise<void> {
-    const minutes = syncIntervalMinutes(connection, this.registry.get(connection.provider).catalog.sync.defaultIntervalMinutes);
+    const minutes = syncIntervalMinutes(
+      connection,
+      this.registry.get(connection.provider).catalog.sync.defaultIntervalMinutes,
+    );
     await this.queue.upsertJobScheduler(
       schedulerId(connection.id),
       { every: minutes * 60_000 },
@@ -53,7 +56,11 @@ export class SyncSchedulerService {
   /** Makes the schedulers match the active connections (startup, and after Redis data loss). */
   async reconcile(): Promise<{ scheduled: number; removed: number }> {
     const active = await this.connections.listActive();
-    const wanted = new Set(active.filter((c) => this.registry.all().some((p) => p.catalog.id === c.provider)).map((c) => schedulerId(c.id)));
+    const wanted = new Set(
+      active
+        .filter((c) => this.registry.all().some((p) => p.catalog.id === c.provider))
+        .map((c) => schedulerId(c.id)),
+    );
     for (const connection of active) {
       if (wanted.has(schedulerId(connection.id))) await this.schedule(connection);
     }
@@ -79,7 +86,10 @@ export class SyncSchedulerService {
   @OnEvent(CONNECTION_EVENTS.needsReauth)
   async onNeedsReauth(event: ConnectionEvent): Promise<void> {
     await this.unschedule(event.connectionId);
-    this.logger.warn({ connectionId: event.connectionId, provider: event.provider }, 'Sync paused: connection needs re-authorization');
+    this.logger.warn(
+      { connectionId: event.connectionId, provider: event.provider },
+      'Sync paused: connection needs re-authorization',
+    );
   }
 
   @OnEvent(CONNECTION_EVENTS.deleted)

@@ -30,7 +30,9 @@ export class SyncStateService {
   }
 
   list(connectionId: string): Promise<SyncState[]> {
-    return this.dataSource.getRepository(SyncState).find({ where: { connectionId }, order: { resourceId: 'ASC' } });
+    return this.dataSource
+      .getRepository(SyncState)
+      .find({ where: { connectionId }, order: { resourceId: 'ASC' } });
   }
 
   /**
@@ -39,11 +41,12 @@ export class SyncStateService {
    */
   async startFullPass(state: SyncState): Promise<SyncState> {
     await this.dataSource.query(
-      `UPDATE sync_states SET stage = 'full', cursor = NULL, generation = generation + 1, updated_at = now()
+      `UPDATE sync_states SET stage = 'full', cursor = NULL, generation = generation + 1, updated_at = now(),
+         pass_start_seq = (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM items_change_seq)
        WHERE id = $1`,
       [state.id],
     );
-    return (await this.dataSource.getRepository(SyncState).findOneByOrFail({ id: state.id }));
+    return await this.dataSource.getRepository(SyncState).findOneByOrFail({ id: state.id });
   }
 
   /** Inside the page transaction: the cursor moves only together with the page's items. */

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { DEFAULT_SYNC_ATTEMPTS, SYNC_JOB, SYNC_QUEUE, type SyncJobData, type SyncTrigger } from './sync.constants.js';
+import {
+  DEFAULT_SYNC_ATTEMPTS,
+  SYNC_JOB,
+  SYNC_QUEUE,
+  type SyncJobData,
+  type SyncTrigger,
+} from './sync.constants.js';
 import { SyncRunsService } from './sync-runs.service.js';
 
 /**
@@ -46,7 +52,10 @@ export class SyncTriggerService {
    * request upgrades it, and resource filters widen); if it is running, our data was kept by
    * BullMQ and will run next under our id.
    */
-  private async coalesce(existingId: string, data: SyncJobData): Promise<{ syncRunId: string; coalesced: boolean }> {
+  private async coalesce(
+    existingId: string,
+    data: SyncJobData,
+  ): Promise<{ syncRunId: string; coalesced: boolean }> {
     const existing = await this.queue.getJob(existingId);
     const state = existing ? await existing.getState() : 'unknown';
     if (existing && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
@@ -58,7 +67,10 @@ export class SyncTriggerService {
             ? [...new Set([...existing.data.resourceIds, ...data.resourceIds])]
             : undefined,
       };
-      if (merged.mode !== existing.data.mode || merged.resourceIds?.length !== existing.data.resourceIds?.length) {
+      if (
+        merged.mode !== existing.data.mode ||
+        merged.resourceIds?.length !== existing.data.resourceIds?.length
+      ) {
         await existing.updateData(merged);
       }
       return { syncRunId: existing.data.syncRunId ?? existingId, coalesced: true };

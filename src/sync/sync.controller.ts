@@ -1,7 +1,28 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, ConflictException } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  ConflictException,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ConnectionStore } from '../auth/connection-store.service.js';
-import { SyncRunDto, SyncScheduleDto, TriggerSyncDto, TriggerSyncResponseDto } from './dto/sync.dto.js';
+import {
+  SyncRunDto,
+  SyncScheduleDto,
+  TriggerSyncDto,
+  TriggerSyncResponseDto,
+} from './dto/sync.dto.js';
 import { SyncRunsService } from './sync-runs.service.js';
 import { SyncSchedulerService } from './sync-scheduler.service.js';
 import { SyncTriggerService } from './sync-trigger.service.js';
@@ -19,12 +40,19 @@ export class SyncController {
 
   @Post('sync')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Request a sync; joins the queued or running one of the same connection' })
+  @ApiOperation({
+    summary: 'Request a sync; joins the queued or running one of the same connection',
+  })
   @ApiAcceptedResponse({ type: TriggerSyncResponseDto })
-  async sync(@Param('id', ParseUUIDPipe) id: string, @Body() body: TriggerSyncDto): Promise<TriggerSyncResponseDto> {
+  async sync(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: TriggerSyncDto,
+  ): Promise<TriggerSyncResponseDto> {
     const connection = await this.connections.get(id);
     if (connection.status !== 'active') {
-      throw new ConflictException(`Connection is ${connection.status}; reconnect it before syncing`);
+      throw new ConflictException(
+        `Connection is ${connection.status}; reconnect it before syncing`,
+      );
     }
     return this.trigger.trigger(id, body.mode ?? 'incremental', 'manual');
   }
@@ -40,8 +68,13 @@ export class SyncController {
   @Put('sync-schedule')
   @ApiOperation({ summary: 'Override how often this connection syncs on schedule' })
   @ApiOkResponse({ type: SyncScheduleDto })
-  async schedule(@Param('id', ParseUUIDPipe) id: string, @Body() body: SyncScheduleDto): Promise<SyncScheduleDto> {
-    const connection = await this.connections.updateSettings(id, { syncIntervalMinutes: body.intervalMinutes });
+  async schedule(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: SyncScheduleDto,
+  ): Promise<SyncScheduleDto> {
+    const connection = await this.connections.updateSettings(id, {
+      syncIntervalMinutes: body.intervalMinutes,
+    });
     if (connection.status === 'active') await this.scheduler.schedule(connection);
     return { intervalMinutes: body.intervalMinutes };
   }

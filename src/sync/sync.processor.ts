@@ -40,17 +40,28 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
 
   async process(job: Job<SyncJobData>, token?: string): Promise<string> {
     if (job.name === SYNC_JOB.tick) {
-      const { syncRunId } = await this.trigger.trigger(job.data.connectionId, job.data.mode, 'schedule');
+      const { syncRunId } = await this.trigger.trigger(
+        job.data.connectionId,
+        job.data.mode,
+        'schedule',
+      );
       return syncRunId;
     }
     const data = { ...job.data, syncRunId: job.data.syncRunId ?? job.id! };
     try {
       const outcome = await this.runner.run(data);
-      this.metrics.syncRuns.inc({ provider: await this.providerOf(data.connectionId), mode: data.mode, outcome });
+      this.metrics.syncRuns.inc({
+        provider: await this.providerOf(data.connectionId),
+        mode: data.mode,
+        outcome,
+      });
       return outcome;
     } catch (error) {
       if (error instanceof SyncDelayedError) {
-        this.logger.log({ connectionId: data.connectionId, jobId: job.id, until: error.until.toISOString() }, 'Sync delayed by a rate limit');
+        this.logger.log(
+          { connectionId: data.connectionId, jobId: job.id, until: error.until.toISOString() },
+          'Sync delayed by a rate limit',
+        );
         await job.moveToDelayed(error.until.getTime(), token);
         throw new DelayedError();
       }
@@ -62,13 +73,18 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
   @OnWorkerEvent('failed')
   async onFailed(job: Job<SyncJobData> | undefined, error: Error): Promise<void> {
     if (!job || job.name !== SYNC_JOB.run) return;
-    const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final =
+      error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
     const syncRunId = job.data.syncRunId ?? job.id!;
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
     await this.runs.finish(syncRunId, 'failed', { code, message: error.message });
     const connection = await this.connections.find(job.data.connectionId);
-    this.metrics.syncRuns.inc({ provider: connection?.provider ?? 'unknown', mode: job.data.mode, outcome: 'failed' });
+    this.metrics.syncRuns.inc({
+      provider: connection?.provider ?? 'unknown',
+      mode: job.data.mode,
+      outcome: 'failed',
+    });
     if (connection) {
       await this.notifier.notify('sync.failed', {
         connectionId: connection.id,

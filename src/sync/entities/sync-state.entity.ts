@@ -37,6 +37,13 @@ export class SyncState {
   @Column('integer', { default: 0 })
   generation: number;
 
+  /**
+   * items change_seq when the current full pass started: the sweep keeps rows changed after it
+   * (a webhook may create an item that the pass's listing already went past).
+   */
+  @Column('bigint', { name: 'pass_start_seq', nullable: true })
+  passStartSeq: string | null;
+
   @Column('integer', { name: 'failure_count', default: 0 })
   failureCount: number;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedItem } from '../providers/integration-provider.js';
+import { normalizedItem } from '../providers/normalized-item.js';
 import {
   dedupeDeletions,
   dedupeUpserts,
@@ -9,25 +10,14 @@ import {
 } from './item-page-input.js';
 
 function item(externalId: string, externalVersion: string, title = externalId): NormalizedItem {
-  return {
+  return normalizedItem({
     kind: 'task',
     externalId,
+    externalVersion,
     containerId: 'board-1',
     containerName: 'Board',
     title,
-    body: null,
-    status: null,
-    startsAt: null,
-    endsAt: null,
-    allDay: false,
-    dueAt: null,
-    url: null,
-    assignees: [],
-    labels: [],
-    externalUpdatedAt: null,
-    externalVersion,
-    raw: {},
-  };
+  });
 }
 
 describe('dedupeUpserts', () => {

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebhookSweeper } from '../../src/webhooks/webhook-sweeper.service.js';
 import { CLOCK, WEBHOOKS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
 import { freePort } from '../support/test-app.js';
 import { startWebhookTestApp, type WebhookTestApp } from '../support/webhook-test-kit.js';
+import { pingRedis } from '../../src/core/redis/ensure-redis.js';
 
 /** A Redis of this test's own, without persistence: a restart loses every queued job. */
 class DisposableRedis {
@@ -45,21 +45,8 @@ class DisposableRedis {
     await exited;
   }
 
-  private async ping(): Promise<boolean> {
-    const client = new Redis(this.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
+  private ping(): Promise<boolean> {
+    return pingRedis(this.url);
   }
 }
 

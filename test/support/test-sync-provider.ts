@@ -12,6 +12,7 @@ import type {
   SyncPage,
   SyncResource,
 } from '../../src/providers/integration-provider.js';
+import { normalizedItem } from '../../src/providers/normalized-item.js';
 import type { FakeTask } from './fake-tasks-api.js';
 
 export const TASKS_ORIGIN = 'https://api.tasks.example';
@@ -54,17 +55,32 @@ export class TestSyncProvider implements IntegrationProvider {
     return res.items;
   }
 
-  async *sync(ctx: ProviderContext, resource: SyncResource, cursor: SyncCursor | null, mode: SyncMode): AsyncIterable<SyncPage> {
+  async *sync(
+    ctx: ProviderContext,
+    resource: SyncResource,
+    cursor: SyncCursor | null,
+    mode: SyncMode,
+  ): AsyncIterable<SyncPage> {
     let pageToken = cursor?.pageToken as string | undefined;
-    const syncToken = mode === 'incremental' ? (cursor?.syncToken as string | undefined) : undefined;
+    const syncToken =
+      mode === 'incremental' ? (cursor?.syncToken as string | undefined) : undefined;
     for (;;) {
-      const page = await this.get<TasksPage>(ctx, `/lists/${resource.id}/tasks`, { pageToken, syncToken });
+      const page = await this.get<TasksPage>(ctx, `/lists/${resource.id}/tasks`, {
+        pageToken,
+        syncToken,
+      });
       const live = page.items.filter((t) => !t.deleted);
       const gone = page.items.filter((t) => t.deleted);
       yield {
         upserts: live.map((t) => toItem(t, resource)),
-        deletions: gone.map((t) => ({ kind: 'task' as const, externalId: t.id, externalVersion: version(t) })),
-        cursor: page.nextPageToken ? { pageToken: page.nextPageToken, syncToken } : { syncToken: page.nextSyncToken },
+        deletions: gone.map((t) => ({
+          kind: 'task' as const,
+          externalId: t.id,
+          externalVersion: version(t),
+        })),
+        cursor: page.nextPageToken
+          ? { pageToken: page.nextPageToken, syncToken }
+          : { syncToken: page.nextSyncToken },
         fullPassComplete: mode === 'full' && !page.nextPageToken,
       };
       if (!page.nextPageToken) return;
@@ -75,17 +91,32 @@ export class TestSyncProvider implements IntegrationProvider {
   mapError(error: unknown): ProviderError {
     if (isProviderError(error)) return error;
     if (isHttpStatusError(error)) {
-      if (error.status === 410) return new ProviderError('CURSOR_INVALID', 'Sync token expired', { cause: error, status: 410 });
-      if (error.status === 401) return new ProviderError('AUTH_REVOKED', 'Token rejected', { cause: error, status: 401 });
-      if (error.status === 403) return new ProviderError('PERMISSION', 'Forbidden', { cause: error, status: 403 });
-      if (error.status === 404) return new ProviderError('NOT_FOUND', 'Not found', { cause: error, status: 404 });
+      if (error.status === 410)
+        return new ProviderError('CURSOR_INVALID', 'Sync token expired', {
+          cause: error,
+          status: 410,
+        });
+      if (error.status === 401)
+        return new ProviderError('AUTH_REVOKED', 'Token rejected', { cause: error, status: 401 });
+      if (error.status === 403)
+        return new ProviderError('PERMISSION', 'Forbidden', { cause: error, status: 403 });
+      if (error.status === 404)
+        return new ProviderError('NOT_FOUND', 'Not found', { cause: error, status: 404 });
     }
     return new ProviderError('UNKNOWN', 'Unexpected failure', { cause: error });
   }
 
-  private async get<T>(ctx: ProviderContext, path: string, query: Record<string, string | undefined>): Promise<T> {
+  private async get<T>(
+    ctx: ProviderContext,
+    path: string,
+    query: Record<string, string | undefined>,
+  ): Promise<T> {
     const { accessToken } = await ctx.credentials();
-    const res = await ctx.http.request<T>({ url: `${TASKS_ORIGIN}${path}`, query, headers: { authorization: `Bearer ${accessToken}` } });
+    const res = await ctx.http.request<T>({
+      url: `${TASKS_ORIGIN}${path}`,
+      query,
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     return res.data;
   }
 }
@@ -94,23 +125,14 @@ export class TestSyncProvider implements IntegrationProvider {
 const version = (t: FakeTask): string => String(t.version).padStart(12, '0');
 
 function toItem(t: FakeTask, resource: SyncResource): NormalizedItem {
-  return {
+  return normalizedItem({
     kind: 'task',
     externalId: t.id,
+    externalVersion: version(t),
     containerId: resource.id,
     containerName: resource.name,
     title: t.title,
-    body: null,
     status: 'open',
-    startsAt: null,
-    endsAt: null,
-    allDay: false,
-    dueAt: null,
-    url: null,
-    assignees: [],
-    labels: [],
-    externalUpdatedAt: null,
-    externalVersion: version(t),
     raw: t,
-  };
+  });
 }

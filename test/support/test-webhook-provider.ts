@@ -19,6 +19,7 @@ import type {
   WebhookVerifyContext,
 } from '../../src/providers/webhook-contract.js';
 import { TestSyncProvider } from './test-sync-provider.js';
+import { normalizedItem } from '../../src/providers/normalized-item.js';
 
 export const TEST_HOOKS_ID = 'test-hooks';
 /** Origin of the subscription API (FakeWatchApi), mapped through PROVIDER_ORIGINS. */
@@ -182,25 +183,15 @@ async function call<T>(
 }
 
 function toItem(t: { id: string; listId: string; title: string; version: number }): NormalizedItem {
-  return {
+  return normalizedItem({
     kind: 'task',
     externalId: t.id,
-    containerId: t.listId,
-    containerName: null,
-    title: t.title,
-    body: null,
-    status: 'open',
-    startsAt: null,
-    endsAt: null,
-    allDay: false,
-    dueAt: null,
-    url: null,
-    assignees: [],
-    labels: [],
-    externalUpdatedAt: null,
     externalVersion: version(t.version),
+    containerId: t.listId,
+    title: t.title,
+    status: 'open',
     raw: t,
-  };
+  });
 }
 
 /** TestSyncProvider (lists and tasks over FakeTasksApi) plus webhooks. */

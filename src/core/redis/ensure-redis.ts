@@ -14,7 +14,7 @@ const logger = new Logger('Redis');
  */
 export async function ensureRedis(config: AppConfig): Promise<{ stop: () => Promise<void> }> {
   let child: ChildProcess | undefined;
-  if (!(await ping(config.redisUrl))) {
+  if (!(await pingRedis(config.redisUrl))) {
     const url = new URL(config.redisUrl);
     const loopback = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname);
     if (config.nodeEnv === 'production' || !loopback) throw redisMissing(config.redisUrl);
@@ -54,7 +54,8 @@ export async function checkEvictionPolicy(redisUrl: string): Promise<string | un
   }
 }
 
-async function ping(redisUrl: string): Promise<boolean> {
+/** True when a Redis answers PING at the URL within about a second. */
+export async function pingRedis(redisUrl: string): Promise<boolean> {
   const client = new Redis(redisUrl, {
     lazyConnect: true,
     connectTimeout: 1_000,
@@ -96,7 +97,7 @@ async function startLocalRedis(dataDir: string, port: number): Promise<ChildProc
   });
   if (!spawned) return undefined;
   for (let i = 0; i < 50; i++) {
-    if (await ping(`redis://127.0.0.1:${port}`)) return child;
+    if (await pingRedis(`redis://127.0.0.1:${port}`)) return child;
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();

@@ -1,0 +1,225 @@
+import { Injectable } from '@nestjs/common';
+import { isHttpStatusError } from '../../core/http/http-status-error.js';
+import { ProviderError } from '../errors/provider-error.js';
+import type {
+  AccountIdentity,
+  IntegrationProvider,
+  ProviderContext,
+  SyncCursor,
+  SyncMode,
+  SyncPage,
+  SyncResource,
+} from '../integration-provider.js';
+import type { WebhookHandler } from '../webhook-contract.js';
+import {
+  CALENDAR_API,
+  GOOGLE_CALENDAR_CATALOG,
+  GOOGLE_CALENDAR_ID,
+} from './google-calendar.catalog.js';
+import { mapGoogleError } from './google-calendar.errors.js';
+import { callGoogle, segment } from './google-calendar.http.js';
+import { mapEvents } from './google-calendar.mapper.js';
+import type {
+  GoogleCalendarList,
+  GoogleCalendarListEntry,
+  GoogleEventsPage,
+} from './google-calendar.types.js';
+import { GoogleCalendarWebhooks } from './google-calendar.webhooks.js';
+
+/** The most events.list returns per page. */
+export const EVENTS_PAGE_SIZE = 2500;
+/** The most calendarList.list returns per page. */
+const CALENDAR_LIST_PAGE_SIZE = 250;
+
+/**
+ * Google Calendar: the user's calendars are the sync resources, their events the items.
+ * Recurring series are listed unexpanded (no singleEvents): a master carries its recurrence
+ * rules, changed instances come as their own events, so a series is a handful of items instead
+ * of an unbounded number of instances (docs/integrations/google-calendar.md).
+ */
+@Injectable()
+export class GoogleCalendarProvider implements IntegrationProvider {
+  readonly catalog = GOOGLE_CALENDAR_CATALOG;
+  readonly webhooks: WebhookHandler = new GoogleCalendarWebhooks();
+
+  /** The primary calendar's id is the account's email (fact sheet: NANGO does the same). */
+  async fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity> {
+    const primary = await callGoogle<GoogleCalendarListEntry>(ctx, {
+      operation: 'calendarList.get',
+      url: `${CALENDAR_API}/users/me/calendarList/primary`,
+    });
+    if (typeof primary?.id !== 'string' || !primary.id) {
+      throw new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: primary calendar has no id`, {
+        provider: GOOGLE_CALENDAR_ID,
+        detail: 'no_primary_id',
+      });
+    }
+    return { accountId: primary.id, label: primary.id };
+  }
+
+  /**
+   * Google revokes with the token in the query string ([G-AUTHLIB]); the framework's RFC 7009
+   * form post (with client credentials) is not the documented form. Revoking the refresh token
+   * ends the whole grant; the access token is the fallback when none is stored.
+   */
+  async revoke(ctx: ProviderContext): Promise<void> {
+    const { refreshToken, accessToken } = await ctx.credentials();
+    const url = this.catalog.auth.scheme === 'oauth2' ? this.catalog.auth.revokeUrl : undefined;
+    if (!url) return;
+    await ctx.http.request({
+      operation: 'token.revoke',
+      method: 'POST',
+      url,
+      query: { token: refreshToken || accessToken },
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      expect: 'none',
+    });
+  }
+
+  /**
+   * By default the calendars the user shows in Google (`selected`) plus the primary one;
+   * `settings.calendarIds` (string[]) replaces that choice with exactly those calendars.
+   */
+  async listResources(ctx: ProviderContext): Promise<SyncResource[]> {
+    const entries = await this.calendarList(ctx);
+    const chosen = chosenCalendarIds(ctx.settings);
+    const picked = entries.filter((e) =>
+      chosen ? chosen.has(e.id) : e.primary === true || (e.selected === true && !e.hidden),
+    );
+    picked.sort((a, b) => Number(b.primary === true) - Number(a.primary === true));
+    return picked.map((e) => ({ id: e.id, name: e.summaryOverride || e.summary || e.id }));
+  }
+
+  /**
+   * Pages of one calendar. Full pass: no token, resumable from a stored {pageToken}; its last
+   * page carries {syncToken}. Incremental: the stored syncToken alone, paged with pageToken.
+   */
+  async *sync(
+    ctx: ProviderContext,
+    resource: SyncResource,
+    cursor: SyncCursor | null,
+    mode: SyncMode,
+  ): AsyncIterable<SyncPage> {
+    const syncToken = mode === 'incremental' ? storedSyncToken(cursor) : undefined;
+    let pageToken = mode === 'full' ? stringOr(cursor?.pageToken) : undefined;
+    let resumed = pageToken !== undefined;
+    for (;;) {
+      const page = await this.listEvents(ctx, resource.id, { syncToken, pageToken }, resumed);
+      resumed = false;
+      const mapped = mapEvents(Array.isArray(page.items) ? page.items : [], {
+        id: resource.id,
+        name: resource.name,
+        timeZone: stringOr(page.timeZone),
+      });
+      const next = stringOr(page.nextPageToken);
+      if (next) {
+        // An incremental listing restarts from its sync token after a crash rather than from a
+        // stored page token: replaying is harmless (versions refuse older states), while a stale
+        // page token stored as the cursor could wedge the calendar on every later run.
+        yield { ...mapped, cursor: syncToken ? { syncToken } : { pageToken: next } };
+        pageToken = next;
+        continue;
+      }
+      yield {
+        ...mapped,
+        cursor: { syncToken: lastSyncToken(page) },
+        fullPassComplete: mode === 'full',
+      };
+      return;
+    }
+  }
+
+  mapError(error: unknown): ProviderError {
+    return mapGoogleError(error);
+  }
+
+  private async listEvents(
+    ctx: ProviderContext,
+    calendarId: string,
+    tokens: { syncToken?: string; pageToken?: string },
+    resumed: boolean,
+  ): Promise<GoogleEventsPage> {
+    try {
+      // The same parameters in both modes: with a syncToken every other parameter must match
+      // the full listing (fact sheet, gotcha 6), and showDeleted/singleEvents/time filters are
+      // either forbidden with a token or would have to be repeated. Deleted events come with
+      // the token anyway; a full pass needs none (the engine sweeps what it did not see).
+      return await callGoogle<GoogleEventsPage>(ctx, {
+        operation: 'events.list',
+        url: `${CALENDAR_API}/calendars/${segment(calendarId)}/events`,
+        query: { maxResults: EVENTS_PAGE_SIZE, ...tokens },
+      });
+    } catch (error) {
+      const cause = error instanceof ProviderError ? error.cause : error;
+      // A page token kept across runs may have expired (its lifetime is undocumented): restart
+      // the pass instead of failing on the same token forever.
+      if (resumed && isHttpStatusError(cause) && cause.status === 400) {
+        throw new ProviderError(
+          'CURSOR_INVALID',
+          `${GOOGLE_CALENDAR_ID}: stored page token refused`,
+          {
+            cause: error,
+            provider: GOOGLE_CALENDAR_ID,
+            status: 400,
+            detail: 'page_token_refused',
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async calendarList(ctx: ProviderContext): Promise<GoogleCalendarListEntry[]> {
+    const entries: GoogleCalendarListEntry[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await callGoogle<GoogleCalendarList>(ctx, {
+        operation: 'calendarList.list',
+        url: `${CALENDAR_API}/users/me/calendarList`,
+        // showHidden so settings.calendarIds can name a hidden calendar. minAccessRole=reader
+        // leaves out free/busy-only calendars, whose events carry no details to sync.
+        query: {
+          maxResults: CALENDAR_LIST_PAGE_SIZE,
+          pageToken,
+          showHidden: true,
+          minAccessRole: 'reader',
+        },
+      });
+      for (const e of page?.items ?? [])
+        if (typeof e?.id === 'string' && !e.deleted) entries.push(e);
+      pageToken = stringOr(page?.nextPageToken);
+    } while (pageToken);
+    return entries;
+  }
+}
+
+/** `settings.calendarIds` when it is a list of strings (possibly empty: sync nothing). */
+function chosenCalendarIds(settings: Record<string, unknown>): Set<string> | null {
+  const ids = settings?.calendarIds;
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) return null;
+  return new Set(ids);
+}
+
+function storedSyncToken(cursor: SyncCursor | null): string {
+  const token = stringOr(cursor?.syncToken);
+  if (token) return token;
+  // Never list without a token in incremental mode: that would be a full pass without a sweep.
+  throw new ProviderError('CURSOR_INVALID', `${GOOGLE_CALENDAR_ID}: no sync token stored`, {
+    provider: GOOGLE_CALENDAR_ID,
+    detail: 'no_sync_token',
+  });
+}
+
+/** The last page must carry nextSyncToken; committing without one would lose the increment. */
+function lastSyncToken(page: GoogleEventsPage): string {
+  const token = stringOr(page.nextSyncToken);
+  if (token) return token;
+  throw new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: last page has no nextSyncToken`, {
+    provider: GOOGLE_CALENDAR_ID,
+    detail: 'no_next_sync_token',
+  });
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

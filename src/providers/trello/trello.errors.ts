@@ -1,0 +1,122 @@
+import { isHttpStatusError, type HttpStatusError } from '../../core/http/http-status-error.js';
+import { parseRetryAfter } from '../../core/http/retry-after.js';
+import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import { TRELLO_ID } from './trello.catalog.js';
+
+/** Trello's key and token windows are 10 s ([T-RL]); no Retry-After is documented. */
+export const RATE_WINDOW_MS = 10_000;
+/** Spread over 2 s so the workers a 429 stopped do not all come back on the same tick. */
+export const RATE_JITTER_MS = 2_000;
+/**
+ * For a 429 we cannot place in a 10 s window: MEMBER_LIMIT_EXCEEDED (the /1/members bucket is
+ * 100 per 900 s) or an unknown body. Longer, because retrying too early adds to the 200 rejected
+ * calls after which Trello blocks the whole key (gotcha 8).
+ */
+export const OTHER_LIMIT_MS = 60_000;
+
+/**
+ * 429s this module already placed in Trello's windows. Errors are mapped twice (at the call and
+ * again by the engine's mapError); the second mapping must not move retryAt or re-roll jitter.
+ */
+const OURS = new WeakSet<ProviderError>();
+
+/** 429 `error` codes of the 10 s windows ([T-RL]; the DB-time one per [DOSSIER]). */
+const TEN_SECOND_LIMITS: ReadonlySet<string> = new Set([
+  'API_TOKEN_LIMIT_EXCEEDED',
+  'API_KEY_LIMIT_EXCEEDED',
+  'API_TOKEN_DB_LIMIT_EXCEEDED',
+]);
+
+/**
+ * Maps any failure of a Trello call to the shared code set (the one pure function of STYLE.md;
+ * `now` and `random` are parameters so the backoff is testable). Messages are rebuilt from the
+ * operation and status, never from the URL: token endpoints carry the token in the path.
+ *
+ * 429: `detail` is Trello's body code, so the engine can tell API_KEY_LIMIT_EXCEEDED (block the
+ * app: every connection shares the key) from API_TOKEN_LIMIT_EXCEEDED (block this connection).
+ */
+export function mapTrelloError(
+  error: unknown,
+  now: Date = new Date(),
+  random: () => number = Math.random,
+): ProviderError {
+  // The shared client classifies 429, 5xx and network failures itself; a 429 is re-read here
+  // because its default wait (60 s) ignores Trello's 10 s windows.
+  if (isProviderError(error)) {
+    const cause = error.cause;
+    if (error.code === 'RATE_LIMITED' && isHttpStatusError(cause) && !OURS.has(error)) {
+      return rateLimited(cause, now, random);
+    }
+    return error;
+  }
+  if (!isHttpStatusError(error)) {
+    const message = error instanceof Error ? error.message : 'unexpected failure';
+    return new ProviderError('UNKNOWN', `${TRELLO_ID}: ${message}`, {
+      cause: error,
+      provider: TRELLO_ID,
+    });
+  }
+  const { status } = error;
+  const text = `${TRELLO_ID}${error.operation ? ` ${error.operation}` : ''}: HTTP ${status}`;
+  const opts = { cause: error, provider: TRELLO_ID, status };
+  if (status === 429) return rateLimited(error, now, random);
+  if (status === 401) return unauthorized(error, text, opts);
+  if (status === 403) return new ProviderError('PERMISSION', text, opts);
+  // A board that was deleted, or that this token no longer sees.
+  if (status === 404) return new ProviderError('NOT_FOUND', text, opts);
+  if (status === 408 || status >= 500) return new ProviderError('TEMPORARY', text, opts);
+  return new ProviderError('UNKNOWN', text, { ...opts, detail: bodyCode(error) });
+}
+
+/**
+ * Trello answers 401 with a plain-text body. `invalid token` (revoked or expired) is documented
+ * [DOSSIER], and the fact sheet says to treat any 401 as "re-authorize", which we do, with one
+ * exception: `unauthorized ... permission requested` is, by common report, what a valid token
+ * gets for a board it may no longer read (UNCONFIRMED: not in the fact sheet). Mapping that to
+ * PERMISSION skips the one board instead of disconnecting the user; a really dead token is still
+ * caught, because every run first lists boards on /1/members/me, which answers `invalid token`.
+ */
+function unauthorized(
+  error: HttpStatusError,
+  text: string,
+  opts: { cause: unknown; provider: string; status: number },
+): ProviderError {
+  const body = error.bodyText.trim().toLowerCase();
+  if (/^unauthorized\b.*\bpermission requested/.test(body)) {
+    return new ProviderError('PERMISSION', text, { ...opts, detail: 'unauthorized_permission' });
+  }
+  const detail = body.startsWith('invalid token') ? 'invalid_token' : 'unauthorized';
+  return new ProviderError('AUTH_REVOKED', text, { ...opts, detail });
+}
+
+function rateLimited(error: HttpStatusError, now: Date, random: () => number): ProviderError {
+  const code = bodyCode(error);
+  const jitter = Math.floor(Math.min(Math.max(random(), 0), 1) * RATE_JITTER_MS);
+  const base = code && TEN_SECOND_LIMITS.has(code) ? RATE_WINDOW_MS : OTHER_LIMIT_MS;
+  // Honoured when present (rate-limit headers are UNCONFIRMED either way, fact sheet 4).
+  const retryAt =
+    parseRetryAfter(error.headers.get('retry-after'), now) ??
+    new Date(now.getTime() + base + jitter);
+  const op = error.operation ? ` ${error.operation}` : '';
+  const mapped = new ProviderError(
+    'RATE_LIMITED',
+    `${TRELLO_ID}${op}: HTTP 429 (${code ?? 'no code'})`,
+    {
+      cause: error,
+      provider: TRELLO_ID,
+      status: 429,
+      retryAt,
+      detail: code,
+      rateLimitScope: code === 'API_KEY_LIMIT_EXCEEDED' ? 'app' : 'connection',
+    },
+  );
+  OURS.add(mapped);
+  return mapped;
+}
+
+/** `{"error":"API_KEY_LIMIT_EXCEEDED",...}` -> the code; only a short identifier-like string. */
+function bodyCode(error: HttpStatusError): string | undefined {
+  const json = error.json as { error?: unknown } | undefined;
+  const code = json && typeof json === 'object' ? json.error : undefined;
+  return typeof code === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(code) ? code : undefined;
+}

@@ -1,0 +1,81 @@
+import type { QueryValue } from '../../core/http/provider-http-client.js';
+import { ProviderError } from '../errors/provider-error.js';
+import type { ProviderContext } from '../integration-provider.js';
+import { TRELLO_API, TRELLO_ID } from './trello.catalog.js';
+import { mapTrelloError } from './trello.errors.js';
+
+export interface TrelloCall {
+  /** Label for logs and metrics, e.g. 'boards.cards'. */
+  operation: string;
+  method?: 'GET' | 'POST' | 'DELETE';
+  /** Path below /1, segments already encoded (see `segment`). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  json?: unknown;
+  expect?: 'json' | 'none';
+  /**
+   * Set for paths that carry the token itself (/tokens/{token}/...): errors then leave without
+   * URL or cause, so the token cannot reach a log line through an error message.
+   */
+  tokenInPath?: boolean;
+}
+
+/** Where the app's public API key comes from (the consumer key; configuration, not per user). */
+export type ApiKeySource = () => string;
+
+/**
+ * RFC 5849 style header with just the key and the token: one of the three documented ways to
+ * authenticate ([T-AUTH]), and the one that keeps the token out of URLs and therefore out of
+ * access logs, proxies and error messages. Values are percent-encoded as OAuth requires (a no-op
+ * for Trello's hex keys and tokens).
+ */
+export function trelloAuthorization(apiKey: string, token: string): string {
+  return `OAuth oauth_consumer_key="${oauthEncode(apiKey)}", oauth_token="${oauthEncode(token)}"`;
+}
+
+/**
+ * One authenticated Trello call. The token is read from the context on every call, and failures
+ * leave here already classified, so callers can branch on ProviderError codes. A cancellation by
+ * the caller passes through untouched: it is not a provider failure.
+ */
+export async function callTrello<T>(
+  ctx: ProviderContext,
+  apiKey: ApiKeySource,
+  call: TrelloCall,
+): Promise<T> {
+  const { accessToken } = await ctx.credentials();
+  try {
+    const res = await ctx.http.request<T>({
+      operation: call.operation,
+      method: call.method ?? 'GET',
+      url: `${TRELLO_API}${call.path}`,
+      query: call.query,
+      json: call.json,
+      headers: { authorization: trelloAuthorization(apiKey(), accessToken) },
+      expect: call.expect ?? 'json',
+    });
+    return res.data;
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error;
+    const mapped = mapTrelloError(error);
+    if (!call.tokenInPath) throw mapped;
+    throw new ProviderError(mapped.code, `${TRELLO_ID} ${call.operation}: ${mapped.code}`, {
+      provider: TRELLO_ID,
+      status: mapped.status,
+      retryAt: mapped.retryAt,
+      detail: mapped.detail,
+    });
+  }
+}
+
+/** A path segment: ids are hex, but a configured board id is user input. */
+export function segment(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function oauthEncode(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}

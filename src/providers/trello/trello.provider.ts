@@ -1,0 +1,135 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
+import { ProviderError } from '../errors/provider-error.js';
+import type {
+  AccountIdentity,
+  IntegrationProvider,
+  ProviderContext,
+  SyncCursor,
+  SyncMode,
+  SyncPage,
+  SyncResource,
+} from '../integration-provider.js';
+import type { WebhookHandler } from '../webhook-contract.js';
+import { TRELLO_CATALOG, TRELLO_ID } from './trello.catalog.js';
+import { mapTrelloError } from './trello.errors.js';
+import { callTrello, segment, type ApiKeySource } from './trello.http.js';
+import { fullPass, incrementalPass, type SyncDeps } from './trello.sync.js';
+import type { TrelloBoard, TrelloMember } from './trello.types.js';
+import { TrelloWebhooks } from './trello.webhooks.js';
+
+/**
+ * Trello: the member's open boards are the sync resources, their cards the task items. Calls
+ * authenticate with the app's public API key and the user's token in the Authorization header.
+ *
+ * The API key comes from the configuration, not the context (it is the same for every user).
+ * APP_CONFIG rather than ProviderRegistry: the registry is built from the integration providers,
+ * so injecting it here would be a dependency cycle. Nothing per request is kept on the instance.
+ */
+@Injectable()
+export class TrelloProvider implements IntegrationProvider {
+  readonly catalog = TRELLO_CATALOG;
+  readonly webhooks: WebhookHandler;
+  private readonly apiKey: ApiKeySource;
+  private readonly deps: SyncDeps;
+
+  constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig) {
+    this.apiKey = () => {
+      const key = config.providerCredentials[TRELLO_ID]?.clientId;
+      if (key) return key;
+      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: TRELLO_API_KEY is not configured`, {
+        provider: TRELLO_ID,
+        detail: 'not_configured',
+      });
+    };
+    this.webhooks = new TrelloWebhooks(this.apiKey);
+    this.deps = {
+      apiKey: this.apiKey,
+      syncedBoards: async (ctx) => new Set((await this.listResources(ctx)).map((b) => b.id)),
+    };
+  }
+
+  /** The token's member ([T-AUTH]): its id is stable, the username is what users recognise. */
+  async fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity> {
+    const me = await callTrello<TrelloMember>(ctx, this.apiKey, {
+      operation: 'members.me',
+      path: '/members/me',
+      query: { fields: 'id,username,fullName' },
+    });
+    if (typeof me?.id !== 'string' || !me.id) {
+      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: /members/me has no id`, {
+        provider: TRELLO_ID,
+        detail: 'no_member_id',
+      });
+    }
+    return { accountId: me.id, label: me.username || me.fullName || me.id };
+  }
+
+  /**
+   * DELETE /1/tokens/{token} ([TRELLOJS]): the token is the grant, there is nothing else. A token
+   * Trello no longer knows (the user revoked it in Trello, 401 `invalid token`) is the outcome
+   * we wanted, not a failure to record.
+   */
+  async revoke(ctx: ProviderContext): Promise<void> {
+    const { accessToken } = await ctx.credentials();
+    try {
+      await callTrello(ctx, this.apiKey, {
+        operation: 'tokens.delete',
+        method: 'DELETE',
+        path: `/tokens/${segment(accessToken)}`,
+        expect: 'none',
+        tokenInPath: true,
+      });
+    } catch (error) {
+      const code = (error as ProviderError).code;
+      if (code === 'AUTH_REVOKED' || code === 'NOT_FOUND') return;
+      throw error;
+    }
+  }
+
+  /**
+   * The member's open boards; `settings.boardIds` (string[]) narrows them to exactly those
+   * (an empty list syncs nothing). Archived boards are left out: Trello hides them too.
+   */
+  async listResources(ctx: ProviderContext): Promise<SyncResource[]> {
+    const boards = await callTrello<TrelloBoard[]>(ctx, this.apiKey, {
+      operation: 'members.boards',
+      path: '/members/me/boards',
+      query: { filter: 'open', fields: 'id,name,closed' },
+    });
+    if (!Array.isArray(boards)) {
+      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: board list is not an array`, {
+        provider: TRELLO_ID,
+        detail: 'unexpected_shape',
+      });
+    }
+    const chosen = chosenBoardIds(ctx.settings);
+    return boards
+      .filter((b): b is TrelloBoard & { id: string } => typeof b?.id === 'string' && !!b.id)
+      .filter((b) => b.closed !== true && (!chosen || chosen.has(b.id)))
+      .map((b) => ({ id: b.id, name: b.name || b.id }));
+  }
+
+  /** Full: the board's open cards, swept at the end. Incremental: its actions since the cursor. */
+  sync(
+    ctx: ProviderContext,
+    resource: SyncResource,
+    cursor: SyncCursor | null,
+    mode: SyncMode,
+  ): AsyncIterable<SyncPage> {
+    return mode === 'full'
+      ? fullPass(ctx, this.deps, resource)
+      : incrementalPass(ctx, this.deps, resource, cursor);
+  }
+
+  mapError(error: unknown): ProviderError {
+    return mapTrelloError(error);
+  }
+}
+
+/** `settings.boardIds` when it is a list of strings (possibly empty: sync nothing). */
+function chosenBoardIds(settings: Record<string, unknown>): Set<string> | null {
+  const ids = settings?.boardIds;
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) return null;
+  return new Set(ids);
+}

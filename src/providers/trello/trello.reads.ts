@@ -1,0 +1,126 @@
+import { ProviderError } from '../errors/provider-error.js';
+import type { ProviderContext, SyncResource } from '../integration-provider.js';
+import { sortActions } from './trello.actions.js';
+import { TRELLO_ID } from './trello.catalog.js';
+import { callTrello, segment, type ApiKeySource } from './trello.http.js';
+import type { BoardSnapshot } from './trello.mapper.js';
+import type { TrelloAction, TrelloCard, TrelloList, TrelloMember } from './trello.types.js';
+
+/** The most /boards/{id}/actions returns per call ([TRELLOJS]). */
+export const ACTIONS_LIMIT = 1000;
+/** Past this many actions since the cursor, re-reading the board is cheaper than replaying. */
+export const MAX_ACTION_PAGES = 10;
+
+export interface BoardRead {
+  snapshot: BoardSnapshot;
+  cards: TrelloCard[];
+}
+
+/** The newest action of the board (any type): the position a full pass hands over from. */
+export async function newestAction(
+  ctx: ProviderContext,
+  apiKey: ApiKeySource,
+  boardId: string,
+): Promise<TrelloAction | undefined> {
+  const actions = await callTrello<TrelloAction[]>(ctx, apiKey, {
+    operation: 'boards.actions',
+    path: `/boards/${segment(boardId)}/actions`,
+    query: { limit: 1 },
+  });
+  return sortActions(arrayOf(actions)).at(-1);
+}
+
+/**
+ * Every action since `since`, oldest first. Trello answers newest first, at most ACTIONS_LIMIT
+ * a call, so older ones are paged with `before` ([TRELLOJS], [T-NEST]; `actions_before` on the
+ * board itself is broken, gotcha 4). Unfiltered: filtering by type client-side cannot fail on a
+ * type name Trello does not accept, and any action moves the watermark.
+ */
+export async function actionsSince(
+  ctx: ProviderContext,
+  apiKey: ApiKeySource,
+  boardId: string,
+  since: string | null,
+): Promise<TrelloAction[]> {
+  const byId = new Map<string, TrelloAction>();
+  let before: string | undefined;
+  for (let page = 0; ; page++) {
+    if (page === MAX_ACTION_PAGES) {
+      throw cursorInvalid('too_many_actions', 'too many actions since the cursor: full resync');
+    }
+    const batch = arrayOf(
+      await callTrello<TrelloAction[]>(ctx, apiKey, {
+        operation: 'boards.actions',
+        path: `/boards/${segment(boardId)}/actions`,
+        query: { since: since ?? undefined, before, limit: ACTIONS_LIMIT },
+      }),
+    );
+    for (const a of batch) if (typeof a?.id === 'string' && a.id !== since) byId.set(a.id, a);
+    if (batch.length < ACTIONS_LIMIT) break;
+    before = sortActions(batch)[0]?.id || undefined;
+    if (!before) break;
+  }
+  return sortActions([...byId.values()]);
+}
+
+/** Lists (all, so cards of archived lists are recognised), members and open cards. */
+export async function readBoard(
+  ctx: ProviderContext,
+  apiKey: ApiKeySource,
+  board: SyncResource,
+): Promise<BoardRead> {
+  const path = `/boards/${segment(board.id)}`;
+  const [lists, members, cards] = await Promise.all([
+    callTrello<TrelloList[]>(ctx, apiKey, {
+      operation: 'boards.lists',
+      path: `${path}/lists/all`,
+    }),
+    // UNCONFIRMED endpoint (not in the fact sheet; TRELLOJS getBoardMembers). Only usernames
+    // for assignees come from it.
+    callTrello<TrelloMember[]>(ctx, apiKey, {
+      operation: 'boards.members',
+      path: `${path}/members`,
+      query: { fields: 'id,username,fullName' },
+    }),
+    // No `fields`: Trello's default is every field, and naming `start` (UNCONFIRMED) could make
+    // Trello reject the whole call if it did not exist.
+    callTrello<TrelloCard[]>(ctx, apiKey, {
+      operation: 'boards.cards',
+      path: `${path}/cards/open`,
+    }),
+  ]);
+  return {
+    snapshot: {
+      id: board.id,
+      name: board.name || null,
+      lists: byId(arrayOf(lists)),
+      members: byId(arrayOf(members)),
+    },
+    cards: arrayOf(cards),
+  };
+}
+
+export function cursorInvalid(detail: string, message: string): ProviderError {
+  return new ProviderError('CURSOR_INVALID', `${TRELLO_ID}: ${message}`, {
+    provider: TRELLO_ID,
+    detail,
+  });
+}
+
+function byId<T extends { id?: string }>(values: T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const v of values) if (typeof v?.id === 'string') map.set(v.id, v);
+  return map;
+}
+
+/**
+ * Collections must be arrays: reading anything else as "no cards" would let the sweep tombstone
+ * a whole board on one odd answer (a proxy page, an API change).
+ */
+function arrayOf<T>(value: T[] | undefined): T[] {
+  if (Array.isArray(value)) return value;
+  throw new ProviderError('UNKNOWN', `${TRELLO_ID}: expected a JSON array`, {
+    provider: TRELLO_ID,
+    detail: 'unexpected_shape',
+  });
+}

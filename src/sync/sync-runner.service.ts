@@ -17,6 +17,7 @@ import { ProviderContextFactory } from '../providers/provider-context.factory.js
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import type { SyncState } from './entities/sync-state.entity.js';
 import { decide, PermanentSyncError } from './sync-error-policy.js';
+import { RateBudgetService } from './rate-budget.service.js';
 import { SyncRunsService, type PageCounts } from './sync-runs.service.js';
 import { SyncStateService } from './sync-state.service.js';
 import type { SyncJobData } from './sync.constants.js';
@@ -54,6 +55,7 @@ export class SyncRunnerService {
     private readonly runs: SyncRunsService,
     private readonly items: ItemsRepository,
     private readonly notifier: PdeckNotifier,
+    private readonly budgets: RateBudgetService,
   ) {}
 
   /** Returns the run's outcome; throws for the processor to retry, delay or give up. */
@@ -81,11 +83,7 @@ export class SyncRunnerService {
     const scope: RunScope = { connection, provider, ctx, runId: data.syncRunId };
     await this.runs.markRunning(data.syncRunId, connection.id, data.mode, data.trigger);
 
-    const resources = await this.guard(scope, () => provider.listResources(ctx));
-    await this.states.ensureResources(connection.id, resources);
-    const wanted = data.resourceIds
-      ? resources.filter((r) => data.resourceIds!.includes(r.id))
-      : resources;
+    const wanted = await this.resourcesToSync(scope, data.resourceIds);
     let partial = false;
     for (const resource of wanted) {
       const ok = await this.syncResource(scope, resource, data.mode);
@@ -94,6 +92,24 @@ export class SyncRunnerService {
     const outcome = partial ? 'partial' : 'succeeded';
     await this.runs.finish(data.syncRunId, outcome);
     return outcome;
+  }
+
+  /**
+   * Webhook-triggered runs name their resources: use the known ones without listing again (Trello
+   * allows only 100 /members calls per 15 min per token). Otherwise list, and remember new ones.
+   */
+  private async resourcesToSync(scope: RunScope, resourceIds?: string[]): Promise<SyncResource[]> {
+    if (resourceIds?.length) {
+      const known = (await this.states.list(scope.connection.id)).filter((s) =>
+        resourceIds.includes(s.resourceId),
+      );
+      if (known.length === resourceIds.length) {
+        return known.map((s) => ({ id: s.resourceId, name: s.resourceName ?? s.resourceId }));
+      }
+    }
+    const resources = await this.guard(scope, () => scope.provider.listResources(scope.ctx));
+    await this.states.ensureResources(scope.connection.id, resources);
+    return resourceIds ? resources.filter((r) => resourceIds.includes(r.id)) : resources;
   }
 
   /** False when the resource was skipped (permission / not found); throws otherwise. */
@@ -117,7 +133,11 @@ export class SyncRunnerService {
           { connectionId: scope.connection.id, resourceId: resource.id },
           'Cursor invalid: full resync of the resource',
         );
-        await this.streamPages(scope, resource, await this.states.startFullPass(state));
+        const fresh = await this.states.startFullPass(state);
+        // A full pass that fails too goes through the policy like any other failure.
+        await this.streamPages(scope, resource, fresh).catch((again: unknown) =>
+          this.escalate(scope, scope.provider.mapError(again)),
+        );
       } else if (decision.action === 'skip-resource') {
         await this.states.markFailed(state.id, decision.status, failure.message);
         return false;
@@ -222,7 +242,12 @@ export class SyncRunnerService {
 
   private async escalate(scope: RunScope, failure: ProviderError): Promise<never> {
     const decision = decide(failure);
-    if (decision.action === 'delay') throw new SyncDelayedError(decision.until);
+    if (decision.action === 'delay') {
+      // Every worker stops calling until then: a 429 storm gets keys blocked (Trello).
+      const connectionId = failure.rateLimitScope === 'app' ? null : scope.connection.id;
+      await this.budgets.block(scope.connection.provider, connectionId, decision.until);
+      throw new SyncDelayedError(decision.until);
+    }
     if (decision.action === 'reauth') {
       await this.tokens.markNeedsReauth(scope.connection.id, failure.detail ?? failure.code);
       throw new PermanentSyncError(failure.message, failure.code);

@@ -27,6 +27,11 @@ export interface ProviderErrorOptions {
   retryAt?: Date;
   /** The provider's own error string (e.g. 'invalid_grant'); never a token or other secret. */
   detail?: string;
+  /**
+   * RATE_LIMITED only: whose budget ran out. `app` = the limit is shared by every user of our
+   * client/key (Trello API_KEY_LIMIT_EXCEEDED), so the engine pauses the provider for everyone.
+   */
+  rateLimitScope?: 'app' | 'connection';
 }
 
 /** A provider failure classified so sync and auth code can decide between retry, backoff and giving up. */
@@ -37,6 +42,7 @@ export class ProviderError extends Error {
   readonly status?: number;
   readonly retryAt?: Date;
   readonly detail?: string;
+  readonly rateLimitScope?: 'app' | 'connection';
 
   constructor(code: ProviderErrorCode, message: string, options: ProviderErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -45,6 +51,7 @@ export class ProviderError extends Error {
     this.status = options.status;
     this.retryAt = options.retryAt;
     this.detail = options.detail;
+    this.rateLimitScope = options.rateLimitScope;
   }
 
   get permanent(): boolean {

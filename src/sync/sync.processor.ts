@@ -69,6 +69,12 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     }
   }
 
+  /** After the job left the active state (its dedup key is released): run a pending follow-up. */
+  @OnWorkerEvent('completed')
+  async onCompleted(job: Job<SyncJobData>): Promise<void> {
+    if (job.name === SYNC_JOB.run) await this.trigger.runFollowUp(job.data.connectionId);
+  }
+
   /** Final failures only: record them and tell PDeck. */
   @OnWorkerEvent('failed')
   async onFailed(job: Job<SyncJobData> | undefined, error: Error): Promise<void> {
@@ -76,6 +82,7 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     const final =
       error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
+    await this.trigger.runFollowUp(job.data.connectionId);
     const syncRunId = job.data.syncRunId ?? job.id!;
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
     await this.runs.finish(syncRunId, 'failed', { code, message: error.message });

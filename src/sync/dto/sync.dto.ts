@@ -12,12 +12,19 @@ export class TriggerSyncResponseDto {
   @ApiProperty({ format: 'uuid', example: '6f1c1c8e-2f7b-4c55-9a53-6f0f3c1f0a11' })
   syncRunId: string;
 
-  @ApiProperty({ description: 'True when the request joined a sync that was already queued or running.' })
+  @ApiProperty({
+    description: 'True when the request joined a sync that was already queued or running.',
+  })
   coalesced: boolean;
 }
 
 export class SyncScheduleDto {
-  @ApiProperty({ minimum: 1, maximum: 1440, example: 15, description: 'Minutes between scheduled incremental syncs.' })
+  @ApiProperty({
+    minimum: 1,
+    maximum: 1440,
+    example: 15,
+    description: 'Minutes between scheduled incremental syncs.',
+  })
   @IsInt()
   @Min(1)
   @Max(1440)
@@ -28,7 +35,8 @@ export class SyncRunDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) connectionId: string;
   @ApiProperty({ enum: ['full', 'incremental'] }) mode: string;
-  @ApiProperty({ example: 'manual', description: 'schedule, manual, webhook or connect' }) trigger: string;
+  @ApiProperty({ example: 'manual', description: 'schedule, manual, webhook or connect' })
+  trigger: string;
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'partial', 'failed'] }) status: string;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) startedAt: Date | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) finishedAt: Date | null;

@@ -1,0 +1,27 @@
+export { SandboxNotFoundError } from './errors.js';
+export { SandboxServer, ADMIN_PREFIX, send, type SandboxServerOptions } from './sandbox-server.js';
+export {
+  Router,
+  json,
+  html,
+  redirect,
+  empty,
+  type Handler,
+  type Reply,
+  type RequestContext,
+} from './router.js';
+export { FaultQueue, faultFromJson, type FaultSpec } from './fault-queue.js';
+export { RequestLog, type LoggedRequest } from './request-log.js';
+export { PushSender, type PushAttempt, type PushSenderOptions } from './push-sender.js';
+export { OAuth2Fake, type OAuth2FakeOptions, type AutoDecision } from './oauth2-fake.js';
+export {
+  TokenStore,
+  OAuthError,
+  s256,
+  type OAuthAccount,
+  type OAuthClient,
+  type TokenResponse,
+  type AccessTokenInfo,
+} from './oauth2-tokens.js';
+export { assembleJson, asciiJson } from './json-assembly.js';
+export { PageCache } from './page-cache.js';

@@ -23,7 +23,10 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
     await api.start();
     t = await startTestApp({
       integrations: [TestSyncProvider],
-      env: { PROVIDER_ORIGINS: JSON.stringify({ [TASKS_ORIGIN]: api.origin }), LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+      env: {
+        PROVIDER_ORIGINS: JSON.stringify({ [TASKS_ORIGIN]: api.origin }),
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      },
       configure: (config) => {
         config.providerCredentials[TEST_SYNC_ID] = { clientId: 'cid', clientSecret: 'csecret' };
       },
@@ -67,7 +70,10 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
     for (;;) {
       const [run] = await db.query('SELECT * FROM sync_runs WHERE id = $1', [id]);
       if (run && ['succeeded', 'partial', 'failed'].includes(run.status)) return run;
-      if (Date.now() > deadline) throw new Error(`run ${id} still ${run?.status}; API saw ${JSON.stringify(api.requests.slice(0, 8).map((r) => [r.path, r.status]))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `run ${id} still ${run?.status}; API saw ${JSON.stringify(api.requests.slice(0, 8).map((r) => [r.path, r.status]))}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -38,7 +38,8 @@ export class FakeTasksApi {
 
   seed(perList: number): void {
     for (const list of this.lists) {
-      for (let i = 0; i < perList; i++) this.upsert(list.id, `${list.id}-t${i}`, `Task ${i} of ${list.name}`);
+      for (let i = 0; i < perList; i++)
+        this.upsert(list.id, `${list.id}-t${i}`, `Task ${i} of ${list.name}`);
     }
   }
 
@@ -66,12 +67,15 @@ export class FakeTasksApi {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
-    const faultIndex = this.faults.findIndex((f) => !f.pathIncludes || url.pathname.includes(f.pathIncludes));
+    const faultIndex = this.faults.findIndex(
+      (f) => !f.pathIncludes || url.pathname.includes(f.pathIncludes),
+    );
     if (faultIndex >= 0) {
       const [fault] = this.faults.splice(faultIndex, 1);
       return this.send(res, url.pathname, fault.status, { error: 'injected' }, fault.headers);
     }
-    if (req.headers.authorization !== 'Bearer tasks-token') return this.send(res, url.pathname, 401, { error: 'unauthorized' });
+    if (req.headers.authorization !== 'Bearer tasks-token')
+      return this.send(res, url.pathname, 401, { error: 'unauthorized' });
     if (url.pathname === '/lists') return this.send(res, url.pathname, 200, { items: this.lists });
     const match = /^\/lists\/([^/]+)\/tasks$/.exec(url.pathname);
     if (!match) return this.send(res, url.pathname, 404, { error: 'not found' });
@@ -84,7 +88,9 @@ export class FakeTasksApi {
       return this.send(res, url.pathname, 410, { error: 'gone' });
     }
     // A page token pins the snapshot: "<offset>.<clock at start>"
-    const [offsetText, snapshotText] = (url.searchParams.get('pageToken') ?? `0.${this.clock}`).split('.');
+    const [offsetText, snapshotText] = (
+      url.searchParams.get('pageToken') ?? `0.${this.clock}`
+    ).split('.');
     const offset = Number(offsetText);
     const snapshot = Number(snapshotText);
     const since = syncToken === null ? 0 : Number(syncToken);
@@ -100,7 +106,13 @@ export class FakeTasksApi {
     });
   }
 
-  private send(res: http.ServerResponse, path: string, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private send(
+    res: http.ServerResponse,
+    path: string,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     this.requests.push({ path, at: Date.now(), status });
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));

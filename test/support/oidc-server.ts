@@ -50,7 +50,14 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
     features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, AuthorizationCode: 60, Interaction: 600, Session: 600, Grant: 86400, RefreshToken: 86400 },
+    ttl: {
+      AccessToken: options.accessTokenTtlSeconds ?? 3600,
+      AuthorizationCode: 60,
+      Interaction: 600,
+      Session: 600,
+      Grant: 86400,
+      RefreshToken: 86400,
+    },
     findAccount: async (_ctx, sub) => ({
       accountId: sub,
       claims: async () => ({ sub, email: `${sub}@example.test` }),
@@ -64,13 +71,15 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
   server.on('request', (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', origin);
-      if (url.pathname.startsWith('/interaction/')) return autoConsent(provider, req, res, () => accountId);
+      if (url.pathname.startsWith('/interaction/'))
+        return autoConsent(provider, req, res, () => accountId);
       if (req.method === 'POST' && url.pathname === '/token') {
         const chunks: Buffer[] = [];
         // Peek at the grant type without consuming the stream oidc-provider reads.
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
-          const grantType = new URLSearchParams(Buffer.concat(chunks).toString()).get('grant_type') ?? '';
+          const grantType =
+            new URLSearchParams(Buffer.concat(chunks).toString()).get('grant_type') ?? '';
           tokenRequests.push({ grantType, at: Date.now() });
         });
       }
@@ -100,17 +109,29 @@ async function autoConsent(
 ): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name === 'login') {
-    await provider.interactionFinished(req, res, { login: { accountId: accountId() } }, { mergeWithLastSubmission: false });
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: accountId() } },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   const grant = details.grantId
     ? await provider.Grant.find(details.grantId)
-    : new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
+    : new provider.Grant({
+        accountId: details.session!.accountId,
+        clientId: String(details.params.client_id),
+      });
   grant!.addOIDCScope(String(details.params.scope));
   const grantId = await grant!.save();
-  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  await provider.interactionFinished(
+    req,
+    res,
+    { consent: { grantId } },
+    { mergeWithLastSubmission: true },
+  );
 }
-
 
 /**
  * Follows a browser's redirects from an authorize URL through the authorization server (keeping
@@ -131,7 +152,8 @@ export async function followConsent(authorizeUrl: string, stopAtOrigin: string):
       cookies.set(name.trim(), value.join('='));
     }
     const location = res.headers.get('location');
-    if (!location) throw new Error(`Consent stopped at ${url.pathname} with ${res.status}: ${await res.text()}`);
+    if (!location)
+      throw new Error(`Consent stopped at ${url.pathname} with ${res.status}: ${await res.text()}`);
     url = new URL(location, url);
   }
   throw new Error('Too many redirects during consent');

@@ -60,6 +60,9 @@ export class TestOAuthProvider implements IntegrationProvider {
 
   mapError(error: unknown): ProviderError {
     if (isProviderError(error)) return error;
-    return new ProviderError('UNKNOWN', 'Test provider call failed', { cause: error, provider: TEST_OAUTH_ID });
+    return new ProviderError('UNKNOWN', 'Test provider call failed', {
+      cause: error,
+      provider: TEST_OAUTH_ID,
+    });
   }
 }

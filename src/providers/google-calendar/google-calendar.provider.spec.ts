@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
+import { startRecordingServer, type SeenRequest } from '../../../test/support/recording-server.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ResolvedAppConfig } from '../../core/config/app-config.js';
 import { ProviderHttpClient } from '../../core/http/provider-http-client.js';
@@ -10,13 +9,7 @@ import type { ProviderContext, SyncCursor, SyncMode, SyncPage } from '../integra
 import { ProviderContextFactory } from '../provider-context.factory.js';
 import { GoogleCalendarProvider } from './google-calendar.provider.js';
 
-interface Seen {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  auth?: string;
-  body: string;
-}
+type Seen = SeenRequest;
 type Route = (seen: Seen) => [number, unknown];
 
 const fixture = (name: string): Record<string, unknown> =>
@@ -26,7 +19,7 @@ const fixture = (name: string): Record<string, unknown> =>
   >;
 const ERRORS = fixture('errors.json');
 
-let server: Server;
+let fake: { origin: string; close(): Promise<void> };
 let origin: string;
 let route: Route;
 let seen: Seen[];
@@ -35,31 +28,15 @@ const provider = new GoogleCalendarProvider();
 
 beforeAll(async () => {
   Logger.overrideLogger(false); // request logs are the HTTP client's concern, not this file's
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url!, 'http://fake');
-      const entry: Seen = {
-        method: req.method!,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        auth: req.headers.authorization,
-        body: Buffer.concat(chunks).toString(),
-      };
-      seen.push(entry);
-      const [status, body] = route(entry);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(body === undefined ? '' : JSON.stringify(body));
-    });
+  fake = await startRecordingServer((entry) => {
+    seen.push(entry);
+    return route(entry);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = fake.origin;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await fake.close();
 });
 
 beforeEach(() => {

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
+import { startRecordingServer, type SeenRequest } from '../../../test/support/recording-server.js';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
@@ -25,13 +24,7 @@ const TOKEN = 'user-token-0123456789abcdef';
 const AUTH = `OAuth oauth_consumer_key="app-key", oauth_token="${TOKEN}"`;
 const BOARD = { id: 'board-1', name: 'Product' };
 
-interface Seen {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  auth?: string;
-  body: string;
-}
+type Seen = SeenRequest;
 
 /** A tiny Trello: one board's lists, cards and actions, plus whatever a test overrides. */
 interface FakeBoard {
@@ -41,7 +34,7 @@ interface FakeBoard {
   actions: TrelloAction[];
 }
 
-let server: Server;
+let fake: { origin: string; close(): Promise<void> };
 let origin: string;
 let seen: Seen[];
 let board: FakeBoard;
@@ -102,27 +95,11 @@ function route(s: Seen): [number, unknown] {
 
 beforeAll(async () => {
   Logger.overrideLogger(false);
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url!, 'http://fake');
-      const entry: Seen = {
-        method: req.method!,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        auth: req.headers.authorization,
-        body: Buffer.concat(chunks).toString(),
-      };
-      seen.push(entry);
-      const [status, body] = route(entry);
-      const text = typeof body === 'string';
-      res.writeHead(status, { 'content-type': text ? 'text/plain' : 'application/json' });
-      res.end(body === undefined ? '' : text ? body : JSON.stringify(body));
-    });
+  fake = await startRecordingServer((entry) => {
+    seen.push(entry);
+    return route(entry);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = fake.origin;
   config = parseConfig({
     PROVIDER_ORIGINS: JSON.stringify({ 'https://api.trello.com': origin }),
     TRELLO_API_KEY: 'app-key',
@@ -132,8 +109,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await fake.close();
 });
 
 beforeEach(() => {

@@ -47,15 +47,7 @@ export class SubscriptionsService {
     if (!this.registry.isEnabled(event.provider)) return;
     if (!this.registry.get(event.provider).webhooks?.subscribe) return;
     try {
-      await this.queue.add(
-        SUBSCRIPTION_JOB.subscribe,
-        { connectionId: event.connectionId },
-        {
-          ...JOB_OPTIONS,
-          // One pending subscribe per connection: a quick reconnect does not subscribe twice.
-          deduplication: { id: `subscribe-${event.connectionId}` },
-        },
-      );
+      await this.queueSubscribe(event.connectionId);
     } catch (error) {
       // Periodic syncs still cover the connection; the next reconnect subscribes again.
       this.logger.error({
@@ -114,11 +106,29 @@ export class SubscriptionsService {
     );
   }
 
-  /** Queues a renewal (retried with backoff) for every subscription inside its provider's margin. */
+  private async queueSubscribe(connectionId: string): Promise<void> {
+    await this.queue.add(
+      SUBSCRIPTION_JOB.subscribe,
+      { connectionId },
+      // One pending subscribe per connection: a quick reconnect does not subscribe twice.
+      { ...JOB_OPTIONS, deduplication: { id: `subscribe-${connectionId}` } },
+    );
+  }
+
+  /**
+   * Queues a renewal (retried with backoff) for every subscription inside its provider's margin,
+   * and a subscribe for active connections that have none (a subscribe lost at connect time).
+   */
   async queueDueRenewals(): Promise<number> {
     let queued = 0;
     for (const provider of this.registry.enabled()) {
       if (!provider.webhooks?.renew && !provider.webhooks?.subscribe) continue;
+      if (provider.webhooks.subscribe) {
+        for (const connectionId of await this.store.unsubscribedConnections(provider.catalog.id)) {
+          await this.queueSubscribe(connectionId);
+          queued++;
+        }
+      }
       const ids = await this.lifecycle.dueFor(provider, this.clock.now(), DEFAULT_RENEW_BEFORE_MS);
       for (const subscriptionId of ids) {
         await this.queue.add(

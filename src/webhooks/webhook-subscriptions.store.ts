@@ -59,6 +59,17 @@ export class WebhookSubscriptionsStore {
     return row ? this.view(row) : null;
   }
 
+  /** Active connections of the provider with no subscription at all (their subscribe was lost). */
+  async unsubscribedConnections(provider: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT c.id FROM connections c
+       WHERE c.provider = $1 AND c.status = 'active'
+         AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.connection_id = c.id)`,
+      [provider],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async listForConnection(connectionId: string): Promise<StoredWebhookSubscription[]> {
     const rows = await this.repo.findBy({ connectionId });
     return rows.map((row) => this.view(row));

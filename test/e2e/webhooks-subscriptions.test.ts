@@ -128,6 +128,15 @@ describe('webhook subscriptions follow the connection', () => {
     }
   });
 
+  it('subscribes again, on the renewal round, a connection whose subscriptions were lost', async () => {
+    // As if the subscribe job had never been queued at connect time.
+    await db.query('DELETE FROM webhook_subscriptions WHERE connection_id = $1', [connectionId]);
+    expect(await t.app.get(SubscriptionsService).queueDueRenewals()).toBe(1);
+    await expect
+      .poll(async () => (await rows()).map((r) => r.resource_id), { timeout: 10_000 })
+      .toEqual(['list-1', 'list-2']);
+  });
+
   it('replaces subscriptions a provider cannot extend: new one first, then the old one stopped', async () => {
     const handler = t.app.get(TestWebhookProvider).webhooks as WebhookHandler & { renew?: unknown };
     const before = await rows();

@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 import { WebhookJobs } from './webhook-jobs.service.js';
@@ -16,7 +16,7 @@ import { CLOCK, type Clock, SWEEP_AFTER_MS, SWEEP_EVERY_MS } from './webhooks.co
  * a BullMQ scheduler, because it has to work precisely when Redis has lost its state.
  */
 @Injectable()
-export class WebhookSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookSweeper');
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
@@ -32,7 +32,8 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnApplicationShut
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before pools close (onModuleDestroy runs ahead of every shutdown hook). */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }

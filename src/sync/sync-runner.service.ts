@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConnectionStore } from '../auth/connection-store.service.js';
@@ -20,7 +21,11 @@ import { decide, PermanentSyncError } from './sync-error-policy.js';
 import { RateBudgetService } from './rate-budget.service.js';
 import { SyncRunsService, type PageCounts } from './sync-runs.service.js';
 import { SyncStateService } from './sync-state.service.js';
-import type { SyncJobData } from './sync.constants.js';
+import {
+  RESOURCES_REMOVED_EVENT,
+  type ResourcesRemovedEvent,
+  type SyncJobData,
+} from './sync.constants.js';
 
 /** Thrown to the processor: re-queue the job at `until` without holding a worker slot. */
 export class SyncDelayedError extends Error {
@@ -56,6 +61,7 @@ export class SyncRunnerService {
     private readonly items: ItemsRepository,
     private readonly notifier: PdeckNotifier,
     private readonly budgets: RateBudgetService,
+    private readonly events: EventEmitter2,
   ) {}
 
   /** Returns the run's outcome; throws for the processor to retry, delay or give up. */
@@ -109,7 +115,43 @@ export class SyncRunnerService {
     }
     const resources = await this.guard(scope, () => scope.provider.listResources(scope.ctx));
     await this.states.ensureResources(scope.connection.id, resources);
+    await this.retireUnlisted(scope, resources);
     return resourceIds ? resources.filter((r) => resourceIds.includes(r.id)) : resources;
+  }
+
+  /**
+   * Resources the listing no longer returns are gone for this account: their items become
+   * tombstones (the user no longer sees them at the provider either), their state is dropped and
+   * Webhooks is told to stop their subscriptions.
+   */
+  private async retireUnlisted(scope: RunScope, listed: SyncResource[]): Promise<void> {
+    const ids = new Set(listed.map((r) => r.id));
+    const gone = (await this.states.list(scope.connection.id)).filter(
+      (s) => !ids.has(s.resourceId),
+    );
+    if (gone.length === 0) return;
+    const { connection } = scope;
+    for (const state of gone) {
+      await this.dataSource.transaction(async (manager) => {
+        await this.items.sweep(manager, {
+          connectionId: connection.id,
+          userId: connection.userId,
+          containerId: state.resourceId,
+          generation: 2_147_483_647, // every item of the container is "unseen"
+        });
+        await manager.query('DELETE FROM sync_states WHERE id = $1', [state.id]);
+      });
+    }
+    const event: ResourcesRemovedEvent = {
+      connectionId: connection.id,
+      provider: connection.provider,
+      resourceIds: gone.map((s) => s.resourceId),
+    };
+    this.logger.log(
+      { ...event },
+      'Resources no longer listed: items tombstoned, subscriptions stopped',
+    );
+    await this.events.emitAsync(RESOURCES_REMOVED_EVENT, event);
   }
 
   /** False when the resource was skipped (permission / not found); throws otherwise. */

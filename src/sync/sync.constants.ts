@@ -23,3 +23,15 @@ export interface SyncJobData {
 export const schedulerId = (connectionId: string): string => `sync-${connectionId}`;
 
 export const DEFAULT_SYNC_ATTEMPTS = 6;
+
+/**
+ * Emitted (in-process) when a listing no longer contains resources the connection used to sync
+ * (a board the member left, a calendar the user hid): Webhooks stops their subscriptions.
+ */
+export const RESOURCES_REMOVED_EVENT = 'sync.resources_removed';
+
+export interface ResourcesRemovedEvent {
+  connectionId: string;
+  provider: string;
+  resourceIds: string[];
+}

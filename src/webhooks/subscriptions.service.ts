@@ -16,6 +16,7 @@ import {
   type SubscriptionJobData,
   WEBHOOK_SUBSCRIPTIONS_QUEUE,
 } from './webhooks.constants.js';
+import { RESOURCES_REMOVED_EVENT, type ResourcesRemovedEvent } from '../sync/sync.constants.js';
 
 const JOB_OPTIONS = {
   attempts: 5,
@@ -75,6 +76,20 @@ export class SubscriptionsService {
   }
 
   /** Stops every subscription of the connection at the provider and deletes the rows. */
+  /** A board the member left, a calendar the user hid: stop watching it. */
+  @OnEvent(RESOURCES_REMOVED_EVENT)
+  async onResourcesRemoved(event: ResourcesRemovedEvent): Promise<void> {
+    const subs = (await this.store.listForConnection(event.connectionId)).filter((s) =>
+      event.resourceIds.includes(s.resourceId),
+    );
+    if (subs.length === 0) return;
+    const scope = await this.lifecycle.scopeOf(event.connectionId, false);
+    for (const sub of subs) {
+      if (scope) await this.lifecycle.stop(scope, sub);
+      else await this.store.delete(sub.id);
+    }
+  }
+
   async stopAll(connectionId: string): Promise<number> {
     const subs = await this.store.listForConnection(connectionId);
     if (subs.length === 0) return 0;

@@ -288,4 +288,29 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
     expect(runs.length).toBeGreaterThan(3);
     expect(JSON.stringify(runs)).not.toContain('tasks-token');
   });
+
+  it('retires a resource the listing no longer returns: its items become tombstones', async () => {
+    const removed = api.lists.splice(1, 1)[0]; // the member lost access to list-2
+    try {
+      const result = await sync('incremental');
+      expect(result.status).toBe('succeeded');
+      const [{ live }] = await db.query(
+        'SELECT count(*)::int AS live FROM items WHERE connection_id = $1 AND container_id = $2 AND deleted_at IS NULL',
+        [connectionId, removed.id],
+      );
+      expect(live).toBe(0);
+      const states = await db.query(
+        'SELECT resource_id FROM sync_states WHERE connection_id = $1',
+        [connectionId],
+      );
+      expect(states.map((r: { resource_id: string }) => r.resource_id)).toEqual(['list-1']);
+      const [{ kept }] = await db.query(
+        "SELECT count(*)::int AS kept FROM items WHERE connection_id = $1 AND container_id = 'list-1' AND deleted_at IS NULL",
+        [connectionId],
+      );
+      expect(kept).toBeGreaterThan(100);
+    } finally {
+      api.lists.splice(1, 0, removed);
+    }
+  });
 });

@@ -24,6 +24,7 @@ import {
   WATCH_ORIGIN,
 } from '../support/test-webhook-provider.js';
 import { createConnection, FakeWatchApi } from '../support/webhook-test-kit.js';
+import { RESOURCES_REMOVED_EVENT } from '../../src/sync/sync.constants.js';
 
 interface SubRow {
   id: string;
@@ -160,6 +161,17 @@ describe('webhook subscriptions follow the connection', () => {
       clock.mockRestore();
       delete handler.renew;
     }
+  });
+
+  it('stops the subscription of a resource the connection no longer lists', async () => {
+    const [gone] = (await rows()).filter((r) => r.resource_id === 'list-2');
+    await t.app.get(EventEmitter2).emitAsync(RESOURCES_REMOVED_EVENT, {
+      connectionId,
+      provider: TEST_HOOKS_ID,
+      resourceIds: ['list-2'],
+    });
+    expect((await rows()).map((r) => r.resource_id)).toEqual(['list-1']);
+    expect(watch.calls).toContainEqual({ op: 'stop', id: gone.external_id, status: 200 });
   });
 
   it('stops the subscriptions at the provider and deletes them on disconnect', async () => {

@@ -46,11 +46,12 @@ describe('needsRefresh', () => {
 });
 
 describe('classifyRefreshError', () => {
-  it('treats a dead grant (RFC invalid_grant, Slack invalid_refresh_token) as AUTH_REVOKED', () => {
+  it("treats a dead grant (RFC invalid_grant, a provider's own codes) as AUTH_REVOKED", () => {
     for (const code of ['invalid_grant', 'invalid_refresh_token', 'token_revoked']) {
       const error = classifyRefreshError(
         'p',
         new TokenExchangeError(code, 'refused', { httpStatus: 400 }),
+        ['invalid_refresh_token', 'token_revoked'],
       );
       expect(error).toMatchObject({ code: 'AUTH_REVOKED', detail: code, status: 400 });
     }

@@ -5,23 +5,23 @@ import type { OAuth2AuthDescriptor } from '../providers/integration-provider.js'
 import { TokenExchangeError } from './oauth/token-exchange.js';
 
 /**
- * OAuth error codes that mean the grant itself is dead, so only the user can fix it by
- * reconnecting. `invalid_grant` is RFC 6749's (Google 400, Atlassian 403); Slack answers HTTP 200
- * `{ok:false,error}` with its own names. invalid_client / unauthorized_client are deliberately
- * absent: they are our configuration, and sending users to reconnect would not fix them.
+ * RFC 6749's code for a dead grant (Google 400, Atlassian 403): only the user can fix it by
+ * reconnecting. Providers name their own extra codes in their descriptor (deadGrantErrors).
+ * invalid_client / unauthorized_client are deliberately absent: they are our configuration, and
+ * sending users to reconnect would not fix them.
  */
-const REAUTH_ERRORS: ReadonlySet<string> = new Set([
-  'invalid_grant',
-  'invalid_refresh_token',
-  'token_revoked',
-  'token_expired',
-]);
+const DEAD_GRANT = 'invalid_grant';
 
 /** Maps a failed refresh to the shared code set; outages and 429 arrive already classified. */
-export function classifyRefreshError(provider: string, error: unknown): ProviderError {
+export function classifyRefreshError(
+  provider: string,
+  error: unknown,
+  deadGrantErrors: readonly string[] = [],
+): ProviderError {
   if (isProviderError(error)) return error;
   if (error instanceof TokenExchangeError) {
-    const code = REAUTH_ERRORS.has(error.oauthError) ? 'AUTH_REVOKED' : 'UNKNOWN';
+    const dead = error.oauthError === DEAD_GRANT || deadGrantErrors.includes(error.oauthError);
+    const code = dead ? 'AUTH_REVOKED' : 'UNKNOWN';
     return new ProviderError(code, `${provider}: refresh refused (${error.oauthError})`, {
       provider,
       status: error.httpStatus,

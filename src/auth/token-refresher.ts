@@ -34,17 +34,18 @@ export class TokenRefresher {
         detail: 'no_refresh_token',
       });
     }
+    const descriptor = this.descriptorOf(provider);
     let token: TokenSet;
     try {
       token = await requestTokens(this.http, {
         provider,
-        descriptor: this.descriptorOf(provider),
+        descriptor,
         credentials: this.clientOf(provider),
         grant: { grant_type: 'refresh_token', refresh_token: current.refreshToken },
         operation: 'token.refresh',
       });
     } catch (error) {
-      throw classifyRefreshError(provider, error);
+      throw classifyRefreshError(provider, error, descriptor.deadGrantErrors);
     }
     return {
       ...current,

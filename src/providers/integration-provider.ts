@@ -23,6 +23,11 @@ export interface OAuth2AuthDescriptor {
   clientAuth: 'body' | 'basic';
   /** Whether a refresh returns a new refresh token and invalidates the old one. */
   rotatesRefreshTokens: boolean;
+  /**
+   * Token-endpoint error codes, besides RFC 6749's `invalid_grant`, meaning the grant is dead and
+   * only reconnecting helps (Slack answers `invalid_refresh_token`, `token_revoked`, ...).
+   */
+  deadGrantErrors?: string[];
 }
 
 /** Static facts about an OAuth 1.0a server (Trello). */

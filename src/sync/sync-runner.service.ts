@@ -68,14 +68,14 @@ export class SyncRunnerService {
   async run(
     data: SyncJobData & { syncRunId: string },
     signal?: AbortSignal,
-  ): Promise<'succeeded' | 'partial' | 'skipped'> {
+  ): Promise<{ outcome: 'succeeded' | 'partial' | 'skipped'; provider: string | null }> {
     const connection = await this.connections.find(data.connectionId);
     if (!connection || connection.status !== 'active') {
       await this.runs.finish(data.syncRunId, 'failed', {
         code: 'CONNECTION_INACTIVE',
         message: 'Connection is not active',
       });
-      return 'skipped';
+      return { outcome: 'skipped', provider: connection?.provider ?? null };
     }
     const provider = this.registry.get(connection.provider);
     const ctx = this.contexts.create({
@@ -97,7 +97,7 @@ export class SyncRunnerService {
     }
     const outcome = partial ? 'partial' : 'succeeded';
     await this.runs.finish(data.syncRunId, outcome);
-    return outcome;
+    return { outcome, provider: connection.provider };
   }
 
   /**

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -84,9 +83,5 @@ export class SyncStateService {
 
   async removeConnection(connectionId: string): Promise<void> {
     await this.dataSource.query('DELETE FROM sync_states WHERE connection_id = $1', [connectionId]);
-  }
-
-  newId(): string {
-    return randomUUID();
   }
 }

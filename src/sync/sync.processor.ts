@@ -49,12 +49,8 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     }
     const data = { ...job.data, syncRunId: job.data.syncRunId ?? job.id! };
     try {
-      const outcome = await this.runner.run(data);
-      this.metrics.syncRuns.inc({
-        provider: await this.providerOf(data.connectionId),
-        mode: data.mode,
-        outcome,
-      });
+      const { outcome, provider } = await this.runner.run(data);
+      this.metrics.syncRuns.inc({ provider: provider ?? 'unknown', mode: data.mode, outcome });
       return outcome;
     } catch (error) {
       if (error instanceof SyncDelayedError) {
@@ -103,9 +99,5 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
       });
     }
     this.logger.error({ connectionId: job.data.connectionId, jobId: job.id, code }, 'Sync failed');
-  }
-
-  private async providerOf(connectionId: string): Promise<string> {
-    return (await this.connections.find(connectionId))?.provider ?? 'unknown';
   }
 }

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   if (config.role === 'worker') {
     app = await createWorkerContext(runtime.config);
     await app.init();
+    console.log(`PDeck Integrations (ROLE=worker) ready: processing the sync, webhook and event queues`);
   } else {
     const http = await createHttpApp(runtime.config);
     await http.listen(config.port);

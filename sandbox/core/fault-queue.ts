@@ -15,6 +15,11 @@ export interface FaultSpec {
   times?: number;
   /** Wait this long before answering, to exercise client timeouts. */
   delayMs?: number;
+  /**
+   * After `delayMs`, answer the request normally (a slow but correct response): widens the
+   * window in which a test can crash something mid-operation. `status` is ignored.
+   */
+  pass?: boolean;
 }
 
 interface PendingFault extends FaultSpec {
@@ -69,5 +74,6 @@ export function faultFromJson(body: Record<string, unknown>): FaultSpec {
     method: body.method as string | undefined,
     times: body.times === undefined ? 1 : Number(body.times),
     delayMs: body.delayMs === undefined ? undefined : Number(body.delayMs),
+    pass: body.pass === true,
   };
 }

@@ -102,7 +102,9 @@ export class SandboxServer {
       const fault = url.pathname.startsWith(ADMIN_PREFIX)
         ? undefined
         : this.faults.take(method, url.pathname);
-      if (fault) {
+      if (fault?.pass) {
+        await new Promise((r) => setTimeout(r, fault.delayMs ?? 0));
+      } else if (fault) {
         routeName = 'FAULT';
         status = await sendFault(res, fault);
         return;

@@ -88,6 +88,8 @@ export class SyncRunnerService {
     });
     const scope: RunScope = { connection, provider, ctx, runId: data.syncRunId };
     await this.runs.markRunning(data.syncRunId, connection.id, data.mode, data.trigger);
+    const runLog = { connectionId: connection.id, syncRunId: data.syncRunId, mode: data.mode };
+    this.logger.log({ ...runLog, trigger: data.trigger }, 'Sync run started');
 
     const wanted = await this.resourcesToSync(scope, data.resourceIds);
     let partial = false;
@@ -97,6 +99,7 @@ export class SyncRunnerService {
     }
     const outcome = partial ? 'partial' : 'succeeded';
     await this.runs.finish(data.syncRunId, outcome);
+    this.logger.log({ ...runLog, outcome }, 'Sync run finished');
     return { outcome, provider: connection.provider };
   }
 

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { DiscoveryModule } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config.js';
 import { CryptoModule } from './crypto/crypto.module.js';
@@ -9,6 +10,7 @@ import { ProviderHttpClient } from './http/provider-http-client.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { bullConnection, queuePrefix } from './queue/redis-connection.js';
+import { WorkerDrainService } from './queue/worker-drain.service.js';
 import { RedisModule } from './redis/redis.module.js';
 
 /** Process-wide infrastructure: configuration, Postgres, Redis, queues, crypto, logs, metrics. */
@@ -35,8 +37,9 @@ export class CoreModule {
         DatabaseModule,
         RedisModule,
         CryptoModule,
+        DiscoveryModule,
       ],
-      providers: [configProvider, ProviderHttpClient],
+      providers: [configProvider, ProviderHttpClient, WorkerDrainService],
       exports: [configProvider, ProviderHttpClient],
     };
   }

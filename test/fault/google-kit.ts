@@ -23,3 +23,14 @@ export async function sourceEventIds(
   const { items } = await listAll(google, token, calendarId);
   return items.filter((e) => e.status !== 'cancelled').map((e) => e.id);
 }
+
+/** The next `pages` events.list answers take `delayMs` each (then answer normally). */
+export function slowEventPages(google: GoogleCalendarFake, delayMs: number, pages: number): void {
+  google.server.addFault({
+    status: 200,
+    pass: true,
+    delayMs,
+    path: /\/calendar\/v3\/calendars\/[^/]+\/events$/,
+    times: pages,
+  });
+}

@@ -3,7 +3,7 @@ import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calenda
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
-import { googleEnv, sourceEventIds } from './google-kit.js';
+import { googleEnv, slowEventPages, sourceEventIds } from './google-kit.js';
 
 const ALICE = 'alice@example.com';
 const EVENTS = 10_000;
@@ -25,13 +25,7 @@ describe('worker SIGKILLed mid full sync (RELIABILITY 12)', () => {
 
   it('resumes after the crash: exact item count, no duplicate, consistent cursor', async () => {
     // Every events page takes 1.5 s, so the 4-page sync is surely in flight when the kill lands.
-    google.server.addFault({
-      status: 200,
-      pass: true,
-      delayMs: 1_500,
-      path: /\/calendar\/v3\/calendars\/[^/]+\/events$/,
-      times: 4,
-    });
+    slowEventPages(google, 1_500, 4);
     const connectionId = await connectThroughConsent(cluster, 'google-calendar', 'user-12', {
       account: ALICE,
     });

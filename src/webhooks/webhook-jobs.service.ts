@@ -1,16 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import {
-  ENQUEUE_TIMEOUT_MS,
-  PROCESS_ATTEMPTS,
-  WEBHOOKS_QUEUE,
-  type WebhookJobData,
-} from './webhooks.constants.js';
-
-export class EnqueueTimeoutError extends Error {
-  override readonly name = 'EnqueueTimeoutError';
-}
+import { withQueueTimeout } from '../core/queue/queue-timeout.js';
+import { PROCESS_ATTEMPTS, WEBHOOKS_QUEUE, type WebhookJobData } from './webhooks.constants.js';
 
 /**
  * Puts a stored delivery on the queue. The job id is the delivery row id, so adding the same
@@ -21,7 +13,7 @@ export class EnqueueTimeoutError extends Error {
 export class WebhookJobs {
   constructor(@InjectQueue(WEBHOOKS_QUEUE) private readonly queue: Queue<WebhookJobData>) {}
 
-  async enqueue(rowId: string, timeoutMs = ENQUEUE_TIMEOUT_MS): Promise<void> {
+  async enqueue(rowId: string, timeoutMs?: number): Promise<void> {
     const add = this.queue.add(
       'delivery',
       { deliveryId: rowId },
@@ -34,15 +26,6 @@ export class WebhookJobs {
       },
     );
     // The add may still settle after we gave up on it; that is harmless (same job id).
-    add.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EnqueueTimeoutError('Queue did not answer')), timeoutMs);
-    });
-    try {
-      await Promise.race([add, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withQueueTimeout(add, timeoutMs);
   }
 }

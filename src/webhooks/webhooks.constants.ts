@@ -28,11 +28,6 @@ export interface SubscriptionJobData {
   subscriptionId?: string;
 }
 
-/**
- * BullMQ's queue connection retries forever while Redis is away, so an add would hang the
- * request; past this, the receiver answers 503 and the provider retries.
- */
-export const ENQUEUE_TIMEOUT_MS = 1_500;
 /** Deliveries still `received` this long after arrival are re-enqueued by the sweeper. */
 export const SWEEP_AFTER_MS = 30_000;
 export const SWEEP_EVERY_MS = 15_000;

@@ -1,0 +1,90 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { SANDBOX_TRELLO_APP, type TrelloFake } from '../../sandbox/trello/index.js';
+import type { PushAttempt } from '../../sandbox/core/push-sender.js';
+import type { Cluster } from '../harness/cluster.js';
+
+/** Environment wiring a cluster to the Trello sandbox. */
+export function trelloEnv(trello: TrelloFake): Record<string, string> {
+  return {
+    PROVIDER_ORIGINS: JSON.stringify(trello.origins()),
+    TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,
+    TRELLO_API_SECRET: SANDBOX_TRELLO_APP.secret,
+  };
+}
+
+/** Posts exact bytes with exact headers, as a provider (or an attacker) would. */
+export async function postRaw(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<number> {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+const sign = (secret: string, body: string, url: string) =>
+  createHmac('sha1', secret)
+    .update(body + url)
+    .digest('base64');
+
+/**
+ * A forged delivery made from a genuine one, with a fresh action id so that, were it accepted,
+ * it would leave a row of its own. Five kinds, rotating: wrong secret, signed for another
+ * callback URL, body changed after signing, no signature, re-serialized body.
+ */
+export function forge(
+  genuine: PushAttempt,
+  n: number,
+): { headers: Record<string, string>; body: string; deliveryAction: string } {
+  const parsed = JSON.parse(genuine.body) as {
+    action: { id: string; data: unknown };
+    model: unknown;
+  };
+  const actionId = randomBytes(12).toString('hex');
+  parsed.action.id = actionId;
+  const body = JSON.stringify(parsed);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  switch (n % 5) {
+    case 0:
+      headers['x-trello-webhook'] = sign('not-the-app-secret', body, genuine.url);
+      break;
+    case 1:
+      headers['x-trello-webhook'] = sign(SANDBOX_TRELLO_APP.secret, body, `${genuine.url}x`);
+      break;
+    case 2: {
+      // Signed correctly, then one byte of the body changed in transit.
+      headers['x-trello-webhook'] = sign(SANDBOX_TRELLO_APP.secret, body, genuine.url);
+      return { headers, body: body.replace('"action":', '"action" :'), deliveryAction: actionId };
+    }
+    case 3:
+      break;
+    default: {
+      // Signed over the compact bytes, sent pretty-printed: the same JSON, other bytes.
+      headers['x-trello-webhook'] = sign(SANDBOX_TRELLO_APP.secret, body, genuine.url);
+      return { headers, body: JSON.stringify(parsed, null, 2), deliveryAction: actionId };
+    }
+  }
+  return { headers, body, deliveryAction: actionId };
+}
+
+/** Live items of a connection by external id. */
+export async function liveTitles(
+  cluster: Cluster,
+  connectionId: string,
+): Promise<Map<string, string>> {
+  const rows = await cluster.pg.query<{ external_id: string; title: string }>(
+    'SELECT external_id, title FROM items WHERE connection_id = $1 AND deleted_at IS NULL',
+    [connectionId],
+  );
+  return new Map(rows.map((r) => [r.external_id, r.title]));
+}
+
+/** What Trello has: open cards of the boards the member sees, by card id. */
+export function sourceTitles(trello: TrelloFake, boardIds: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const card of trello.data.cards.values()) {
+    if (boardIds.includes(card.idBoard) && !card.closed) out.set(card.id, card.name);
+  }
+  return out;
+}

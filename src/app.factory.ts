@@ -1,11 +1,13 @@
-import { type INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { ResolvedAppConfig } from './core/config/app-config.js';
 import { applyHttpSecurity } from './core/logging/http-security.js';
+import { QueueUnavailableFilter } from './core/queue/queue-unavailable.filter.js';
 import { setupSwagger } from './core/swagger/setup-swagger.js';
+import { BoundedValidationPipe } from './core/validation/input-limits.js';
 
 /** Body limit for every JSON/form route, webhooks included: larger bodies get 413. */
 export const BODY_LIMIT = '1mb';
@@ -25,8 +27,9 @@ export async function createHttpApp(
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   applyHttpSecurity(app);
+  app.useGlobalFilters(new QueueUnavailableFilter());
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    new BoundedValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );
   setupSwagger(app, config);
   return app;

@@ -107,6 +107,14 @@ export class OAuth2Fake {
     return this.tokens.issueDirect(account, clientId, scopes, true);
   }
 
+  /**
+   * Every secret this server knows of: the clients' secrets and every authorization code, access
+   * token and refresh token it issued (spent, expired and revoked ones included), for leak checks.
+   */
+  issuedSecrets(): string[] {
+    return [...this.options.clients.map((c) => c.clientSecret), ...this.tokens.issuedSecrets()];
+  }
+
   stats(): Record<string, unknown> {
     return {
       ...this.counters,

@@ -78,10 +78,17 @@ export class TokenStore {
   private readonly grants = new Map<string, Grant>();
   private readonly accessTokens = new Map<string, AccessTokenInfo & { grant: string }>();
   private readonly refreshTokens = new Map<string, string>();
+  /** Every code, access token and refresh token ever handed out, revoked and spent ones included. */
+  private readonly secretLog: string[] = [];
   readonly issued = { access: 0, refresh: 0 };
   revocations = 0;
 
   constructor(private readonly options: TokenStoreOptions) {}
+
+  /** Every credential this store issued (codes, access and refresh tokens), for leak checks. */
+  issuedSecrets(): string[] {
+    return [...this.secretLog];
+  }
 
   hasGrant(account: string, clientId: string): boolean {
     return this.grants.has(grantKey(account, clientId));
@@ -100,6 +107,7 @@ export class TokenStore {
     for (const s of request.scopes) grant.scopes.add(s);
     this.grants.set(key, grant);
     const code = `4/0sbx-${randomBytes(24).toString('base64url')}`;
+    this.secretLog.push(code);
     const scopes = [...grant.scopes];
     this.codes.set(code, {
       ...request,
@@ -223,6 +231,7 @@ export class TokenStore {
   private issueFor(grant: Grant, scopes: string[], withRefresh: boolean): TokenResponse {
     const key = grantKey(grant.account, grant.clientId);
     const accessToken = `ya29.sbx-${randomBytes(24).toString('base64url')}`;
+    this.secretLog.push(accessToken);
     const ttl = this.options.accessTokenTtlSec;
     this.accessTokens.set(accessToken, {
       account: grant.account,
@@ -240,6 +249,7 @@ export class TokenStore {
     };
     if (withRefresh) {
       const refreshToken = `1//sbx-${randomBytes(32).toString('base64url')}`;
+      this.secretLog.push(refreshToken);
       this.refreshTokens.set(refreshToken, key);
       grant.refreshTokens.push(refreshToken);
       if (grant.refreshTokens.length > this.options.maxRefreshTokensPerGrant) {

@@ -27,6 +27,8 @@ const USER_AGENT = 'APIs-Google; (+https://developers.google.com/webmasters/APIs
 export class ChannelRegistry {
   private readonly channels = new Map<string, Channel>();
   private sent = 0;
+  /** Every channel token a client registered (stopped channels included), for leak checks. */
+  private readonly tokensSeen = new Set<string>();
   private readonly byState: Record<ResourceState, number> = { sync: 0, exists: 0, not_exists: 0 };
 
   constructor(
@@ -45,6 +47,7 @@ export class ChannelRegistry {
   /** Registers the channel and sends its `sync` message before the caller answers, as Google may. */
   open(channel: Omit<Channel, 'messageNumber'>): Channel {
     const created: Channel = { ...channel, messageNumber: 0 };
+    if (created.token) this.tokensSeen.add(created.token);
     this.channels.set(created.id, created);
     this.push(created, 'sync');
     return created;
@@ -86,6 +89,11 @@ export class ChannelRegistry {
     };
     if (channel.token !== undefined) headers['X-Goog-Channel-Token'] = channel.token;
     this.sender.send(channel.address, headers);
+  }
+
+  /** The verification tokens clients set on their channels (a client secret, like a signing key). */
+  tokens(): string[] {
+    return [...this.tokensSeen];
   }
 
   active(): Channel[] {

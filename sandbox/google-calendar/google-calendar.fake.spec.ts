@@ -197,6 +197,35 @@ describe('OAuth 2.0 (accounts.google.com + oauth2.googleapis.com)', () => {
     expect(again.status).toBe(400);
   });
 
+  it('lists every secret it issued, spent and revoked ones included, for leak checks', async () => {
+    const { verifier, challenge } = pkcePair();
+    const callback = await authorize(fake, { challenge, prompt: 'consent' });
+    const code = callback.searchParams.get('code')!;
+    const tokens = (await (
+      await tokenRequest(fake, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+      })
+    ).json()) as { access_token: string; refresh_token: string };
+    const revoke = await fetch(`${fake.url}/revoke?token=${tokens.refresh_token}`, {
+      method: 'POST',
+    });
+    expect(revoke.status).toBe(200);
+    const secrets = fake.oauth.issuedSecrets();
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        fake.clients[0].clientSecret,
+        code,
+        tokens.access_token,
+        tokens.refresh_token,
+      ]),
+    );
+    expect(fake.issuedSecrets()).toEqual(expect.arrayContaining(secrets));
+    expect(secrets).not.toContain(fake.clients[0].clientId);
+  });
+
   it('answers 401 for an expired access token and 403 for a token without calendar scopes', async () => {
     const { access_token } = await connect(fake);
     fake.oauth.tokens.expireAccessTokens('alice@example.com');

@@ -122,6 +122,14 @@ export class GoogleCalendarFake {
     return this.server.url;
   }
 
+  /**
+   * Secrets a leak check looks for: the client secrets and every code and token the OAuth server
+   * issued (oauth.issuedSecrets()), plus the verification tokens the client put on its channels.
+   */
+  issuedSecrets(): string[] {
+    return [...this.oauth.issuedSecrets(), ...this.channels.tokens()];
+  }
+
   start(): Promise<string> {
     return this.server.start();
   }

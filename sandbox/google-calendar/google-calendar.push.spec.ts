@@ -132,6 +132,24 @@ describe('events.watch and push notifications', () => {
     });
   });
 
+  it('lists the channel tokens clients set, after the channel stopped too', async () => {
+    const channel = (await (
+      await watch('primary', {
+        id: 'chan-secret',
+        type: 'web_hook',
+        address: receiver.url,
+        token: 'secret-channel-token-1',
+      })
+    ).json()) as Record<string, string>;
+    await api(fake, token, '/channels/stop', {
+      method: 'POST',
+      body: JSON.stringify({ id: 'chan-secret', resourceId: channel.resourceId }),
+    });
+    expect(fake.channels.has('chan-secret')).toBe(false);
+    expect(fake.channels.tokens()).toContain('secret-channel-token-1');
+    expect(fake.issuedSecrets()).toContain('secret-channel-token-1');
+  });
+
   it('rejects a reused channel id and a bad type', async () => {
     await watch('primary', { id: 'chan-dup', type: 'web_hook', address: receiver.url });
     const dup = await watch('primary', { id: 'chan-dup', type: 'web_hook', address: receiver.url });

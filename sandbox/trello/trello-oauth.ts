@@ -51,6 +51,8 @@ export class TrelloOAuth {
   onRevoke: (token: TokenRec) => void = () => undefined;
   private readonly requestTokens = new Map<string, RequestTokenRec>();
   private readonly nonces = new Set<string>();
+  /** Request token secrets and verifiers ever issued (access tokens live on in `tokens`). */
+  private readonly flowSecrets: string[] = [];
   private auto?: AutoDecision;
 
   constructor(
@@ -90,6 +92,15 @@ export class TrelloOAuth {
     return rec;
   }
 
+  /**
+   * Every secret this server knows of, for leak checks: the apps' secrets, every access token
+   * and token secret (revoked ones included), every request token secret and verifier.
+   */
+  issuedSecrets(): string[] {
+    const access = [...this.tokens.values()].flatMap((rec) => [rec.token, rec.secret]);
+    return [...this.apps.map((a) => a.secret), ...access, ...this.flowSecrets];
+  }
+
   /** The member removed the app (or DELETE /1/tokens/{token}); later calls answer 401. */
   revoke(token: string): boolean {
     const rec = this.tokens.get(token);
@@ -114,8 +125,10 @@ export class TrelloOAuth {
     const callback = verified.oauth.oauth_callback;
     if (!callback || verified.oauth.oauth_token) return text(400, 'oauth_callback required');
     const token = hex(16);
+    const secret = hex(16);
+    this.flowSecrets.push(secret);
     this.requestTokens.set(token, {
-      secret: hex(16),
+      secret,
       key: verified.app.key,
       callback,
       scope: ['read'],
@@ -195,6 +208,7 @@ export class TrelloOAuth {
     );
     rec.idMember = member.id;
     rec.verifier = hex(16);
+    this.flowSecrets.push(rec.verifier);
     this.counters.authorizations.allowed += 1;
     back.searchParams.set('oauth_verifier', rec.verifier);
     return redirect(back.toString());

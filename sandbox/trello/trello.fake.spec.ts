@@ -97,6 +97,19 @@ describe('OAuth 1.0a', () => {
       fullName: 'Bob Builder',
     });
     expect((await exchange()).status).toBe(401); // the verifier is single use
+
+    // Leak checks get every secret of the dance, spent ones included.
+    fake.revokeToken(access.get('oauth_token')!);
+    expect(fake.issuedSecrets()).toEqual(
+      expect.arrayContaining([
+        APP.secret,
+        rt.get('oauth_token_secret'),
+        verifier,
+        access.get('oauth_token'),
+        access.get('oauth_token_secret'),
+      ]),
+    );
+    expect(fake.issuedSecrets()).not.toContain(APP.key);
   });
 
   it('refuses a request signed with the wrong consumer secret, and a missing callback', async () => {

@@ -119,6 +119,11 @@ export class TrelloFake {
     return this.oauth.issueToken(member, opts);
   }
 
+  /** App secrets and every token, token secret and verifier issued (see TrelloOAuth.issuedSecrets). */
+  issuedSecrets(): string[] {
+    return this.oauth.issuedSecrets();
+  }
+
   /** The member revokes the token in Trello: further calls answer 401 `invalid token`, its webhooks go. */
   revokeToken(token: string): boolean {
     return this.oauth.revoke(token);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUrl, Length, MaxLength } from 'class-validator';
+import { NoNulCharacter } from '../../core/validation/input-limits.js';
 
 /** Body of POST /v1/connections/:provider/authorize. */
 export class AuthorizeDto {
@@ -11,6 +12,7 @@ export class AuthorizeDto {
   })
   @IsString()
   @Length(1, 200)
+  @NoNulCharacter('userId')
   userId: string;
 
   @ApiPropertyOptional({

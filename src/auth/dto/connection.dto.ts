@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { NoNulCharacter } from '../../core/validation/input-limits.js';
 import { CONNECTION_STATUSES, type Connection } from '../entities/connection.entity.js';
 
 /**
@@ -74,6 +75,7 @@ export class ListConnectionsQuery {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @NoNulCharacter('userId')
   userId: string;
 }
 

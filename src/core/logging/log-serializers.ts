@@ -36,8 +36,10 @@ export function serializeRequest(req: SerializableRequest): LoggedRequest {
 /**
  * The `err` serializer: pino's standard one, with the Error's own `code` renamed to `errorCode`.
  * `code` is a redacted key (OAuth authorization codes), and without the rename every system
- * or driver error code (ECONNRESET, 23505) would be censored too. pino-http wraps serializers so
- * they receive pino's already-serialized error; a bare pino logger passes the Error itself.
+ * or driver error code (ECONNRESET, 23505) would be censored too. A TypeORM QueryFailedError's
+ * bound `parameters` are dropped (the SQL text stays): they are request and user data, and any
+ * failing statement would otherwise print them. pino-http wraps serializers so they receive
+ * pino's already-serialized error; a bare pino logger passes the Error itself.
  */
 export function serializeError(err: unknown): unknown {
   if (err === null || typeof err !== 'object') return err;
@@ -47,5 +49,6 @@ export function serializeError(err: unknown): unknown {
     serialized.errorCode = serialized.code;
     delete serialized.code;
   }
+  delete serialized.parameters;
   return serialized;
 }

@@ -117,6 +117,17 @@ describe('request serializer', () => {
 });
 
 describe('error serializer', () => {
+  it("drops a failed query's bound parameters and keeps its SQL", () => {
+    const err = Object.assign(new Error('invalid byte sequence'), {
+      query: 'SELECT 1 FROM items WHERE user_id = $1',
+      parameters: ['user-secret-value'],
+    });
+    const serialized = serializeError(err) as Record<string, unknown>;
+    expect(serialized.query).toBe('SELECT 1 FROM items WHERE user_id = $1');
+    expect(serialized).not.toHaveProperty('parameters');
+    expect(JSON.stringify(serialized)).not.toContain('user-secret-value');
+  });
+
   it('passes non-objects through and accepts an already serialized error', () => {
     expect(serializeError('boom')).toBe('boom');
     expect(serializeError({ type: 'Error', message: 'm', code: '23505' })).toEqual({

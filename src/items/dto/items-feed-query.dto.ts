@@ -11,6 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { NoNulCharacter } from '../../core/validation/input-limits.js';
 import type { ItemKind } from '../../providers/integration-provider.js';
 
 export const ITEM_KINDS: readonly ItemKind[] = ['event', 'task', 'message'];
@@ -26,6 +27,7 @@ export class ItemsFeedQueryDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @NoNulCharacter('userId')
   userId: string;
 
   @ApiPropertyOptional({ description: 'Only items of this provider.', example: 'google-calendar' })

@@ -1,4 +1,5 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { WORKER_LOCK } from '../core/queue/redis-connection.js';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
@@ -17,6 +18,7 @@ import { SYNC_JOB, SYNC_QUEUE, type SyncJobData } from './sync.constants.js';
  * so the worker slot is free meanwhile and the wait does not count as a failed attempt.
  */
 @Processor(SYNC_QUEUE, {
+  ...WORKER_LOCK,
   settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade) },
 })
 export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap {

@@ -1,4 +1,5 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { WORKER_LOCK } from '../core/queue/redis-connection.js';
 import { Inject, Logger } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { MetricsService } from '../core/metrics/metrics.service.js';
@@ -17,7 +18,7 @@ type Outcome = 'processed' | 'ignored' | 'unroutable' | 'skipped';
  * the job, is the state: a delivery already finished is skipped, so a re-enqueued job (sweeper)
  * or a redelivered one never applies twice.
  */
-@Processor(WEBHOOKS_QUEUE, { concurrency: 10 })
+@Processor(WEBHOOKS_QUEUE, { concurrency: 10, ...WORKER_LOCK })
 export class WebhookProcessor extends WorkerHost {
   private readonly logger = new Logger('WebhookProcessor');
 

@@ -19,3 +19,12 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
 export function queuePrefix(keyPrefix: string): string {
   return `{${keyPrefix}}`;
 }
+
+/**
+ * Job locks of the sync and webhook workers. A worker renews its locks every half period while
+ * it lives; when it dies (SIGKILL, OOM, lost host), another worker's stalled-job check finds the
+ * expired lock and runs the job again. BullMQ's 30 s + 30 s defaults meant up to a minute before
+ * a crashed worker's sync resumed; 15 s + 15 s halves that. Event-loop stalls of 15 s (which
+ * would cause false "stalled" retries) are far beyond anything these jobs do between awaits.
+ */
+export const WORKER_LOCK = { lockDuration: 15_000, stalledInterval: 15_000 } as const;

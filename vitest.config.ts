@@ -8,6 +8,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // CI keeps a machine-readable result next to the console output (.ci/run prints its totals).
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: '.data/ci-test-results.json' }]]
+      : ['default'],
     projects: [
       {
         extends: true,

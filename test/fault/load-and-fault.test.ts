@@ -3,6 +3,7 @@ import { TrelloFake } from '../../sandbox/trello/index.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
+import { itLeavesNoSecrets } from './no-leaks.js';
 import { forge, liveTitles, postRaw, sourceTitles, trelloEnv } from './trello-kit.js';
 
 const CREATES = 300;
@@ -179,6 +180,11 @@ describe('load and fault: 1,000 deliveries while a worker dies', () => {
         `items equal to Trello ${convergedMs} ms and every delivery processed ${processedMs} ms after the SIGKILL`,
     );
   });
+
+  itLeavesNoSecrets(
+    () => cluster,
+    () => [trello],
+  );
 });
 
 /** Deterministic shuffle (a test must be repeatable). */

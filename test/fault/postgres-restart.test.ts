@@ -3,6 +3,7 @@ import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calenda
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
+import { itLeavesNoSecrets } from './no-leaks.js';
 import { googleEnv, slowEventPages } from './google-kit.js';
 
 const ALICE = 'alice@example.com';
@@ -122,4 +123,9 @@ describe('Postgres restarted in the middle of a sync page (RELIABILITY 14)', () 
     );
     expect(state).toEqual({ stage: 'incremental', status: 'ok' });
   });
+
+  itLeavesNoSecrets(
+    () => cluster,
+    () => [google],
+  );
 });

@@ -4,6 +4,7 @@ import { TrelloFake } from '../../sandbox/trello/index.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
+import { itLeavesNoSecrets } from './no-leaks.js';
 import { liveTitles, sourceTitles, trelloEnv } from './trello-kit.js';
 
 // RELIABILITY 13: Redis restarted while webhooks arrive and jobs run.
@@ -143,4 +144,9 @@ describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () 
         `acknowledged ${delivered.size}, lost 0, given up by the provider ${pushes.failed}; items equal to Trello ${convergedMs} ms after restart`,
     );
   });
+
+  itLeavesNoSecrets(
+    () => cluster,
+    () => [trello],
+  );
 });

@@ -4,6 +4,7 @@ import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calenda
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
+import { itLeavesNoSecrets } from './no-leaks.js';
 import { RedisInstance } from '../harness/redis-instance.js';
 import { ServiceProcess } from '../harness/service-process.js';
 import { googleEnv, slowEventPages } from './google-kit.js';
@@ -118,4 +119,9 @@ describe('graceful shutdown and startup checks (RELIABILITY 15)', () => {
       await evicting.destroy();
     }
   });
+
+  itLeavesNoSecrets(
+    () => cluster,
+    () => [google],
+  );
 });

@@ -3,6 +3,7 @@ import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calenda
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
+import { itLeavesNoSecrets } from './no-leaks.js';
 import { googleEnv, slowEventPages, sourceEventIds } from './google-kit.js';
 
 const ALICE = 'alice@example.com';
@@ -97,4 +98,9 @@ describe('worker SIGKILLed mid full sync (RELIABILITY 12)', () => {
     }, 'the incremental run');
     expect(second).toMatchObject({ mode: 'incremental', upserted: 0 });
   });
+
+  itLeavesNoSecrets(
+    () => cluster,
+    () => [google],
+  );
 });

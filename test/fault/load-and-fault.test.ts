@@ -4,7 +4,14 @@ import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
 import { itLeavesNoSecrets } from './no-leaks.js';
-import { forge, liveTitles, postRaw, sourceTitles, trelloEnv } from './trello-kit.js';
+import {
+  allDeliveriesProcessed,
+  deliveryIdOf,
+  forge,
+  itemsEqualTrello,
+  postRaw,
+  trelloEnv,
+} from './trello-kit.js';
 
 const CREATES = 300;
 const UPDATES = 400;
@@ -105,50 +112,17 @@ describe('load and fault: 1,000 deliveries while a worker dies', () => {
     const sentMs = Date.now() - started;
 
     // Every genuine change and its delivery: applied, once.
-    await eventually(
-      async () => {
-        const live = await liveTitles(cluster, connectionId);
-        const source = sourceTitles(trello, boards);
-        if (live.size !== source.size) return undefined;
-        for (const [id, title] of source) if (live.get(id) !== title) return undefined;
-        return true;
-      },
-      'the items to equal Trello',
-      150_000,
-      500,
-    );
+    await itemsEqualTrello(cluster, trello, connectionId, boards);
     const convergedMs = Date.now() - killedAt;
     const pushes = trello.webhooks.pushes.stats();
     const attempts = trello.deliveries(10_000);
-    const genuineIds = new Set(
-      attempts.map((a) => {
-        const { action, model } = JSON.parse(a.body) as {
-          action: { id: string };
-          model: { id: string };
-        };
-        return `${model.id}:${action.id}`;
-      }),
-    );
+    const genuineIds = new Set(attempts.map(deliveryIdOf));
     expect(genuineIds.size).toBe(GENUINE);
     expect(pushes.failed).toBe(0); // no delivery given up by the provider
     expect(attempts.filter((a) => a.status >= 500)).toEqual([]);
 
     // Deliveries whose jobs died with the worker come back (stalled-job check or the sweeper).
-    const rows = await eventually(
-      async () => {
-        const all = await cluster.pg.query<{
-          delivery_id: string;
-          status: string;
-          attempts: number;
-        }>(
-          "SELECT delivery_id, status, attempts FROM webhook_deliveries WHERE provider = 'trello'",
-        );
-        return all.every((r) => r.status === 'processed') ? all : undefined;
-      },
-      'every stored delivery processed',
-      120_000,
-      500,
-    );
+    const rows = await allDeliveriesProcessed(cluster);
     const processedMs = Date.now() - killedAt;
     const rowIds = rows.map((r) => r.delivery_id);
     expect(new Set(rowIds).size).toBe(rowIds.length);

@@ -5,7 +5,7 @@ import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
 import { itLeavesNoSecrets } from './no-leaks.js';
-import { liveTitles, sourceTitles, trelloEnv } from './trello-kit.js';
+import { allDeliveriesProcessed, deliveryIdOf, itemsEqualTrello, trelloEnv } from './trello-kit.js';
 
 // RELIABILITY 13: Redis restarted while webhooks arrive and jobs run.
 describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () => {
@@ -85,42 +85,11 @@ describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () 
     const recoveryMs = firstOkAfter ? Date.parse(firstOkAfter.at) - upAt : -1;
 
     // Every delivery the service acknowledged is stored and processed; the items equal Trello.
-    const delivered = new Set(
-      attempts
-        .filter((a) => a.status === 200)
-        .map((a) => {
-          const { action, model } = JSON.parse(a.body) as {
-            action: { id: string };
-            model: { id: string };
-          };
-          return `${model.id}:${action.id}`;
-        }),
-    );
-    const rows = await eventually(
-      async () => {
-        const all = await cluster.pg.query<{ delivery_id: string; status: string }>(
-          "SELECT delivery_id, status FROM webhook_deliveries WHERE provider = 'trello'",
-        );
-        return all.every((r) => r.status === 'processed') ? all : undefined;
-      },
-      'every stored delivery processed',
-      120_000,
-      500,
-    );
+    const delivered = new Set(attempts.filter((a) => a.status === 200).map(deliveryIdOf));
+    const rows = await allDeliveriesProcessed(cluster);
     const stored = new Set(rows.map((r) => r.delivery_id));
     expect([...delivered].filter((id) => !stored.has(id))).toEqual([]);
-    await eventually(
-      async () => {
-        const live = await liveTitles(cluster, connectionId);
-        const source = sourceTitles(trello, boards);
-        if (live.size !== source.size) return undefined;
-        for (const [id, title] of source) if (live.get(id) !== title) return undefined;
-        return true;
-      },
-      'the items to equal Trello',
-      120_000,
-      500,
-    );
+    await itemsEqualTrello(cluster, trello, connectionId, boards, 120_000);
     const convergedMs = Date.now() - upAt;
 
     // Exactly one scheduler for the connection, and every process still up.

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { SANDBOX_TRELLO_APP, type TrelloFake } from '../../sandbox/trello/index.js';
 import type { PushAttempt } from '../../sandbox/core/push-sender.js';
 import type { Cluster } from '../harness/cluster.js';
+import { eventually } from '../harness/ports.js';
 
 /** Environment wiring a cluster to the Trello sandbox. */
 export function trelloEnv(trello: TrelloFake): Record<string, string> {
@@ -87,4 +88,52 @@ export function sourceTitles(trello: TrelloFake, boardIds: string[]): Map<string
     if (boardIds.includes(card.idBoard) && !card.closed) out.set(card.id, card.name);
   }
   return out;
+}
+
+/** The service's delivery id of a Trello delivery: `<model id>:<action id>`. */
+export function deliveryIdOf(attempt: PushAttempt): string {
+  const { action, model } = JSON.parse(attempt.body) as {
+    action: { id: string };
+    model: { id: string };
+  };
+  return `${model.id}:${action.id}`;
+}
+
+/** Waits until the connection's live items are exactly Trello's open cards, with their names. */
+export async function itemsEqualTrello(
+  cluster: Cluster,
+  trello: TrelloFake,
+  connectionId: string,
+  boardIds: string[],
+  ms = 150_000,
+): Promise<void> {
+  await eventually(
+    async () => {
+      const live = await liveTitles(cluster, connectionId);
+      const source = sourceTitles(trello, boardIds);
+      if (live.size !== source.size) return undefined;
+      for (const [id, title] of source) if (live.get(id) !== title) return undefined;
+      return true;
+    },
+    'the items to equal Trello',
+    ms,
+    500,
+  );
+}
+
+/** Waits until every stored Trello delivery is processed, and returns the rows. */
+export function allDeliveriesProcessed(
+  cluster: Cluster,
+): Promise<{ delivery_id: string; status: string; attempts: number }[]> {
+  return eventually(
+    async () => {
+      const all = await cluster.pg.query<{ delivery_id: string; status: string; attempts: number }>(
+        "SELECT delivery_id, status, attempts FROM webhook_deliveries WHERE provider = 'trello'",
+      );
+      return all.every((r) => r.status === 'processed') ? all : undefined;
+    },
+    'every stored delivery processed',
+    120_000,
+    500,
+  );
 }

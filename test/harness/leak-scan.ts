@@ -95,7 +95,7 @@ async function redisPlaces(cluster: Cluster): Promise<{ places: Place[]; keys: n
 }
 
 /** The key's content as strings, for each Redis type (hash fields and names included). */
-async function readKey(redis: Redis, key: string): Promise<string[]> {
+export async function readKey(redis: Redis, key: string): Promise<string[]> {
   const type = await redis.type(key);
   switch (type) {
     case 'string':

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { pingRedis } from '../../src/core/redis/ensure-redis.js';
 import { eventually, freePort } from './ports.js';
 
 export interface RedisInstanceOptions {
@@ -85,22 +86,8 @@ export class RedisInstance {
     await this.start();
   }
 
-  async ping(): Promise<boolean> {
-    const client = new Redis(this.url, {
-      lazyConnect: true,
-      connectTimeout: 500,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
+  ping(): Promise<boolean> {
+    return pingRedis(this.url);
   }
 
   /** A client for assertions; the caller disconnects it. */

@@ -11,9 +11,9 @@ import { CapturingLogger, redisValues } from '../support/leak-check.js';
 import { startOidcServer, type OidcServer } from '../support/oidc-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { flushPrefix } from '../support/test-services.js';
+import { freePort } from '../harness/ports.js';
 import {
   CLIENT,
-  closedPort,
   expireStored,
   issueTokens,
   MANUAL_REDIRECT,
@@ -149,7 +149,7 @@ describe('TokenService against oidc-provider (rotation + reuse detection), two p
   });
 
   it('provider down: refresh -> TEMPORARY and stays active; disconnect still completes', async () => {
-    const closed = `http://127.0.0.1:${await closedPort()}`;
+    const closed = `http://127.0.0.1:${await freePort()}`;
     const down = await startAuthContext(oauthTestConfig(shared, closed), logs);
     try {
       const { connection } = await connect('down');

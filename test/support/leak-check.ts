@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { LoggerService } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { readKey } from '../harness/leak-scan.js';
 
 /** Collects every Nest log call as text, so tests can look for leaked secrets. */
 export class CapturingLogger implements LoggerService {
@@ -64,24 +65,5 @@ export async function redisValues(redisUrl: string, prefix: string): Promise<str
     return out.join('\n');
   } finally {
     redis.disconnect();
-  }
-}
-
-async function readKey(redis: Redis, key: string): Promise<unknown> {
-  switch (await redis.type(key)) {
-    case 'string':
-      return redis.get(key);
-    case 'hash':
-      return redis.hgetall(key);
-    case 'list':
-      return redis.lrange(key, 0, -1);
-    case 'set':
-      return redis.smembers(key);
-    case 'zset':
-      return redis.zrange(key, 0, -1);
-    case 'stream':
-      return redis.xrange(key, '-', '+');
-    default:
-      return null;
   }
 }

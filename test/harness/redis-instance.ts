@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pingRedis } from '../../src/core/redis/ensure-redis.js';
+import { reapOnExit } from './child-reaper.js';
 import { eventually, freePort } from './ports.js';
 
 export interface RedisInstanceOptions {
@@ -56,7 +57,7 @@ export class RedisInstance {
       '--logfile',
       join(this.dir, 'redis.log'),
     ];
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.child = reapOnExit(spawn('redis-server', args, { stdio: 'ignore' }));
     const child = this.child;
     await eventually(
       async () => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { reapOnExit } from './child-reaper.js';
 import { eventually } from './ports.js';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -46,15 +47,17 @@ export class ServiceProcess {
     if (this.running) throw new Error(`${this.name} is already running`);
     const mark = this.lines.length;
     this.starts += 1;
-    const child = spawn(process.execPath, [...this.nodeArgs, resolve('dist/main.js')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        ...this.env,
-        ROLE: this.role,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = reapOnExit(
+      spawn(process.execPath, [...this.nodeArgs, resolve('dist/main.js')], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          ...this.env,
+          ROLE: this.role,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     this.child = child;
     this.exited = new Promise((done) =>
       child.once('exit', (code, signal) => done({ code, signal })),

@@ -63,6 +63,21 @@ export class TokenService {
     return pending;
   }
 
+  /**
+   * The provider refused the stored access token before its stored expiry: mark it expired, so
+   * the next getCredentials refreshes it (once, through the lease) instead of sending it again
+   * until it would have expired. Without a refresh token there is nothing to gain: no change.
+   */
+  async expireAccessToken(connectionId: string): Promise<void> {
+    const { connection, credentials } = await this.read(connectionId);
+    if (!credentials.refreshToken || needsRefresh(credentials)) return;
+    // A lost compare-and-swap means the credentials changed meanwhile (refreshed): fine.
+    await this.store.swapCredentials(connectionId, connection.tokenVersion, {
+      ...credentials,
+      expiresAt: new Date(0).toISOString(),
+    });
+  }
+
   async getAccessToken(connectionId: string): Promise<string> {
     return (await this.getCredentials(connectionId)).accessToken;
   }

@@ -293,6 +293,15 @@ export class SyncRunnerService {
       await this.budgets.block(scope.connection.provider, connectionId, decision.until);
       throw new SyncDelayedError(decision.until);
     }
+    if (failure.accessTokenRejected) {
+      await this.tokens.expireAccessToken(scope.connection.id).catch((error: unknown) =>
+        this.logger.warn({
+          connectionId: scope.connection.id,
+          msg: 'could not mark a rejected access token expired',
+          error: (error as Error).message,
+        }),
+      );
+    }
     if (decision.action === 'reauth') {
       await this.tokens.markNeedsReauth(scope.connection.id, failure.detail ?? failure.code);
       throw new PermanentSyncError(failure.message, failure.code);

@@ -274,6 +274,31 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
     expect((await store.get(connectionId)).status).toBe('active');
   });
 
+  it('refreshes an access token Google rejects before its stored expiry (401), then syncs', async () => {
+    await eventually(idle, 'quiet before the rejection');
+    const refreshesBefore = refreshCount();
+    // Google drops the token; our stored expiry still says it is good for most of an hour.
+    fake.oauth.tokens.expireAccessTokens(ALICE);
+    const res = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
+      method: 'POST',
+      headers: auth,
+      body: '{"mode":"incremental"}',
+    });
+    const { syncRunId } = (await res.json()) as { syncRunId: string };
+    // First attempt: 401 -> token marked expired; the retry (5-10 s backoff) refreshes it once.
+    const [run] = await eventually(
+      async () => {
+        const rows = await db.query('SELECT status FROM sync_runs WHERE id = $1', [syncRunId]);
+        return rows[0]?.status === 'succeeded' ? rows : undefined;
+      },
+      'the retried run',
+      30_000,
+    );
+    expect(run.status).toBe('succeeded');
+    expect(refreshCount() - refreshesBefore).toBe(1);
+    expect((await t.app.get(ConnectionStore).get(connectionId)).status).toBe('active');
+  });
+
   it('disconnects: channels stopped at Google, token revoked, secrets wiped', async () => {
     const activeBefore = fake.channels.active().length;
     expect(activeBefore).toBeGreaterThan(0);

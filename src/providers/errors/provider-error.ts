@@ -32,6 +32,12 @@ export interface ProviderErrorOptions {
    * client/key (Trello API_KEY_LIMIT_EXCEEDED), so the engine pauses the provider for everyone.
    */
   rateLimitScope?: 'app' | 'connection';
+  /**
+   * The API refused the access token although it is not due to expire (revoked early, rotated
+   * at the provider). The engine marks it expired, so the retry refreshes it; a dead grant then
+   * shows as invalid_grant at that refresh and the connection moves to needs_reauth.
+   */
+  accessTokenRejected?: boolean;
 }
 
 /** A provider failure classified so sync and auth code can decide between retry, backoff and giving up. */
@@ -43,6 +49,7 @@ export class ProviderError extends Error {
   readonly retryAt?: Date;
   readonly detail?: string;
   readonly rateLimitScope?: 'app' | 'connection';
+  readonly accessTokenRejected: boolean;
 
   constructor(code: ProviderErrorCode, message: string, options: ProviderErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -52,6 +59,7 @@ export class ProviderError extends Error {
     this.retryAt = options.retryAt;
     this.detail = options.detail;
     this.rateLimitScope = options.rateLimitScope;
+    this.accessTokenRejected = options.accessTokenRejected ?? false;
   }
 
   get permanent(): boolean {

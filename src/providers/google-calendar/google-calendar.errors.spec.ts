@@ -53,6 +53,7 @@ describe('mapGoogleError on the documented error bodies', () => {
     expect(error.code).toBe('TEMPORARY');
     expect(error.permanent).toBe(false);
     expect(error.detail).toBe('authError');
+    expect(error.accessTokenRejected).toBe(true);
   });
 
   it.each(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'rateLimit429'])(

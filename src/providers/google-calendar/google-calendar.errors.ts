@@ -28,11 +28,11 @@ interface ErrorFacts {
  * Maps any failure of a Google Calendar call to the shared code set (the one pure function of
  * STYLE.md; `now` and `random` are parameters so the backoff is testable).
  *
- * 401: TEMPORARY, not AUTH_REVOKED. Google says: on a 401 authError, refresh the access token,
- * and only if that fails send the user through OAuth again ([G-ERR]). The framework refreshes
- * before expiry and turns a refused refresh (invalid_grant) into needs_reauth, so a dead grant
- * is still detected, at the latest at the next refresh (< 1 h); while a 401 alone would have put
- * a connection that one refresh could save into needs_reauth, which only the user can undo.
+ * 401: TEMPORARY with `accessTokenRejected`, not AUTH_REVOKED. Google says: on a 401 authError,
+ * refresh the access token, and only if that fails send the user through OAuth again ([G-ERR]).
+ * The engine marks the token expired, the retry refreshes it, and a refused refresh
+ * (invalid_grant) moves the connection to needs_reauth; a 401 alone would have put a connection
+ * that one refresh could save into needs_reauth, which only the user can undo.
  */
 export function mapGoogleError(
   error: unknown,
@@ -57,7 +57,13 @@ export function mapGoogleError(
     const retryAt = retryAtOf(error.headers.get('retry-after'), facts.message, now, random);
     return new ProviderError('RATE_LIMITED', text, { ...opts, retryAt });
   }
-  if (status === 401) return new ProviderError('TEMPORARY', text, { ...opts, detail: 'authError' });
+  if (status === 401) {
+    return new ProviderError('TEMPORARY', text, {
+      ...opts,
+      detail: 'authError',
+      accessTokenRejected: true,
+    });
+  }
   // Insufficient permissions / scopes, API not enabled, calendar not readable by this user.
   if (status === 403) return new ProviderError('PERMISSION', text, opts);
   // A calendar that went away (deleted, unsubscribed). [G-ERR] advises backoff for 404 right

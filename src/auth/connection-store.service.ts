@@ -7,6 +7,8 @@ import type { EncryptionContext } from '../core/crypto/keyring.js';
 import type { AccountIdentity, ConnectionCredentials } from '../providers/integration-provider.js';
 import { Connection, type ConnectionStatus } from './entities/connection.entity.js';
 
+export type ConnectionSummary = Pick<Connection, 'id' | 'userId' | 'provider' | 'status'>;
+
 export interface GrantInput {
   userId: string;
   provider: string;
@@ -34,6 +36,19 @@ export class ConnectionStore {
 
   find(id: string): Promise<Connection | null> {
     return this.repo.findOneBy({ id });
+  }
+
+  /**
+   * Who owns a connection and whether it is active: one indexed read without building or
+   * hydrating an entity. For paths that run once per webhook delivery (a profile of
+   * `npm run bench` P2 showed findOneBy's query building as most of the worker's own CPU there).
+   */
+  async findSummary(id: string): Promise<ConnectionSummary | null> {
+    const rows = await this.repo.query<ConnectionSummary[]>(
+      'SELECT id, user_id AS "userId", provider, status FROM connections WHERE id = $1',
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   listByUser(userId: string): Promise<Connection[]> {

@@ -2,8 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ConnectionStore } from '../auth/connection-store.service.js';
-import type { Connection } from '../auth/entities/connection.entity.js';
+import { ConnectionStore, type ConnectionSummary } from '../auth/connection-store.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import type { WebhookEvent } from '../providers/webhook-contract.js';
@@ -12,7 +11,7 @@ import { SyncTriggerService } from '../sync/sync-trigger.service.js';
 type ItemsEvent = Extract<WebhookEvent, { type: 'items' }>;
 
 interface Written {
-  connection: Connection;
+  connection: ConnectionSummary;
   upserted: number;
   deleted: number;
   from: string | null;
@@ -62,9 +61,9 @@ export class WebhookEventsService implements OnModuleInit {
 
   /** All item changes of one delivery in one transaction: a retry re-applies all or nothing. */
   private async applyItems(events: ItemsEvent[]): Promise<void> {
-    const active = new Map<string, Connection>();
+    const active = new Map<string, ConnectionSummary>();
     for (const id of new Set(events.map((e) => e.connectionId))) {
-      const connection = await this.connections.find(id);
+      const connection = await this.connections.findSummary(id);
       // A connection ended since the delivery was routed keeps no new items.
       if (connection?.status === 'active') active.set(id, connection);
     }

@@ -17,6 +17,10 @@ export interface ClusterOptions {
   redis?: RedisInstanceOptions;
   /** Node flags for the worker processes (e.g. --cpu-prof). */
   workerNodeArgs?: string[];
+  /** Node flags for the API process. */
+  apiNodeArgs?: string[];
+  /** The built service to run (default `dist/main.js` of the working directory). */
+  entry?: string;
 }
 
 /**
@@ -76,13 +80,19 @@ export class Cluster {
     const logFile = join(this.logDir, 'service.log');
     // The API first: it runs the migrations (under an advisory lock, so the order is not needed
     // for correctness, only for a quieter log).
-    this.api = new ServiceProcess('api', 'api', env, { logFile });
+    const entry = this.options.entry;
+    this.api = new ServiceProcess('api', 'api', env, {
+      logFile,
+      entry,
+      nodeArgs: this.options.apiNodeArgs,
+    });
     await this.api.start();
     this.workers = Array.from(
       { length: this.options.workers ?? 2 },
       (_, i) =>
         new ServiceProcess(`worker-${i + 1}`, 'worker', env, {
           logFile,
+          entry,
           nodeArgs: this.options.workerNodeArgs,
         }),
     );

@@ -26,13 +26,16 @@ export class ServiceProcess {
     readonly name: string,
     readonly role: Role,
     private readonly env: Record<string, string>,
-    options: { logFile?: string; nodeArgs?: string[] } = {},
+    options: { logFile?: string; nodeArgs?: string[]; entry?: string } = {},
   ) {
     if (options.logFile) this.file = createWriteStream(options.logFile, { flags: 'a' });
     this.nodeArgs = options.nodeArgs ?? [];
+    this.entry = options.entry ?? resolve('dist/main.js');
   }
 
   private readonly nodeArgs: string[];
+  /** The built service to run (default `dist/main.js` of the working directory). */
+  private readonly entry: string;
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -48,7 +51,7 @@ export class ServiceProcess {
     const mark = this.lines.length;
     this.starts += 1;
     const child = reapOnExit(
-      spawn(process.execPath, [...this.nodeArgs, resolve('dist/main.js')], {
+      spawn(process.execPath, [...this.nodeArgs, this.entry], {
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '',

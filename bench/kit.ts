@@ -1,0 +1,227 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { GoogleCalendarFake } from '../sandbox/google-calendar/google-calendar.fake.js';
+import { SANDBOX_TRELLO_APP, TrelloFake } from '../sandbox/trello/trello.fake.js';
+import { Cluster } from '../test/harness/cluster.js';
+import { eventually } from '../test/harness/ports.js';
+
+import { ServiceProcess } from '../test/harness/service-process.js';
+
+/** Sizes of one bench run: the full run of BENCHMARKS.md, or `--quick` (proves the code runs). */
+export interface BenchSizes {
+  quick: boolean;
+  /** P1 / P4 calendar size, and the small size of P1m. */
+  events: number;
+  smallEvents: number;
+  /** P2: autocannon connections per level, seconds per level and route. */
+  concurrency: number[];
+  levelSeconds: number;
+  /** P3: paced deliveries per second, for this many seconds. */
+  rate: number;
+  rateSeconds: number;
+  /** P4: events changed before the incremental sync. */
+  changed: number;
+}
+
+export function sizes(quick: boolean): BenchSizes {
+  return quick
+    ? {
+        quick,
+        events: 5_000,
+        smallEvents: 1_000,
+        concurrency: [8, 32],
+        levelSeconds: 2,
+        rate: 200,
+        rateSeconds: 3,
+        changed: 10,
+      }
+    : {
+        quick,
+        events: 100_000,
+        smallEvents: 10_000,
+        concurrency: [8, 32, 128],
+        levelSeconds: 5,
+        rate: 200,
+        rateSeconds: 30,
+        changed: 10,
+      };
+}
+
+/** The two sandbox fakes and a cluster wired to both (own Postgres, own Redis, api + workers). */
+export interface Rig {
+  google: GoogleCalendarFake;
+  trello: TrelloFake;
+  cluster: Cluster;
+}
+
+export async function startRig(
+  options: { workerNodeArgs?: string[]; apiNodeArgs?: string[]; entry?: string } = {},
+): Promise<Rig> {
+  const google = new GoogleCalendarFake({ seed: false });
+  // Webhooks of the Trello fake are never triggered by the bench (it signs its own deliveries);
+  // rate limits off: the bench measures the service, not Trello's 100-per-10-s window.
+  const trello = new TrelloFake({ rateLimits: false });
+  await Promise.all([google.start(), trello.start()]);
+  const env = {
+    PROVIDER_ORIGINS: JSON.stringify({ ...google.origins(), ...trello.origins() }),
+    GOOGLE_CALENDAR_CLIENT_ID: google.clients[0].clientId,
+    GOOGLE_CALENDAR_CLIENT_SECRET: google.clients[0].clientSecret,
+    TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,
+    TRELLO_API_SECRET: SANDBOX_TRELLO_APP.secret,
+  };
+  const cluster = new Cluster({ workers: 2, ...options, env });
+  await cluster.start();
+  return { google, trello, cluster };
+}
+
+export async function stopRig(rig: Rig | undefined): Promise<void> {
+  if (!rig) return;
+  await rig.cluster.stop();
+  await Promise.allSettled([rig.google.stop(), rig.trello.stop()]);
+}
+
+export interface RunRow {
+  id: string;
+  status: string;
+  mode: string;
+  fetched: number;
+  upserted: number;
+  /** finished_at - started_at in ms, measured by Postgres' clock. */
+  ms: number | null;
+}
+
+const RUN_SQL = `SELECT id, status, mode, fetched, upserted,
+  (EXTRACT(EPOCH FROM finished_at - started_at) * 1000)::float8 AS ms FROM sync_runs`;
+
+/** Waits until the sync run matching `where` (with `params`) has finished, and returns it. */
+export async function finishedRun(
+  cluster: Cluster,
+  where: string,
+  params: unknown[],
+  timeoutMs: number,
+): Promise<RunRow> {
+  const row = await eventually(
+    async () => {
+      const [run] = await cluster.pg.query<RunRow>(`${RUN_SQL} WHERE ${where}`, params);
+      if (run && run.status !== 'queued' && run.status !== 'running') return run;
+      return undefined;
+    },
+    `sync run (${where}) to finish`,
+    timeoutMs,
+    50,
+  );
+  if (row.status !== 'succeeded') throw new Error(`sync run ${row.id} ended ${row.status}`);
+  return row;
+}
+
+/** Peak resident set (VmHWM) of a live process, in MB. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+  if (!Number.isFinite(kb)) throw new Error(`no VmHWM for pid ${pid}`);
+  return kb / 1024;
+}
+
+/** The worker process that logged the start of sync run `runId`. */
+export function workerOf(cluster: Cluster, runId: string): ServiceProcess {
+  const worker = cluster.workers.find((w) =>
+    w.lines.some((l) => l.includes('Sync run started') && l.includes(runId)),
+  );
+  if (!worker?.pid) throw new Error(`no worker logged the start of run ${runId}`);
+  return worker;
+}
+
+/** Restarts every worker: fresh processes, so VmHWM is the peak of what comes next only. */
+export async function restartWorkers(cluster: Cluster): Promise<void> {
+  for (const w of cluster.workers) await w.stop();
+  await Promise.all(cluster.workers.map((w) => w.start()));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Seconds with 2 decimals, for logs. */
+export const secs = (ms: number) => (ms / 1000).toFixed(2);
+
+/** CPU time (user + system) a live process has used so far, in ms (from /proc/<pid>/stat). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces): utime is the 14th field overall.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU ms of a process and of its reaped children (cutime + cstime), e.g. a postmaster. */
+function cpuWithChildrenMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100;
+}
+
+/** Pids whose command line contains `needle`, and all their live descendants. */
+function processTree(needle: string): number[] {
+  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const parentOf = new Map<number, number>();
+  const roots: number[] = [];
+  for (const d of all) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parentOf.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle))
+        roots.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const tree = new Set(roots);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parentOf) {
+      if (tree.has(ppid) && !tree.has(pid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...tree];
+}
+
+const sum = (pids: number[], f: (pid: number) => number) =>
+  pids.reduce((total, pid) => {
+    try {
+      return total + f(pid);
+    } catch {
+      return total;
+    }
+  }, 0);
+
+/**
+ * CPU ms used so far by each part of the rig (API, workers, Postgres, Redis, this bench
+ * process): differences of two snapshots tell where the CPU of a phase went, whatever else the
+ * machine runs meanwhile.
+ */
+export function cpuSnapshot(rig: Rig): Record<string, number> {
+  const { cluster } = rig;
+  const pg = processTree(`-p ${cluster.pg.port}`);
+  const redis = processTree(`127.0.0.1:${cluster.redis.port}`);
+  const usage = process.cpuUsage();
+  return {
+    api: cpuMs(cluster.api.pid!),
+    workers: sum(
+      cluster.workers.map((w) => w.pid!),
+      cpuMs,
+    ),
+    postgres: sum(pg, (pid) => (pg.indexOf(pid) === 0 ? cpuWithChildrenMs(pid) : cpuMs(pid))),
+    redis: sum(redis, cpuMs),
+    bench: (usage.user + usage.system) / 1000,
+  };
+}
+
+export function cpuDelta(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  per = 1,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after).map((k) => [k, Number(((after[k] - before[k]) / per).toFixed(2))]),
+  );
+}

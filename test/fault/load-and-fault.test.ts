@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrelloFake } from '../../sandbox/trello/index.js';
 import { Cluster } from '../harness/cluster.js';
-import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../harness/ports.js';
 import { itLeavesNoSecrets } from './no-leaks.js';
 import {
   allDeliveriesProcessed,
+  connectAlice,
   deliveryIdOf,
   forge,
   itemsEqualTrello,
@@ -32,23 +31,7 @@ describe('load and fault: 1,000 deliveries while a worker dies', () => {
   beforeAll(async () => {
     await trello.start();
     cluster = await new Cluster({ workers: 2, env: trelloEnv(trello) }).start();
-    boards = [trello.seed!.boards.product, trello.seed!.boards.personal];
-    connectionId = await connectThroughConsent(cluster, 'trello', 'user-load', {
-      account: 'alice',
-    });
-    await eventually(async () => {
-      const [{ n }] = await cluster.pg.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM webhook_subscriptions WHERE connection_id = $1 AND status = 'active'",
-        [connectionId],
-      );
-      const runs = await cluster.pg.query<{ status: string }>(
-        'SELECT status FROM sync_runs WHERE connection_id = $1',
-        [connectionId],
-      );
-      return n === boards.length && runs.length > 0 && runs.every((r) => r.status === 'succeeded')
-        ? true
-        : undefined;
-    }, 'the initial sync and one webhook per board');
+    ({ connectionId, boards } = await connectAlice(cluster, trello, 'user-load'));
   });
   afterAll(async () => {
     await cluster?.stop();

@@ -2,10 +2,14 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrelloFake } from '../../sandbox/trello/index.js';
 import { Cluster } from '../harness/cluster.js';
-import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../harness/ports.js';
 import { itLeavesNoSecrets } from './no-leaks.js';
-import { allDeliveriesProcessed, deliveryIdOf, itemsEqualTrello, trelloEnv } from './trello-kit.js';
+import {
+  allDeliveriesProcessed,
+  connectAlice,
+  deliveryIdOf,
+  itemsEqualTrello,
+  trelloEnv,
+} from './trello-kit.js';
 
 // RELIABILITY 13: Redis restarted while webhooks arrive and jobs run.
 describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () => {
@@ -19,15 +23,7 @@ describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () 
     await trello.start();
     // Redis as deployed: append-only file, fsync always, noeviction.
     cluster = await new Cluster({ workers: 2, env: trelloEnv(trello) }).start();
-    boards = [trello.seed!.boards.product, trello.seed!.boards.personal];
-    connectionId = await connectThroughConsent(cluster, 'trello', 'user-13', { account: 'alice' });
-    await eventually(async () => {
-      const [{ n }] = await cluster.pg.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM webhook_subscriptions WHERE connection_id = $1 AND status = 'active'",
-        [connectionId],
-      );
-      return n === boards.length ? true : undefined;
-    }, 'one webhook per board');
+    ({ connectionId, boards } = await connectAlice(cluster, trello, 'user-13'));
   });
   afterAll(async () => {
     await cluster?.stop();

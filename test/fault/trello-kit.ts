@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { SANDBOX_TRELLO_APP, type TrelloFake } from '../../sandbox/trello/index.js';
 import type { PushAttempt } from '../../sandbox/core/push-sender.js';
 import type { Cluster } from '../harness/cluster.js';
+import { connectThroughConsent } from '../harness/connect.js';
 import { eventually } from '../harness/ports.js';
 
 /** Environment wiring a cluster to the Trello sandbox. */
@@ -136,4 +137,30 @@ export function allDeliveriesProcessed(
     120_000,
     500,
   );
+}
+
+/**
+ * Connects Alice's Trello through the consent flow and waits for the initial sync and one
+ * webhook per open board (Product, Personal). Returns the connection id and those boards.
+ */
+export async function connectAlice(
+  cluster: Cluster,
+  trello: TrelloFake,
+  userId: string,
+): Promise<{ connectionId: string; boards: string[] }> {
+  const boards = [trello.seed!.boards.product, trello.seed!.boards.personal];
+  const connectionId = await connectThroughConsent(cluster, 'trello', userId, { account: 'alice' });
+  await eventually(async () => {
+    const [{ n }] = await cluster.pg.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM webhook_subscriptions WHERE connection_id = $1 AND status = 'active'",
+      [connectionId],
+    );
+    const runs = await cluster.pg.query<{ status: string }>(
+      'SELECT status FROM sync_runs WHERE connection_id = $1',
+      [connectionId],
+    );
+    const synced = runs.length > 0 && runs.every((r) => r.status === 'succeeded');
+    return n === boards.length && synced ? true : undefined;
+  }, 'the initial sync and one webhook per board');
+  return { connectionId, boards };
 }

@@ -29,6 +29,12 @@ import {
 
 /** Thrown to the processor: re-queue the job at `until` without holding a worker slot. */
 export class SyncDelayedError extends Error {
+  /**
+   * Set when the limit hit a resource after the listing: the resources still to do, so the
+   * resumed job skips the listing call (Trello allows 100 /members calls per 15 min per token).
+   */
+  remainingResourceIds?: string[];
+
   constructor(readonly until: Date) {
     super(`Rate limited until ${until.toISOString()}`);
   }
@@ -93,9 +99,15 @@ export class SyncRunnerService {
 
     const wanted = await this.resourcesToSync(scope, data.resourceIds);
     let partial = false;
-    for (const resource of wanted) {
-      const ok = await this.syncResource(scope, resource, data.mode);
-      partial ||= !ok;
+    for (const [index, resource] of wanted.entries()) {
+      try {
+        partial = !(await this.syncResource(scope, resource, data.mode)) || partial;
+      } catch (error) {
+        if (error instanceof SyncDelayedError) {
+          error.remainingResourceIds = wanted.slice(index).map((r) => r.id);
+        }
+        throw error;
+      }
     }
     const outcome = partial ? 'partial' : 'succeeded';
     await this.runs.finish(data.syncRunId, outcome);

@@ -60,6 +60,10 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
           { connectionId: data.connectionId, jobId: job.id, until: error.until.toISOString() },
           'Sync delayed by a rate limit',
         );
+        // Resume with the resources still to do: the listing call is not spent again.
+        if (error.remainingResourceIds) {
+          await job.updateData({ ...job.data, resourceIds: error.remainingResourceIds });
+        }
         await job.moveToDelayed(error.until.getTime(), token);
         throw new DelayedError();
       }

@@ -312,6 +312,35 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
     );
   }, 90_000);
 
+  it('resumes a sync limited on a board with the boards still to do, without listing again', async () => {
+    await eventually(() => syncIdle(ctx), 'quiet before the limit', 15_000, debug);
+    const seen = new Set(fake.server.log.recent(2000));
+    // The first board call of the run answers 429 (per-token limit): the listing already ran.
+    fake.server.addFault({
+      status: 429,
+      path: '/1/boards/',
+      body: { error: 'API_TOKEN_LIMIT_EXCEEDED', message: 'Rate limit exceeded' },
+    });
+    const runsBefore = (await syncRuns(ctx)).length;
+    const res = await fetch(`${t.baseUrl}/v1/connections/${ctx.connectionId}/sync`, {
+      method: 'POST',
+      headers: CONTRACT_AUTH,
+      body: JSON.stringify({ mode: 'full' }),
+    });
+    expect(res.status).toBe(202);
+    await eventually(
+      async () => ((await syncRuns(ctx)).length > runsBefore ? syncIdle(ctx) : undefined),
+      'the limited sync to finish',
+      45_000,
+      debug,
+    );
+    expect((await syncRuns(ctx)).at(-1)).toMatchObject({ mode: 'full', status: 'succeeded' });
+    const calls = fake.server.log.recent(2000).filter((e) => !seen.has(e));
+    expect(calls.filter((e) => e.status === 429)).toHaveLength(1);
+    // One listing for the whole run (Trello: 100 /members calls per 15 min per token).
+    expect(calls.filter((e) => e.path === '/1/members/me/boards')).toHaveLength(1);
+  }, 60_000);
+
   it('disconnect deletes the webhooks at Trello, then revokes the token', async () => {
     await eventually(() => syncIdle(ctx), 'quiet before disconnect', 15_000, debug);
     const store = t.app.get(ConnectionStore);

@@ -1,68 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebhookSweeper } from '../../src/webhooks/webhook-sweeper.service.js';
 import { CLOCK, WEBHOOKS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
-import { freePort } from '../support/test-app.js';
 import { startWebhookTestApp, type WebhookTestApp } from '../support/webhook-test-kit.js';
-import { pingRedis } from '../../src/core/redis/ensure-redis.js';
-
-/** A Redis of this test's own, without persistence: a restart loses every queued job. */
-class DisposableRedis {
-  private child?: ChildProcess;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const args = [
-      '--port',
-      String(this.port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ];
-    this.child = spawn('redis-server', args, { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if (await this.ping()) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-
-  private ping(): Promise<boolean> {
-    return pingRedis(this.url);
-  }
-}
+import { RedisInstance } from '../harness/redis-instance.js';
 
 describe('RELIABILITY 13 (receiver side): Redis goes away while webhooks arrive', () => {
-  let redis: DisposableRedis;
+  // A Redis of this test's own, without persistence: a restart loses every queued job.
+  let redis: RedisInstance;
   let t: WebhookTestApp;
 
   beforeAll(async () => {
-    redis = new DisposableRedis(await freePort());
-    await redis.start();
+    redis = await new RedisInstance({ appendOnly: false }).start();
     t = await startWebhookTestApp({ REDIS_URL: redis.url });
   });
   afterAll(async () => {
-    await redis?.start().catch(() => undefined);
+    if (redis && !redis.running) await redis.start().catch(() => undefined);
     await t?.close();
-    await redis?.stop();
+    await redis?.destroy();
   });
 
   const deliver = (id: string): Promise<Response> =>
@@ -84,7 +41,7 @@ describe('RELIABILITY 13 (receiver side): Redis goes away while webhooks arrive'
     const queue = t.app.get<Queue>(getQueueToken(WEBHOOKS_QUEUE));
     await expect.poll(() => queue.getCompletedCount(), { timeout: 10_000 }).toBe(1);
 
-    await redis.stop();
+    await redis.kill();
     const started = performance.now();
     const during = await deliver('during-outage');
     expect(during.status).toBe(503);

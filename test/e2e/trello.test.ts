@@ -264,15 +264,8 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
     expect(await liveExternalIds(ctx)).toEqual(source);
   });
 
-  it('respects a 429 burst: the sync finishes, waits out the window after each 429, no storm', async () => {
-    await eventually(() => syncIdle(ctx), 'quiet before the burst', 15_000, debug);
-    const apiLog = () =>
-      fake.server.log
-        .recent(2000)
-        .filter((e) => e.path.startsWith('/1/') && !e.path.startsWith('/1/OAuth'));
-    const seen = new Set(apiLog());
-    const rejectedBefore = rejected();
-    fake.rateLimitNext(3, 'API_KEY_LIMIT_EXCEEDED');
+  /** Requests a full sync and waits until it (and whatever it triggered) has succeeded. */
+  async function fullSyncToTheEnd(what: string, ms: number): Promise<void> {
     const runsBefore = (await syncRuns(ctx)).length;
     const res = await fetch(`${t.baseUrl}/v1/connections/${ctx.connectionId}/sync`, {
       method: 'POST',
@@ -282,11 +275,23 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
     expect(res.status).toBe(202);
     await eventually(
       async () => ((await syncRuns(ctx)).length > runsBefore ? syncIdle(ctx) : undefined),
-      'the rate-limited sync to finish',
-      75_000,
+      what,
+      ms,
       debug,
     );
     expect((await syncRuns(ctx)).at(-1)).toMatchObject({ mode: 'full', status: 'succeeded' });
+  }
+
+  it('respects a 429 burst: the sync finishes, waits out the window after each 429, no storm', async () => {
+    await eventually(() => syncIdle(ctx), 'quiet before the burst', 15_000, debug);
+    const apiLog = () =>
+      fake.server.log
+        .recent(2000)
+        .filter((e) => e.path.startsWith('/1/') && !e.path.startsWith('/1/OAuth'));
+    const seen = new Set(apiLog());
+    const rejectedBefore = rejected();
+    fake.rateLimitNext(3, 'API_KEY_LIMIT_EXCEEDED');
+    await fullSyncToTheEnd('the rate-limited sync to finish', 75_000);
 
     const calls: LoggedRequest[] = apiLog().filter((e) => !seen.has(e));
     const limited = calls.filter((e) => e.status === 429);
@@ -321,20 +326,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
       path: '/1/boards/',
       body: { error: 'API_TOKEN_LIMIT_EXCEEDED', message: 'Rate limit exceeded' },
     });
-    const runsBefore = (await syncRuns(ctx)).length;
-    const res = await fetch(`${t.baseUrl}/v1/connections/${ctx.connectionId}/sync`, {
-      method: 'POST',
-      headers: CONTRACT_AUTH,
-      body: JSON.stringify({ mode: 'full' }),
-    });
-    expect(res.status).toBe(202);
-    await eventually(
-      async () => ((await syncRuns(ctx)).length > runsBefore ? syncIdle(ctx) : undefined),
-      'the limited sync to finish',
-      45_000,
-      debug,
-    );
-    expect((await syncRuns(ctx)).at(-1)).toMatchObject({ mode: 'full', status: 'succeeded' });
+    await fullSyncToTheEnd('the limited sync to finish', 45_000);
     const calls = fake.server.log.recent(2000).filter((e) => !seen.has(e));
     expect(calls.filter((e) => e.status === 429)).toHaveLength(1);
     // One listing for the whole run (Trello: 100 /members calls per 15 min per token).

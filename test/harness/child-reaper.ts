@@ -19,3 +19,14 @@ export function reapOnExit<T extends ChildProcess>(child: T): T {
   }
   return child;
 }
+
+/** Sends `signal` to a running child and resolves when it has exited (at once if it has). */
+export async function signalAndWait(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pingRedis } from '../../src/core/redis/ensure-redis.js';
-import { reapOnExit } from './child-reaper.js';
+import { reapOnExit, signalAndWait } from './child-reaper.js';
 import { eventually, freePort } from './ports.js';
 
 export interface RedisInstanceOptions {
@@ -101,11 +101,7 @@ export class RedisInstance {
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 
-  private async signal(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
+  private signal(signal: NodeJS.Signals): Promise<void> {
+    return signalAndWait(this.child, signal);
   }
 }

@@ -6,7 +6,7 @@ import { eventually } from '../test/harness/ports.js';
 
 import { ServiceProcess } from '../test/harness/service-process.js';
 
-/** Sizes of one bench run: the full run of BENCHMARKS.md, or `--quick` (proves the code runs). */
+/** Sizes of one bench run: the full run (the README's targets), or `--quick` (proves it runs). */
 export interface BenchSizes {
   quick: boolean;
   /** P1 / P4 calendar size, and the small size of P1m. */

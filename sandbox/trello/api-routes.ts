@@ -14,7 +14,7 @@ interface Caller {
 }
 type ApiHandler = (ctx: RequestContext, who: Caller) => Reply | Promise<Reply>;
 
-/** Trello's errors are plain text (`invalid token`), except 429 which is JSON ([T-RL]). */
+/** Trello's errors are plain text (`invalid token`), except 429: JSON naming the limit. */
 export const text = (status: number, body: string): Reply => ({
   status,
   body,
@@ -122,7 +122,7 @@ export function mountApiRoutes(server: SandboxServer, d: ApiDeps): void {
       ),
     ),
   );
-  // Archived cards are left out by default and by `open`/`visible` ([TRELLOJS]).
+  // Archived cards are left out by default and by `open`/`visible`, as in Trello's card filters.
   const cards = withBoard(({ params, query }, b) => {
     const filter = params.filter ?? 'open';
     if (!['all', 'open', 'closed', 'none', 'visible'].includes(filter))

@@ -9,9 +9,10 @@ export interface RateLimitOptions {
 }
 
 /**
- * Trello's two 10-second windows ([T-RL]), as sliding logs of admitted requests: the strictest
- * reading, so a client that stays under the limit here stays under it however Trello aligns its
- * windows. Rejected calls do not count towards the window. `forceNext` queues 429s for tests.
+ * Trello's two 10-second windows (per API key and per token, as Trello's rate-limit guide
+ * documents them), as sliding logs of admitted requests: the strictest reading, so a client that
+ * stays under the limit here stays under it however Trello aligns its windows. Rejected calls do
+ * not count towards the window. `forceNext` queues 429s for tests.
  */
 export class RateLimiter {
   readonly counts = { API_TOKEN_LIMIT_EXCEEDED: 0, API_KEY_LIMIT_EXCEEDED: 0, forced: 0, total: 0 };
@@ -74,7 +75,7 @@ export class RateLimiter {
   }
 }
 
-/** The 429 body Trello sends, naming the window that was exceeded ([T-RL]). */
+/** The 429 body Trello sends, naming the window that was exceeded (Trello's rate-limit guide). */
 export function rateLimitBody(error: TrelloLimitError): { error: string; message: string } {
   return { error, message: 'Rate limit exceeded' };
 }

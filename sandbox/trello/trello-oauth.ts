@@ -33,9 +33,10 @@ const text = (status: number, body: string): Reply => ({
 });
 
 /**
- * Trello's OAuth 1.0a (fact sheet 1.B): request token, consent page, access token, every signed
- * step verified with HMAC-SHA1 against the app secret (and the request token secret), nonces
- * single use. Access tokens issued here are the API tokens checked on /1/... calls.
+ * Trello's OAuth 1.0a (OAuthGetRequestToken, OAuthAuthorizeToken, OAuthGetAccessToken): request
+ * token, consent page, access token, every signed step verified with HMAC-SHA1 against the app
+ * secret (and the request token secret), nonces single use. Access tokens issued here are the API
+ * tokens checked on /1/... calls.
  */
 export class TrelloOAuth {
   readonly tokens = new Map<string, TokenRec>();

@@ -1,8 +1,9 @@
 import type { BoardRec, CardRec, ListRec, MemberRec, TrelloData } from './trello-data.js';
 
 /**
- * JSON as Trello returns it (field names per [TRELLOJS]). `fields=a,b` narrows an object to
- * those fields plus `id`, as Trello does; `fields=all` or no parameter returns every field.
+ * JSON as Trello returns it (field names as in Trello's REST API). `fields=a,b` narrows an
+ * object to those fields plus `id`, as Trello does; `fields=all` or no parameter returns every
+ * field.
  */
 export function pick<T extends object>(value: T, fields: string | null): Partial<T> {
   if (!fields || fields === 'all') return value;

@@ -13,7 +13,7 @@ export interface WebhookRec {
   active: boolean;
   consecutiveFailures: number;
   firstConsecutiveFailDate: string | null;
-  /** The owning token (webhooks belong to the token, [T-WH]); never sent in API answers. */
+  /** The owning token (a Trello webhook belongs to the token that made it); never answered. */
   token: string;
 }
 
@@ -27,7 +27,7 @@ export interface WebhookDeliveryOptions {
   probeTimeoutMs?: number;
 }
 
-/** `base64(HMAC-SHA1(app secret, body bytes + callbackURL))`: exactly the fact sheet formula. */
+/** `base64(HMAC-SHA1(app secret, body bytes + callbackURL))`: Trello's documented signature. */
 export function trelloWebhookSignature(
   secret: string,
   body: Buffer | string,
@@ -38,7 +38,10 @@ export function trelloWebhookSignature(
     .digest('base64');
 }
 
-/** Every status except 2xx: Trello retries any non-2xx answer ([T-WH], UNCONFIRMED timings). */
+/**
+ * Every status except 2xx: Trello retries any non-2xx answer (the retry timings are reported,
+ * not documented).
+ */
 const RETRY_STATUSES = Array.from({ length: 500 }, (_, i) => i + 100).filter(
   (s) => s < 200 || s > 299,
 );
@@ -106,7 +109,10 @@ export class WebhookRegistry {
     return ok;
   }
 
-  /** A revoked token's webhooks go with it (UNCONFIRMED in the fact sheet; the safe reading). */
+  /**
+   * A revoked token's webhooks go with it. Trello does not document whether it deletes them;
+   * this is the safe reading for the service (it must not count on them still calling).
+   */
   deleteForToken(token: string): void {
     for (const hook of [...this.hooks.values()]) if (hook.token === token) this.delete(hook.id);
   }

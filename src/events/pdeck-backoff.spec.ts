@@ -1,12 +1,8 @@
 import type { MinimalJob } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import { retryAfterMs } from '../core/http/retry-after.js';
 import { MAX_BACKOFF_MS, PDECK_BACKOFF_TYPE, PDECK_EVENTS_ATTEMPTS } from './events.constants.js';
-import {
-  parseRetryAfter,
-  pdeckBackoffDelay,
-  pdeckBackoffStrategy,
-  RetryAfterError,
-} from './pdeck-backoff.js';
+import { pdeckBackoffDelay, pdeckBackoffStrategy, RetryAfterError } from './pdeck-backoff.js';
 
 const job = (delay: number) =>
   ({ opts: { backoff: { type: PDECK_BACKOFF_TYPE, delay } } }) as unknown as MinimalJob;
@@ -50,13 +46,23 @@ describe('pdeckBackoffStrategy', () => {
   });
 });
 
-describe('parseRetryAfter', () => {
-  it('parses seconds and HTTP dates', () => {
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(parseRetryAfter('30', now)).toBe(30_000);
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now)).toBe(60_000);
-    expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfter(null, now)).toBeUndefined();
-    expect(parseRetryAfter('soon', now)).toBeUndefined();
+describe('Retry-After from PDeck', () => {
+  it('is read by the shared HTTP rule and honoured up to 1 h', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const wait = (header: string) =>
+      pdeckBackoffStrategy(
+        1,
+        PDECK_BACKOFF_TYPE,
+        new RetryAfterError('429', retryAfterMs(header, now)!),
+        job(50),
+      );
+    expect(wait('120')).toBe(120_000);
+    expect(wait('Thu, 01 Jan 2026 00:02:00 GMT')).toBe(120_000);
+    // The HTTP rule clamps at 24 h, the backoff at 1 h.
+    expect(wait('86400')).toBe(MAX_BACKOFF_MS);
+    // A date in the past waits 0: the exponential backoff applies.
+    const past = wait('Wed, 31 Dec 2025 00:00:00 GMT') as number;
+    expect(past).toBeGreaterThanOrEqual(40);
+    expect(past).toBeLessThanOrEqual(60);
   });
 });

@@ -57,12 +57,3 @@ export const pdeckBackoffStrategy: BackoffStrategy = (attemptsMade, type, err, j
     ? Math.max(delay, Math.min(retryAfterMs, MAX_BACKOFF_MS))
     : delay;
 };
-
-/** Retry-After as delta-seconds or an HTTP date; undefined when absent or unparsable. */
-export function parseRetryAfter(value: string | null, nowMs = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}

@@ -2,10 +2,15 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
+import { retryAfterMs as readRetryAfterMs } from '../core/http/retry-after.js';
 import { DELIVERY_TIMEOUT_MS, PDECK_EVENTS_QUEUE } from './events.constants.js';
-import { parseRetryAfter, pdeckBackoffStrategy, RetryAfterError } from './pdeck-backoff.js';
+import { pdeckBackoffStrategy, RetryAfterError } from './pdeck-backoff.js';
 import { type PdeckEventJob, serializeEnvelope } from './pdeck-event.js';
-import { signPayload } from './standard-webhooks.js';
+import {
+  type StandardWebhookHeaders,
+  standardWebhookHeaders,
+  webhookFor,
+} from './standard-webhooks.js';
 
 /** Statuses PDeck may answer while it will accept the same event later. */
 const RETRYABLE_4XX = new Set([408, 409, 429]);
@@ -24,6 +29,13 @@ export class PdeckEventsProcessor extends WorkerHost {
 
   constructor(@Inject(APP_CONFIG) private readonly config: ResolvedAppConfig) {
     super();
+    const secret = config.pdeckEvents?.secret;
+    if (secret !== undefined && !isUsableSecret(secret)) {
+      this.logger.error(
+        'PDECK_EVENTS_SECRET starts with whsec_ but the rest is not a standard base64 key: ' +
+          'notifications to PDeck will fail until it is fixed',
+      );
+    }
   }
 
   async process(job: Job<PdeckEventJob>): Promise<void> {
@@ -43,8 +55,15 @@ export class PdeckEventsProcessor extends WorkerHost {
     // Same webhook-id on every attempt so PDeck can deduplicate; webhook-timestamp is the time of
     // this attempt, as the spec intends, so a late retry still passes PDeck's replay window.
     const body = serializeEnvelope(event);
-    const timestamp = Math.floor(Date.now() / 1000);
-    const signature = signPayload({ id: event.id, timestamp, body, secret: target.secret });
+    let signed: StandardWebhookHeaders;
+    try {
+      signed = standardWebhookHeaders({ id: event.id, body, secret: target.secret });
+    } catch {
+      // A `whsec_` secret that is not valid base64 (no receiver could load it either): dead-letter
+      // every event, visible and retryable once the secret is fixed, rather than retry for hours.
+      log('invalid_secret');
+      throw new UnrecoverableError('PDECK_EVENTS_SECRET is not a usable signing key');
+    }
 
     let response: Response;
     try {
@@ -52,9 +71,7 @@ export class PdeckEventsProcessor extends WorkerHost {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'webhook-id': event.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signature,
+          ...signed,
         },
         body,
         // A redirect is a failure under Standard Webhooks: the signed request must not move.
@@ -80,10 +97,19 @@ export class PdeckEventsProcessor extends WorkerHost {
       // PDeck rejects this event as such (bad signature, unknown type...): retrying cannot help.
       throw new UnrecoverableError(`PDeck rejected the event: HTTP ${status}`);
     }
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    const retryAfterMs = readRetryAfterMs(response.headers.get('retry-after'));
     if (retryAfterMs !== undefined) {
       throw new RetryAfterError(`PDeck answered HTTP ${status}`, retryAfterMs);
     }
     throw new Error(`PDeck answered HTTP ${status}`);
+  }
+}
+
+function isUsableSecret(secret: string): boolean {
+  try {
+    webhookFor(secret);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,23 +1,27 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
 /**
- * Standard Webhooks signing (https://www.standardwebhooks.com/): HMAC-SHA256 over
- * "{webhook-id}.{webhook-timestamp}.{body}", sent as `webhook-signature: v1,<base64>`.
+ * Standard Webhooks (https://www.standardwebhooks.com/) through the reference library
+ * `standardwebhooks`: HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}", sent as
+ * `webhook-signature: v1,<base64>`. This file only maps our configuration and types onto it;
+ * the key decoding, the HMAC, the encoding and the verification are the library's.
  */
 
 const SECRET_PREFIX = 'whsec_';
 
 /**
- * The HMAC key. A `whsec_<base64>` secret (the spec's format, what the reference libraries
- * generate) is base64-decoded, as the reference libraries do. Any other string is used as its
- * UTF-8 bytes, so an operator can set a plain passphrase without encoding it; note that the
- * reference libraries would base64-decode such a secret instead, so PDeck should be given a
- * `whsec_` secret whenever it verifies with one of them.
+ * The library's Webhook for PDECK_EVENTS_SECRET. A `whsec_<base64>` secret (the spec's format,
+ * what the reference libraries generate) is handed over as is: the library base64-decodes it and
+ * throws on characters outside the standard alphabet (URL-safe `-` `_`, spaces) or an empty key,
+ * where Node's lenient decoder would have made up a key that no such receiver can load. Any other
+ * string is a plain passphrase whose UTF-8 bytes are the key, as this service has always used it;
+ * the library takes those bytes with `format: 'raw'`, and a receiver must load such a secret the
+ * same way (`new Webhook(utf8Bytes, { format: 'raw' })`).
  */
-export function signingKey(secret: string): Buffer {
+export function webhookFor(secret: string): Webhook {
   return secret.startsWith(SECRET_PREFIX)
-    ? Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')
-    : Buffer.from(secret, 'utf8');
+    ? new Webhook(secret)
+    : new Webhook(Buffer.from(secret, 'utf8'), { format: 'raw' });
 }
 
 export interface SignInput {
@@ -30,48 +34,84 @@ export interface SignInput {
 
 /** The `webhook-signature` value: `v1,<base64 HMAC-SHA256>`. */
 export function signPayload({ id, timestamp, body, secret }: SignInput): string {
-  return `v1,${hmac(signingKey(secret), id, String(timestamp), body).toString('base64')}`;
+  const text = utf8Text(body);
+  if (text === undefined) {
+    // The library signs the text of a Buffer, which would not be the bytes sent.
+    throw new TypeError('Standard Webhooks payload must be valid UTF-8');
+  }
+  return webhookFor(secret).sign(id, new Date(timestamp * 1000), text);
 }
 
-function hmac(key: Buffer, id: string, timestamp: string, body: string | Uint8Array): Buffer {
-  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
+export interface StandardWebhookHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+/**
+ * The three headers of one delivery attempt. The id stays the same across attempts (the receiver
+ * deduplicates on it); the timestamp is the time of this attempt, in Unix seconds.
+ */
+export function standardWebhookHeaders(input: {
+  id: string;
+  body: string | Uint8Array;
+  secret: string;
+  now?: Date;
+}): StandardWebhookHeaders {
+  const timestamp = Math.floor((input.now ?? new Date()).getTime() / 1000);
+  return {
+    'webhook-id': input.id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signPayload({ ...input, timestamp }),
+  };
 }
 
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
 
-export interface VerifyOptions {
-  /** Maximum distance between webhook-timestamp and now, both ways (replay protection). */
-  toleranceSec?: number;
-  now?: Date;
-}
-
 /**
- * Checks a delivery. The signature header may list several space-separated signatures (the
- * sender signs with old and new secrets during a rotation); one valid `v1` entry suffices.
+ * Checks a delivery as a receiver using the reference library does (`Webhook.verify`): the three
+ * headers present, the timestamp within 5 minutes of the clock both ways, and at least one `v1`
+ * entry of the space-separated signature list matching. Returns false instead of throwing when
+ * the delivery does not verify. A body given as bytes that are not valid UTF-8 is rejected:
+ * the library compares the decoded text, under which different invalid bytes look the same.
  */
 export function verifyStandardWebhook(
   headers: WebhookHeaders,
   body: string | Uint8Array,
   secret: string,
-  { toleranceSec = 300, now = new Date() }: VerifyOptions = {},
 ): boolean {
-  const id = header(headers, 'webhook-id');
-  const timestamp = header(headers, 'webhook-timestamp');
-  const signatures = header(headers, 'webhook-signature');
-  if (!id || !timestamp || !signatures || !/^\d+$/.test(timestamp)) return false;
-  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > toleranceSec) return false;
-
-  const expected = hmac(signingKey(secret), id, timestamp, body);
-  let valid = false;
-  for (const entry of signatures.split(' ')) {
-    const [version, value] = entry.split(',', 2);
-    if (version !== 'v1' || !value) continue;
-    const candidate = Buffer.from(value, 'base64');
-    // timingSafeEqual needs equal lengths; the length of a MAC is not a secret. No early exit,
-    // so the time taken does not reveal which entry matched.
-    if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) valid = true;
+  const text = utf8Text(body);
+  if (text === undefined) return false;
+  try {
+    webhookFor(secret).verify(text, headerRecord(headers), { jsonParse: false });
+    return true;
+  } catch (err) {
+    if (err instanceof WebhookVerificationError) return false;
+    throw err;
   }
-  return valid;
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function utf8Text(body: string | Uint8Array): string | undefined {
+  if (typeof body === 'string') return body;
+  try {
+    return STRICT_UTF8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+const HEADER_NAMES = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
+
+/** The library reads a record of strings; Fetch Headers and Node's arrays are mapped to one. */
+function headerRecord(headers: WebhookHeaders): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const name of HEADER_NAMES) {
+    const value = header(headers, name);
+    if (value !== undefined) record[name] = value;
+  }
+  return record;
 }
 
 function header(headers: WebhookHeaders, name: string): string | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-after.js';
+import { MAX_RETRY_AFTER_MS, parseRetryAfter, retryAfterMs } from './retry-after.js';
 
 const now = new Date('2024-05-01T12:00:00.000Z');
 const plus = (ms: number) => new Date(now.getTime() + ms);
@@ -55,5 +55,33 @@ describe('parseRetryAfter', () => {
     ]) {
       expect(parseRetryAfter(v, now), v).toBeUndefined();
     }
+  });
+});
+
+// The PDeck notification worker reads PDeck's Retry-After through this variant.
+describe('retryAfterMs', () => {
+  const jan1 = new Date('2026-01-01T00:00:00Z');
+
+  it('parses seconds and HTTP dates into a wait from now', () => {
+    expect(retryAfterMs('30', jan1)).toBe(30_000);
+    expect(retryAfterMs('Thu, 01 Jan 2026 00:01:00 GMT', jan1)).toBe(60_000);
+    expect(retryAfterMs('1.2', jan1)).toBe(2000);
+  });
+
+  it('waits 0 for a date in the past and at most 24 hours', () => {
+    expect(retryAfterMs('Wed, 31 Dec 2025 00:00:00 GMT', jan1)).toBe(0);
+    expect(retryAfterMs('999999999', jan1)).toBe(MAX_RETRY_AFTER_MS);
+  });
+
+  it('returns undefined for a missing or unreadable header, as parseRetryAfter does', () => {
+    expect(retryAfterMs(null, jan1)).toBeUndefined();
+    expect(retryAfterMs(undefined, jan1)).toBeUndefined();
+    for (const v of ['soon', '-5', '2026-01-01T00:01:00Z']) {
+      expect(retryAfterMs(v, jan1), v).toBeUndefined();
+    }
+  });
+
+  it('measures from the current time by default', () => {
+    expect(retryAfterMs('7')).toBe(7000);
   });
 });

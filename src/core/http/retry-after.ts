@@ -33,6 +33,18 @@ export function parseRetryAfter(value: string | null | undefined, now: Date): Da
   return new Date(Math.min(Math.max(atMs, nowMs), nowMs + MAX_RETRY_AFTER_MS));
 }
 
+/**
+ * The same rule as parseRetryAfter, as a wait in milliseconds from `now`: 0 for a date in the
+ * past, at most MAX_RETRY_AFTER_MS, undefined when the header is absent or unreadable.
+ */
+export function retryAfterMs(
+  value: string | null | undefined,
+  now: Date = new Date(),
+): number | undefined {
+  const at = parseRetryAfter(value, now);
+  return at === undefined ? undefined : at.getTime() - now.getTime();
+}
+
 function parseHttpDate(text: string): number | undefined {
   const m = IMF_FIXDATE.exec(text);
   if (m) {

@@ -17,7 +17,7 @@ export interface Channel {
 
 export type ResourceState = 'sync' | 'exists' | 'not_exists';
 
-/** Google's push User-Agent (G-PUSH: "APIs-Google"). */
+/** Google's push User-Agent ("APIs-Google", per the push notifications guide). */
 const USER_AGENT = 'APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)';
 
 /**

@@ -20,7 +20,7 @@ export interface EventsQuery {
 export const EVENTS_DEFAULT_PAGE = 250;
 export const EVENTS_MAX_PAGE = 2500;
 
-/** G-SYNC: these may not be combined with syncToken. */
+/** Google's sync guide: these may not be combined with syncToken. */
 const NOT_WITH_SYNC_TOKEN = [
   'iCalUID',
   'orderBy',

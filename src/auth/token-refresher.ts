@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ProviderCredentials } from '../core/config/app-config.js';
-import { ProviderHttpClient } from '../core/http/provider-http-client.js';
+import { MetricsService } from '../core/metrics/metrics.service.js';
+import { ProviderHttpClient } from '../providers/http/provider-http-client.js';
 import { ProviderError } from '../providers/errors/provider-error.js';
 import type {
   ConnectionCredentials,
@@ -21,6 +22,7 @@ export class TokenRefresher {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly http: ProviderHttpClient,
+    private readonly metrics: MetricsService,
   ) {}
 
   async refresh(
@@ -45,8 +47,12 @@ export class TokenRefresher {
         operation: 'token.refresh',
       });
     } catch (error) {
-      throw classifyRefreshError(provider, error, descriptor.deadGrantErrors);
+      const failure = classifyRefreshError(provider, error, descriptor.deadGrantErrors);
+      const outcome = failure.code === 'AUTH_REVOKED' ? 'dead_grant' : 'failed';
+      this.metrics.tokenRefreshes.inc({ provider, outcome });
+      throw failure;
     }
+    this.metrics.tokenRefreshes.inc({ provider, outcome: 'succeeded' });
     return {
       ...current,
       accessToken: token.accessToken,

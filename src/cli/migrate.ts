@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { DataSource } from 'typeorm';
 import pg from 'pg';
 import { ConfigError, loadConfigFromProcessEnv } from '../core/config/load-config.js';
-import { buildDataSourceOptions } from '../core/database/data-source-options.js';
+import { appDataSourceOptions } from '../app.entities.js';
 import { runMigrationsLocked } from '../core/database/run-migrations.js';
 import { resolveDatabaseUrl } from '../core/runtime/prepare-runtime.js';
 
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const { url, stop } = await resolveDatabaseUrl(config);
   try {
     if (command === 'run') {
-      const ds = await new DataSource(buildDataSourceOptions(url, 2)).initialize();
+      const ds = await new DataSource(appDataSourceOptions(url, 2)).initialize();
       const applied = await runMigrationsLocked(ds);
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'No pending migrations.');
       await ds.destroy();
@@ -51,7 +51,7 @@ async function diffAgainstScratch(url: string): Promise<{ up: string[]; down: st
   await admin.query(`CREATE DATABASE ${scratch}`);
   const scratchUrl = new URL(url);
   scratchUrl.pathname = `/${scratch}`;
-  const ds = new DataSource(buildDataSourceOptions(scratchUrl.toString(), 2));
+  const ds = new DataSource(appDataSourceOptions(scratchUrl.toString(), 2));
   try {
     await ds.initialize();
     await runMigrationsLocked(ds);

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { KeyRotationService } from '../auth/key-rotation.service.js';
 import { ConfigError, loadConfigFromProcessEnv } from '../core/config/load-config.js';
 import { Keyring } from '../core/crypto/keyring.js';
-import { buildDataSourceOptions } from '../core/database/data-source-options.js';
+import { appDataSourceOptions } from '../app.entities.js';
 import { resolveDatabaseUrl } from '../core/runtime/prepare-runtime.js';
 
 /**
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   }
   const keyring = new Keyring(config.encryptionKeys);
   const { url, stop } = await resolveDatabaseUrl(config);
-  const dataSource = await new DataSource(buildDataSourceOptions(url, 2)).initialize();
+  const dataSource = await new DataSource(appDataSourceOptions(url, 2)).initialize();
   try {
     const report = await new KeyRotationService(dataSource, keyring).rotateAll();
     console.log(`Primary key: ${report.primaryKid}`);

@@ -5,8 +5,8 @@ import { DiscoveryModule } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config.js';
 import { CryptoModule } from './crypto/crypto.module.js';
+import type { EntityList } from './database/data-source-options.js';
 import { DatabaseModule } from './database/database.module.js';
-import { ProviderHttpClient } from './http/provider-http-client.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { bullConnection, queuePrefix } from './queue/redis-connection.js';
@@ -17,7 +17,7 @@ import { RedisModule } from './redis/redis.module.js';
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(config: ResolvedAppConfig): DynamicModule {
+  static forRoot(config: ResolvedAppConfig, entities: EntityList): DynamicModule {
     const configProvider = { provide: APP_CONFIG, useValue: config };
     return {
       module: CoreModule,
@@ -34,13 +34,13 @@ export class CoreModule {
         }),
         LoggingModule,
         MetricsModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(entities),
         RedisModule,
         CryptoModule,
         DiscoveryModule,
       ],
-      providers: [configProvider, ProviderHttpClient, WorkerDrainService],
-      exports: [configProvider, ProviderHttpClient],
+      providers: [configProvider, WorkerDrainService],
+      exports: [configProvider],
     };
   }
 }

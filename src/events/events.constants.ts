@@ -5,7 +5,7 @@ export const PDECK_EVENTS_QUEUE = 'pdeck-events';
 
 /**
  * Base delay of the retry backoff, in ms. A token rather than a NODE_ENV branch so tests can make
- * retries fast (EventsModule.forRoot({ backoffBaseMs })) while production keeps the default.
+ * retries fast (overrideProvider) while production keeps the default.
  */
 export const PDECK_EVENTS_BACKOFF_BASE_MS: InjectionToken<number> = Symbol(
   'PDECK_EVENTS_BACKOFF_BASE_MS',

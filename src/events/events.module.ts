@@ -1,42 +1,37 @@
-import { BullModule } from '@nestjs/bullmq';
-import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { BullModule, InjectQueue } from '@nestjs/bullmq';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { MetricsService } from '../core/metrics/metrics.service.js';
 import { ConnectionEventsListener } from './connection-events.listener.js';
 import {
   DEFAULT_BACKOFF_BASE_MS,
   PDECK_EVENTS_BACKOFF_BASE_MS,
   PDECK_EVENTS_QUEUE,
 } from './events.constants.js';
-import { PdeckEventsProcessor } from './pdeck-events.processor.js';
 import { PdeckNotifier } from './pdeck-notifier.service.js';
 
-export interface EventsModuleOptions {
-  /** Consume the queue (ROLE=worker or all). API-only processes just enqueue. */
-  worker: boolean;
-  /** Base delay of the retry backoff; tests shorten it. Default 10 s. */
-  backoffBaseMs?: number;
-}
-
 /**
- * Notifications to PDeck. Needs the global CoreModule (APP_CONFIG, BullModule.forRoot,
- * EventEmitterModule).
+ * Notifications to PDeck, enqueue side: every process that changes data imports this and calls
+ * PdeckNotifier. The delivering processor lives in EventsWorkerModule (worker processes only).
+ * Needs the global CoreModule (APP_CONFIG, BullModule.forRoot, EventEmitterModule, metrics).
  */
-@Module({})
-export class EventsModule {
-  static forRoot(options: EventsModuleOptions): DynamicModule {
-    const providers: Provider[] = [
-      {
-        provide: PDECK_EVENTS_BACKOFF_BASE_MS,
-        useValue: options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
-      },
-      PdeckNotifier,
-      ConnectionEventsListener,
-    ];
-    if (options.worker) providers.push(PdeckEventsProcessor);
-    return {
-      module: EventsModule,
-      imports: [BullModule.registerQueue({ name: PDECK_EVENTS_QUEUE })],
-      providers,
-      exports: [PdeckNotifier],
-    };
+@Module({
+  imports: [BullModule.registerQueue({ name: PDECK_EVENTS_QUEUE })],
+  providers: [
+    // Tests shorten the retry backoff with overrideProvider(PDECK_EVENTS_BACKOFF_BASE_MS).
+    { provide: PDECK_EVENTS_BACKOFF_BASE_MS, useValue: DEFAULT_BACKOFF_BASE_MS },
+    PdeckNotifier,
+    ConnectionEventsListener,
+  ],
+  exports: [PdeckNotifier, PDECK_EVENTS_BACKOFF_BASE_MS, BullModule],
+})
+export class EventsModule implements OnModuleInit {
+  constructor(
+    @InjectQueue(PDECK_EVENTS_QUEUE) private readonly queue: Queue,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.metrics.trackQueue(this.queue);
   }
 }

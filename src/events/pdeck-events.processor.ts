@@ -17,7 +17,7 @@ const RETRYABLE_4XX = new Set([408, 409, 429]);
 
 /**
  * Delivers queued events to PDeck, signed per Standard Webhooks. Registered in worker processes
- * only (EventsModule.forRoot({ worker: true })). The custom backoff strategy must live in the
+ * only (EventsWorkerModule). The custom backoff strategy must live in the
  * Worker's settings: BullMQ resolves non-builtin backoff types there, not on the queue.
  */
 @Processor(PDECK_EVENTS_QUEUE, {

@@ -126,6 +126,11 @@ links AS (
 )
 SELECT count(*)::int AS purged FROM gone`;
 
-/** Highest change_seq handed out so far (0 before the first). */
-export const CURRENT_CHANGE_SEQ_SQL = `
-SELECT (CASE WHEN is_called THEN last_value ELSE 0 END)::text AS seq FROM items_change_seq`;
+/**
+ * Highest change_seq handed out so far (0 before the first), as a scalar subquery: the one rule,
+ * used alone (CURRENT_CHANGE_SEQ_SQL) and inside other statements (a full pass's start).
+ */
+export const CURRENT_CHANGE_SEQ_EXPR =
+  '(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM items_change_seq)';
+
+export const CURRENT_CHANGE_SEQ_SQL = `SELECT ${CURRENT_CHANGE_SEQ_EXPR}::text AS seq`;

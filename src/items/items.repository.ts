@@ -126,6 +126,18 @@ export class ItemsRepository {
     return { deleted: row.deleted, minChangeSeq: row.min_seq, maxChangeSeq: row.max_seq };
   }
 
+  /**
+   * Tombstones every live item of one container: the account lost the resource (a board the
+   * member left, a calendar removed), so the user no longer sees any of it at the provider.
+   */
+  tombstoneContainer(
+    manager: EntityManager,
+    input: { connectionId: string; userId: string; containerId: string },
+  ): Promise<SweepResult> {
+    // No generation reaches this one, so every item of the container counts as unseen.
+    return this.sweep(manager, { ...input, generation: 2_147_483_647 });
+  }
+
   /** Deletes every item of a connection (and links to them); no tombstones. Returns the count. */
   async purgeConnection(connectionId: string, manager?: EntityManager): Promise<number> {
     const [row] = await (manager ?? this.dataSource.manager).query<{ purged: number }[]>(

@@ -1,5 +1,5 @@
-import type { InjectionToken } from '@nestjs/common';
-import type { ProviderError } from './errors/provider-error.js';
+import type { InjectionToken, Type } from '@nestjs/common';
+import type { CredentialsEnv } from '../core/config/app-config.js';
 import type { ProviderHttp } from './provider-http.js';
 import type { WebhookHandler } from './webhook-contract.js';
 
@@ -54,6 +54,8 @@ export interface ProviderCatalogEntry {
   displayName: string;
   itemKinds: ItemKind[];
   auth: AuthDescriptor;
+  /** Environment variables of the app credentials; the integration is enabled when they are set. */
+  credentials: CredentialsEnv;
   sync: { defaultIntervalMinutes: number };
   rateBudgets: RateBudget[];
 }
@@ -138,6 +140,11 @@ export interface SyncPage {
 
 export type SyncMode = 'full' | 'incremental';
 
+/**
+ * One integration. Failures: every method throws ProviderError, mapped once where the provider
+ * talks to its API (its HTTP helper); the engine passes those through unchanged and decides by
+ * their code. Anything else that escapes is a provider bug and is treated as UNKNOWN.
+ */
 export interface IntegrationProvider {
   readonly catalog: ProviderCatalogEntry;
   /** Who the token belongs to, read right after the code exchange. */
@@ -155,11 +162,17 @@ export interface IntegrationProvider {
     cursor: SyncCursor | null,
     mode: SyncMode,
   ): AsyncIterable<SyncPage>;
-  /** One pure function mapping any failure to the shared code set. */
-  mapError(error: unknown): ProviderError;
   /** Webhook verification, parsing and subscription lifecycle, for providers that push. */
   webhooks?: WebhookHandler;
 }
+
+/**
+ * A shipped integration's class: its catalog is also static, so configuration can read the
+ * credentials variables before the application (and the instance) exists.
+ */
+export type IntegrationClass = Type<IntegrationProvider> & {
+  readonly catalog: ProviderCatalogEntry;
+};
 
 export const INTEGRATION_PROVIDERS: InjectionToken<IntegrationProvider[]> =
   Symbol('INTEGRATION_PROVIDERS');

@@ -1,7 +1,14 @@
-import type { Type } from '@nestjs/common';
+import type { IntegrationCredentialsEnv } from '../core/config/app-config.js';
 import { GoogleCalendarProvider } from './google-calendar/google-calendar.provider.js';
-import type { IntegrationProvider } from './integration-provider.js';
+import type { IntegrationClass } from './integration-provider.js';
 import { TrelloProvider } from './trello/trello.provider.js';
 
 /** Every integration shipped with the service. One line per provider folder. */
-export const INTEGRATIONS: Type<IntegrationProvider>[] = [GoogleCalendarProvider, TrelloProvider];
+export const INTEGRATIONS: IntegrationClass[] = [GoogleCalendarProvider, TrelloProvider];
+
+/** The credentials variables of the given integrations, for configuration at startup. */
+export function credentialsEnvOf(
+  integrations: readonly IntegrationClass[] = INTEGRATIONS,
+): IntegrationCredentialsEnv[] {
+  return integrations.map(({ catalog }) => ({ provider: catalog.id, ...catalog.credentials }));
+}

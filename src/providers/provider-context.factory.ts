@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ProviderHttpClient } from '../core/http/provider-http-client.js';
+import { ProviderHttpClient } from './http/provider-http-client.js';
+import { RateGate } from './rate-budget/rate-gate.js';
 import type { ConnectionCredentials, ProviderContext } from './integration-provider.js';
 import type { BoundProviderRequest, ProviderHttp } from './provider-http.js';
 
@@ -18,10 +19,10 @@ export interface ContextInput {
  */
 @Injectable()
 export class ProviderContextFactory {
-  /** Hook for request budgets (set by the sync module): runs before every provider request. */
-  beforeRequest?: (provider: string, connectionId: string) => Promise<void>;
-
-  constructor(private readonly http: ProviderHttpClient) {}
+  constructor(
+    private readonly http: ProviderHttpClient,
+    private readonly gate: RateGate,
+  ) {}
 
   create(input: ContextInput): ProviderContext {
     return {
@@ -37,7 +38,7 @@ export class ProviderContextFactory {
   bind(provider: string, connectionId: string, signal?: AbortSignal): ProviderHttp {
     return {
       request: async <T>(req: BoundProviderRequest) => {
-        await this.beforeRequest?.(provider, connectionId);
+        await this.gate.admit(provider, connectionId);
         return this.http.request<T>({ ...req, provider, signal: req.signal ?? signal });
       },
     };

@@ -1,4 +1,4 @@
-import type { ProviderRequest, ProviderResponse } from '../core/http/provider-http-client.js';
+import type { ProviderRequest, ProviderResponse } from './http/provider-http-client.js';
 
 export type BoundProviderRequest = Omit<ProviderRequest, 'provider'>;
 

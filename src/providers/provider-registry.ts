@@ -53,6 +53,11 @@ export class ProviderRegistry {
     return this.byId.has(id) && Boolean(this.config.providerCredentials[id]);
   }
 
+  /** A registered provider, or undefined: for callers that have a fallback. */
+  find(id: string): IntegrationProvider | undefined {
+    return this.byId.get(id);
+  }
+
   /** A registered provider, enabled or not (disconnecting must work after disabling). */
   get(id: string): IntegrationProvider {
     const provider = this.byId.get(id);

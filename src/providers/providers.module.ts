@@ -1,11 +1,18 @@
 import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
+import { MetricsRequestObserver } from './http/metrics-request-observer.js';
+import { ProviderHttpClient } from './http/provider-http-client.js';
+import { ProviderRequestObserver } from './http/request-observer.js';
 import { INTEGRATION_PROVIDERS, type IntegrationProvider } from './integration-provider.js';
 import { INTEGRATIONS } from './integrations.js';
 import { ProviderContextFactory } from './provider-context.factory.js';
 import { ProviderRegistry } from './provider-registry.js';
+import { RateBudgetService } from './rate-budget/rate-budget.service.js';
+import { RateBudgetGate, RateGate } from './rate-budget/rate-gate.js';
 
 /**
- * Registers each integration class and collects them under the one typed multi-provider token.
+ * The integration framework: registers each integration class under the one typed
+ * multi-provider token, and provides what every provider call goes through (the HTTP client
+ * with its request observer, the shared rate budgets, the per-call context factory).
  * Adding an integration = one folder + one line in integrations.ts.
  */
 @Global()
@@ -22,9 +29,13 @@ export class ProvidersModule {
           useFactory: (...instances: IntegrationProvider[]) => instances,
         },
         ProviderRegistry,
+        { provide: ProviderRequestObserver, useClass: MetricsRequestObserver },
+        ProviderHttpClient,
+        RateBudgetService,
+        { provide: RateGate, useClass: RateBudgetGate },
         ProviderContextFactory,
       ],
-      exports: [ProviderRegistry, ProviderContextFactory],
+      exports: [ProviderRegistry, ProviderHttpClient, RateBudgetService, ProviderContextFactory],
     };
   }
 }

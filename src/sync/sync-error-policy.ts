@@ -6,32 +6,50 @@ export type SyncDecision =
   | { action: 'retry' }
   | { action: 'reauth' }
   | { action: 'reset-cursor' }
-  | { action: 'skip-resource'; status: 'permission' | 'not_found' }
-  | { action: 'fail' };
+  | { action: 'skip-resource'; status: 'permission' | 'not_found' };
 
 /**
- * The one place that decides what a provider failure means for a sync (STYLE.md: one policy).
- * RATE_LIMITED waits for the provider's time without holding a worker slot; TEMPORARY and UNKNOWN
- * retry with backoff (bounded by the job's attempts); AUTH_REVOKED asks the user to reconnect;
- * CURSOR_INVALID restarts that resource from scratch; PERMISSION/NOT_FOUND affect one resource.
+ * The one place that decides what a provider failure means for a sync. RATE_LIMITED waits for
+ * the provider's time without holding a worker slot; CURSOR_INVALID restarts that resource from
+ * scratch; AUTH_REVOKED asks the user to reconnect; the other permanent failures (PERMISSION,
+ * NOT_FOUND) concern one resource, which is skipped; TEMPORARY and UNKNOWN retry with backoff
+ * (bounded by the job's attempts).
  */
 export function decide(error: ProviderError): SyncDecision {
   switch (error.code) {
     case 'RATE_LIMITED':
       return { action: 'delay', until: error.retryAt ?? new Date(Date.now() + 60_000) };
-    case 'TEMPORARY':
-    case 'UNKNOWN':
-      return { action: 'retry' };
-    case 'AUTH_REVOKED':
-      return { action: 'reauth' };
     case 'CURSOR_INVALID':
       return { action: 'reset-cursor' };
-    case 'PERMISSION':
-      return { action: 'skip-resource', status: 'permission' };
+    case 'AUTH_REVOKED':
+      return { action: 'reauth' };
+  }
+  if (error.permanent) {
+    return {
+      action: 'skip-resource',
+      status: error.code === 'PERMISSION' ? 'permission' : 'not_found',
+    };
+  }
+  return { action: 'retry' };
+}
+
+/** In words, for run reports: what a failure that skipped or failed a resource means. */
+export function describeFailure(error: ProviderError): string {
+  switch (error.code) {
     case 'NOT_FOUND':
-      return { action: 'skip-resource', status: 'not_found' };
+      return 'it no longer exists, or this account can no longer see it';
+    case 'PERMISSION':
+      return 'this account is not allowed to read it';
+    case 'AUTH_REVOKED':
+      return 'the provider no longer accepts this connection; the user must reconnect';
+    case 'CURSOR_INVALID':
+      return 'the provider rejected the sync position even after a full resync';
+    case 'RATE_LIMITED':
+      return 'the provider rate-limited the request';
+    case 'TEMPORARY':
+      return 'the provider was unreachable or failing';
     default:
-      return { action: 'fail' };
+      return 'the provider answered with an unexpected error';
   }
 }
 

@@ -1,31 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ConnectionStore } from '../auth/connection-store.service.js';
 import type { Connection } from '../auth/entities/connection.entity.js';
 import { TokenService } from '../auth/token.service.js';
-import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
-import { ItemsRepository } from '../items/items.repository.js';
-import { ProviderError } from '../providers/errors/provider-error.js';
+import { isProviderError, type ProviderError } from '../providers/errors/provider-error.js';
 import type {
   IntegrationProvider,
   ProviderContext,
-  SyncPage,
   SyncResource,
 } from '../providers/integration-provider.js';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
+import { RateBudgetService } from '../providers/rate-budget/rate-budget.service.js';
+import type { SyncRunResource } from './entities/sync-run.entity.js';
 import type { SyncState } from './entities/sync-state.entity.js';
-import { decide, PermanentSyncError } from './sync-error-policy.js';
-import { RateBudgetService } from './rate-budget.service.js';
-import { SyncRunsService, type PageCounts } from './sync-runs.service.js';
+import { ResourceRetirer } from './resource-retirer.service.js';
+import { SyncPageCommitter } from './sync-page-committer.service.js';
+import { decide, describeFailure, PermanentSyncError } from './sync-error-policy.js';
+import { SyncRunsService } from './sync-runs.service.js';
 import { SyncStateService } from './sync-state.service.js';
-import {
-  RESOURCES_REMOVED_EVENT,
-  type ResourcesRemovedEvent,
-  type SyncJobData,
-} from './sync.constants.js';
+import type { SyncJobData } from './sync.constants.js';
 
 /** Thrown to the processor: re-queue the job at `until` without holding a worker slot. */
 export class SyncDelayedError extends Error {
@@ -49,25 +42,24 @@ interface RunScope {
 
 /**
  * Runs one sync of one connection: lists its resources, then streams each resource's pages from
- * the provider, committing every page's items together with its cursor in one transaction, so a
- * crash anywhere resumes from the last committed page with no gap and no duplicate.
+ * the provider into SyncPageCommitter (a page's items and cursor commit together). Provider
+ * failures arrive as ProviderErrors and go through the one policy (decide); anything else (a
+ * database error, a bug) is not the provider's and propagates unchanged for the job to retry.
  */
 @Injectable()
 export class SyncRunnerService {
   private readonly logger = new Logger(SyncRunnerService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connections: ConnectionStore,
     private readonly tokens: TokenService,
     private readonly registry: ProviderRegistry,
     private readonly contexts: ProviderContextFactory,
     private readonly states: SyncStateService,
     private readonly runs: SyncRunsService,
-    private readonly items: ItemsRepository,
-    private readonly notifier: PdeckNotifier,
+    private readonly pages: SyncPageCommitter,
+    private readonly retirer: ResourceRetirer,
     private readonly budgets: RateBudgetService,
-    private readonly events: EventEmitter2,
   ) {}
 
   /** Returns the run's outcome; throws for the processor to retry, delay or give up. */
@@ -98,10 +90,9 @@ export class SyncRunnerService {
     this.logger.log({ ...runLog, trigger: data.trigger }, 'Sync run started');
 
     const wanted = await this.resourcesToSync(scope, data.resourceIds);
-    let partial = false;
     for (const [index, resource] of wanted.entries()) {
       try {
-        partial = !(await this.syncResource(scope, resource, data.mode)) || partial;
+        await this.syncResource(scope, resource, data.mode);
       } catch (error) {
         if (error instanceof SyncDelayedError) {
           error.remainingResourceIds = wanted.slice(index).map((r) => r.id);
@@ -109,8 +100,8 @@ export class SyncRunnerService {
         throw error;
       }
     }
-    const outcome = partial ? 'partial' : 'succeeded';
-    await this.runs.finish(data.syncRunId, outcome);
+    // From every resource the run recorded, those before a rate-limit pause included.
+    const outcome = await this.runs.finishFromResources(data.syncRunId);
     this.logger.log({ ...runLog, outcome }, 'Sync run finished');
     return { outcome, provider: connection.provider };
   }
@@ -128,83 +119,59 @@ export class SyncRunnerService {
         return known.map((s) => ({ id: s.resourceId, name: s.resourceName ?? s.resourceId }));
       }
     }
-    const resources = await this.guard(scope, () => scope.provider.listResources(scope.ctx));
+    let resources: SyncResource[];
+    try {
+      resources = await scope.provider.listResources(scope.ctx);
+    } catch (error) {
+      return this.escalate(scope, providerFailure(error));
+    }
     await this.states.ensureResources(scope.connection.id, resources);
-    await this.retireUnlisted(scope, resources);
+    await this.retirer.retireUnlisted(scope.connection, resources);
     return resourceIds ? resources.filter((r) => resourceIds.includes(r.id)) : resources;
   }
 
-  /**
-   * Resources the listing no longer returns are gone for this account: their items become
-   * tombstones (the user no longer sees them at the provider either), their state is dropped and
-   * Webhooks is told to stop their subscriptions.
-   */
-  private async retireUnlisted(scope: RunScope, listed: SyncResource[]): Promise<void> {
-    const ids = new Set(listed.map((r) => r.id));
-    const gone = (await this.states.list(scope.connection.id)).filter(
-      (s) => !ids.has(s.resourceId),
-    );
-    if (gone.length === 0) return;
-    const { connection } = scope;
-    for (const state of gone) {
-      await this.dataSource.transaction(async (manager) => {
-        await this.items.sweep(manager, {
-          connectionId: connection.id,
-          userId: connection.userId,
-          containerId: state.resourceId,
-          generation: 2_147_483_647, // every item of the container is "unseen"
-        });
-        await manager.query('DELETE FROM sync_states WHERE id = $1', [state.id]);
-      });
-    }
-    const event: ResourcesRemovedEvent = {
-      connectionId: connection.id,
-      provider: connection.provider,
-      resourceIds: gone.map((s) => s.resourceId),
-    };
-    this.logger.log(
-      { ...event },
-      'Resources no longer listed: items tombstoned, subscriptions stopped',
-    );
-    await this.events.emitAsync(RESOURCES_REMOVED_EVENT, event);
-  }
-
-  /** False when the resource was skipped (permission / not found); throws otherwise. */
+  /** Syncs one resource and records how it fared in the run; throws what fails the run. */
   private async syncResource(
     scope: RunScope,
     resource: SyncResource,
     mode: SyncJobData['mode'],
-  ): Promise<boolean> {
+  ): Promise<void> {
     let state = (await this.states.get(scope.connection.id, resource.id))!;
     // A full pass already in progress is resumed from its committed page cursor.
     if (state.stage === 'incremental' && (mode === 'full' || state.cursor === null)) {
       state = await this.states.startFullPass(state);
     }
-    try {
-      await this.streamPages(scope, resource, state);
-    } catch (error) {
-      const failure = scope.provider.mapError(error);
-      const decision = decide(failure);
-      if (decision.action === 'reset-cursor') {
-        this.logger.warn(
-          { connectionId: scope.connection.id, resourceId: resource.id },
-          'Cursor invalid: full resync of the resource',
-        );
-        const fresh = await this.states.startFullPass(state);
-        // A full pass that fails too goes through the policy like any other failure.
-        await this.streamPages(scope, resource, fresh).catch((again: unknown) =>
-          this.escalate(scope, scope.provider.mapError(again)),
-        );
-      } else if (decision.action === 'skip-resource') {
-        await this.states.markFailed(state.id, decision.status, failure.message);
-        return false;
-      } else {
-        await this.states.markFailed(state.id, 'error', failure.message);
-        await this.escalate(scope, failure);
+    let resetAllowed = true;
+    for (;;) {
+      try {
+        await this.streamPages(scope, resource, state);
+        break;
+      } catch (error) {
+        const failure = providerFailure(error);
+        const decision = decide(failure);
+        if (decision.action === 'reset-cursor' && resetAllowed) {
+          resetAllowed = false;
+          this.logger.warn(
+            { connectionId: scope.connection.id, resourceId: resource.id },
+            'Cursor invalid: full resync of the resource',
+          );
+          state = await this.states.startFullPass(state);
+          continue;
+        }
+        if (decision.action === 'skip-resource') {
+          await this.states.markFailed(state.id, decision.status, failure.message);
+          await this.record(scope, resource, 'skipped', failure);
+          return;
+        }
+        if (decision.action !== 'delay') {
+          await this.states.markFailed(state.id, 'error', failure.message);
+          await this.record(scope, resource, 'failed', failure);
+        }
+        return this.escalate(scope, failure);
       }
     }
     await this.states.markSucceeded(state.id);
-    return true;
+    await this.record(scope, resource, 'succeeded');
   }
 
   private async streamPages(
@@ -219,82 +186,27 @@ export class SyncRunnerService {
       state.cursor,
       fullPass ? 'full' : 'incremental',
     );
-    for await (const page of pages) {
-      await this.commitPage(scope, resource, state, page, fullPass);
-    }
+    const target = { connection: scope.connection, runId: scope.runId, resource, state, fullPass };
+    for await (const page of pages) await this.pages.commit(target, page);
   }
 
-  private async commitPage(
+  private record(
     scope: RunScope,
     resource: SyncResource,
-    state: SyncState,
-    page: SyncPage,
-    fullPass: boolean,
+    outcome: SyncRunResource['outcome'],
+    failure?: ProviderError,
   ): Promise<void> {
-    const { connection } = scope;
-    const result = await this.dataSource.transaction(async (manager) => {
-      const written = await this.items.upsertPage(manager, {
-        userId: connection.userId,
-        connectionId: connection.id,
-        provider: connection.provider,
-        upserts: page.upserts,
-        deletions: page.deletions,
-        generation: fullPass ? state.generation : undefined,
-      });
-      let swept = 0;
-      let sweptMax: string | null = null;
-      let sweptMin: string | null = null;
-      if (fullPass && page.fullPassComplete) {
-        const sweep = await this.items.sweep(manager, {
-          connectionId: connection.id,
-          userId: connection.userId,
-          containerId: resource.id,
-          generation: state.generation,
-          passStartSeq: state.passStartSeq ?? undefined,
-        });
-        swept = sweep.deleted;
-        sweptMax = sweep.maxChangeSeq;
-        sweptMin = sweep.minChangeSeq;
-      }
-      await this.states.commitCursor(
-        manager,
-        state.id,
-        page.cursor,
-        Boolean(fullPass && page.fullPassComplete),
-      );
-      const counts: PageCounts = {
-        fetched: page.upserts.length + page.deletions.length,
-        upserted: written.inserted + written.updated,
-        deleted: written.deleted + swept,
-        unchanged: written.unchanged,
-      };
-      await this.runs.addCounts(manager, scope.runId, counts);
-      return {
-        counts,
-        from: written.minChangeSeq ?? sweptMin,
-        to: sweptMax ?? written.maxChangeSeq,
-      };
-    });
-    if (result.from !== null && result.to !== null) {
-      await this.notifier.notify('items.changed', {
-        connectionId: connection.id,
-        userId: connection.userId,
-        provider: connection.provider,
-        upserted: result.counts.upserted,
-        deleted: result.counts.deleted,
-        fromChangeSeq: result.from,
-        toChangeSeq: result.to,
-      });
+    const entry: SyncRunResource = {
+      resourceId: resource.id,
+      resourceName: resource.name,
+      outcome,
+    };
+    if (failure) {
+      entry.errorCode = failure.code;
+      entry.errorMessage = `${outcome === 'skipped' ? 'skipped' : 'failed'}: ${describeFailure(failure)} (${failure.message})`;
+      entry.operation = failure.operation;
     }
-  }
-
-  /** Provider failures outside a resource (listing resources) go through the same policy. */
-  private async guard<T>(scope: RunScope, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      return this.escalate(scope, scope.provider.mapError(error));
-    }
+    return this.runs.recordResource(scope.runId, entry);
   }
 
   private async escalate(scope: RunScope, failure: ProviderError): Promise<never> {
@@ -318,7 +230,18 @@ export class SyncRunnerService {
       await this.tokens.markNeedsReauth(scope.connection.id, failure.detail ?? failure.code);
       throw new PermanentSyncError(failure.message, failure.code);
     }
-    if (decision.action === 'fail') throw new PermanentSyncError(failure.message, failure.code);
+    // Outside a resource (the listing), a permanent failure is the run's: retrying cannot help.
+    if (failure.permanent) throw new PermanentSyncError(failure.message, failure.code);
     throw failure;
   }
+}
+
+/**
+ * Providers map their failures at their own boundary, so a ProviderError is used as it is.
+ * Anything else is not a provider verdict (a database error during a page commit, a bug, a
+ * cancellation) and propagates unchanged, for the job's retry to handle.
+ */
+function providerFailure(error: unknown): ProviderError {
+  if (isProviderError(error)) return error;
+  throw error;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { SyncRun, type SyncRunStatus } from './entities/sync-run.entity.js';
+import { SyncRun, type SyncRunResource, type SyncRunStatus } from './entities/sync-run.entity.js';
 import type { SyncTrigger } from './sync.constants.js';
 
 export interface PageCounts {
@@ -29,7 +29,10 @@ export class SyncRunsService {
     );
   }
 
-  /** Idempotent: a retried job marks the same run running again. */
+  /**
+   * Idempotent: a retried or resumed job marks the same run running again. Per-resource outcomes
+   * recorded before (a resume after a rate limit) are kept: the run's final outcome covers them.
+   */
   async markRunning(
     id: string,
     connectionId: string,
@@ -51,6 +54,37 @@ export class SyncRunsService {
        WHERE id = $1`,
       [id, c.fetched, c.upserted, c.deleted, c.unchanged],
     );
+  }
+
+  /** Records how one resource fared; a second record of the same resource replaces the first. */
+  async recordResource(id: string, entry: SyncRunResource): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE sync_runs SET resources = COALESCE(
+         (SELECT jsonb_agg(r ORDER BY ord) FROM jsonb_array_elements(resources) WITH ORDINALITY AS e(r, ord)
+          WHERE r->>'resourceId' <> $2), '[]'::jsonb) || jsonb_build_array($3::jsonb)
+       WHERE id = $1`,
+      [id, entry.resourceId, JSON.stringify(entry)],
+    );
+  }
+
+  /**
+   * Ends a run that reached its end: `succeeded` when every resource it recorded succeeded,
+   * `partial` otherwise, with the first failure's code and a summary of every failure in words.
+   */
+  async finishFromResources(id: string): Promise<'succeeded' | 'partial'> {
+    const run = await this.get(id);
+    const failed = (run?.resources ?? []).filter((r) => r.outcome !== 'succeeded');
+    if (failed.length === 0) {
+      await this.finish(id, 'succeeded');
+      return 'succeeded';
+    }
+    const total = run!.resources.length;
+    const details = failed.map((r) => `"${r.resourceName}": ${r.errorMessage ?? r.outcome}`);
+    await this.finish(id, 'partial', {
+      code: failed[0].errorCode ?? 'UNKNOWN',
+      message: `${failed.length} of ${total} resources not synced. ${details.join('; ')}`,
+    });
+    return 'partial';
   }
 
   async finish(

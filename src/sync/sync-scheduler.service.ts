@@ -58,7 +58,7 @@ export class SyncSchedulerService {
     const active = await this.connections.listActive();
     const wanted = new Set(
       active
-        .filter((c) => this.registry.all().some((p) => p.catalog.id === c.provider))
+        .filter((c) => this.registry.find(c.provider) !== undefined)
         .map((c) => schedulerId(c.id)),
     );
     for (const connection of active) {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { CURRENT_CHANGE_SEQ_EXPR } from '../items/item-page.sql.js';
 import type { SyncCursor, SyncResource } from '../providers/integration-provider.js';
 import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js';
 
@@ -41,7 +42,7 @@ export class SyncStateService {
   async startFullPass(state: SyncState): Promise<SyncState> {
     await this.dataSource.query(
       `UPDATE sync_states SET stage = 'full', cursor = NULL, generation = generation + 1, updated_at = now(),
-         pass_start_seq = (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM items_change_seq)
+         pass_start_seq = ${CURRENT_CHANGE_SEQ_EXPR}
        WHERE id = $1`,
       [state.id],
     );
@@ -79,6 +80,11 @@ export class SyncStateService {
        WHERE id = $1`,
       [stateId, status, error.slice(0, 1000)],
     );
+  }
+
+  /** Inside the caller's transaction: a resource the connection no longer has. */
+  async delete(manager: EntityManager, stateId: string): Promise<void> {
+    await manager.query('DELETE FROM sync_states WHERE id = $1', [stateId]);
   }
 
   async removeConnection(connectionId: string): Promise<void> {

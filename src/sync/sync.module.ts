@@ -1,13 +1,13 @@
-import { BullModule } from '@nestjs/bullmq';
-import { type DynamicModule, Module, type OnApplicationBootstrap, Logger } from '@nestjs/common';
+import { BullModule, InjectQueue } from '@nestjs/bullmq';
+import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
 import { AuthModule } from '../auth/auth.module.js';
+import { MetricsService } from '../core/metrics/metrics.service.js';
 import { EventsModule } from '../events/events.module.js';
 import { ItemsModule } from '../items/items.module.js';
-import { ProviderContextFactory } from '../providers/provider-context.factory.js';
-import { ProviderRegistry } from '../providers/provider-registry.js';
-import { RateBudgetService } from './rate-budget.service.js';
+import { ResourceRetirer } from './resource-retirer.service.js';
 import { SyncController } from './sync.controller.js';
-import { SyncProcessor } from './sync.processor.js';
+import { SyncPageCommitter } from './sync-page-committer.service.js';
 import { SyncRunnerService } from './sync-runner.service.js';
 import { SyncRunsService } from './sync-runs.service.js';
 import { SyncSchedulerService } from './sync-scheduler.service.js';
@@ -15,45 +15,38 @@ import { SyncStateService } from './sync-state.service.js';
 import { SyncTriggerService } from './sync-trigger.service.js';
 import { SYNC_QUEUE } from './sync.constants.js';
 
-@Module({})
-export class SyncModule implements OnApplicationBootstrap {
+/**
+ * Syncs: the API (trigger, schedule, history), the schedulers, and the engine that runs one sync.
+ * The BullMQ processor that consumes the queue lives in SyncWorkerModule (worker processes only).
+ */
+@Module({
+  imports: [BullModule.registerQueue({ name: SYNC_QUEUE }), AuthModule, ItemsModule, EventsModule],
+  controllers: [SyncController],
+  providers: [
+    SyncStateService,
+    SyncRunsService,
+    SyncTriggerService,
+    SyncSchedulerService,
+    SyncPageCommitter,
+    ResourceRetirer,
+    SyncRunnerService,
+  ],
+  exports: [SyncTriggerService, SyncSchedulerService, SyncRunsService, SyncRunnerService],
+})
+export class SyncModule implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(SyncModule.name);
-
-  /** `worker`: consume the sync queue in this process (ROLE=all|worker). */
-  static forRoot(options: { worker: boolean }): DynamicModule {
-    return {
-      module: SyncModule,
-      imports: [
-        BullModule.registerQueue({ name: SYNC_QUEUE }),
-        AuthModule,
-        ItemsModule,
-        EventsModule.forRoot({ worker: options.worker }),
-      ],
-      controllers: [SyncController],
-      providers: [
-        SyncStateService,
-        SyncRunsService,
-        SyncTriggerService,
-        SyncSchedulerService,
-        SyncRunnerService,
-        RateBudgetService,
-        ...(options.worker ? [SyncProcessor] : []),
-      ],
-      exports: [SyncTriggerService, SyncSchedulerService, RateBudgetService],
-    };
-  }
 
   constructor(
     private readonly scheduler: SyncSchedulerService,
-    private readonly budgets: RateBudgetService,
-    private readonly contexts: ProviderContextFactory,
-    private readonly registry: ProviderRegistry,
+    @InjectQueue(SYNC_QUEUE) private readonly queue: Queue,
+    private readonly metrics: MetricsService,
   ) {}
 
+  onModuleInit(): void {
+    this.metrics.trackQueue(this.queue);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    // Every provider request waits for (or is refused by) the shared Redis budgets.
-    this.contexts.beforeRequest = (provider, connectionId) =>
-      this.budgets.acquire(provider, connectionId, this.registry.get(provider).catalog.rateBudgets);
     const { scheduled, removed } = await this.scheduler.reconcile();
     this.logger.log({ scheduled, removed }, 'Sync schedulers reconciled with active connections');
   }

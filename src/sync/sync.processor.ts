@@ -50,9 +50,10 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
       return syncRunId;
     }
     const data = { ...job.data, syncRunId: job.data.syncRunId ?? job.id! };
+    const started = performance.now();
     try {
       const { outcome, provider } = await this.runner.run(data);
-      this.metrics.syncRuns.inc({ provider: provider ?? 'unknown', mode: data.mode, outcome });
+      this.countRun(provider, data.mode, outcome, (performance.now() - started) / 1000);
       return outcome;
     } catch (error) {
       if (error instanceof SyncDelayedError) {
@@ -89,11 +90,9 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
     await this.runs.finish(syncRunId, 'failed', { code, message: error.message });
     const connection = await this.connections.find(job.data.connectionId);
-    this.metrics.syncRuns.inc({
-      provider: connection?.provider ?? 'unknown',
-      mode: job.data.mode,
-      outcome: 'failed',
-    });
+    // Last attempt only: from its start to now (earlier attempts were retries of the same run).
+    const seconds = job.processedOn ? (Date.now() - job.processedOn) / 1000 : undefined;
+    this.countRun(connection?.provider ?? null, job.data.mode, 'failed', seconds);
     if (connection) {
       await this.notifier.notify('sync.failed', {
         connectionId: connection.id,
@@ -105,5 +104,16 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
       });
     }
     this.logger.error({ connectionId: job.data.connectionId, jobId: job.id, code }, 'Sync failed');
+  }
+
+  private countRun(
+    provider: string | null,
+    mode: string,
+    outcome: string,
+    seconds: number | undefined,
+  ): void {
+    const labels = { provider: provider ?? 'unknown', mode, outcome };
+    this.metrics.syncRuns.inc(labels);
+    if (seconds !== undefined) this.metrics.syncRunDuration.observe(labels, seconds);
   }
 }

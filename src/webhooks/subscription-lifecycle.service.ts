@@ -4,6 +4,7 @@ import { ConnectionStore } from '../auth/connection-store.service.js';
 import type { Connection } from '../auth/entities/connection.entity.js';
 import { TokenService } from '../auth/token.service.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
+import { asProviderError } from '../providers/errors/provider-error.js';
 import type { IntegrationProvider, ProviderContext } from '../providers/integration-provider.js';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
@@ -12,7 +13,6 @@ import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
 import { WEBHOOKS_PATH } from './webhooks.constants.js';
 
 /** Failures a retry cannot fix: the grant is gone, or the resource is not ours to watch. */
-const PERMANENT = new Set(['AUTH_REVOKED', 'PERMISSION', 'NOT_FOUND']);
 
 interface Scope {
   connection: Connection;
@@ -125,7 +125,7 @@ export class SubscriptionLifecycleService {
     try {
       await scope.handler.unsubscribe?.(scope.ctx, sub);
     } catch (error) {
-      const failure = scope.provider.mapError(error);
+      const failure = asProviderError(error, scope.connection.provider);
       this.logger.warn({
         msg: 'webhook unsubscribe failed; row removed anyway',
         connectionId: sub.connectionId,
@@ -145,7 +145,7 @@ export class SubscriptionLifecycleService {
   async scopeOf(connectionId: string, requireActive = true): Promise<Scope | null> {
     const connection = await this.connections.find(connectionId);
     if (!connection || (requireActive && connection.status !== 'active')) return null;
-    const provider = this.registry.all().find((p) => p.catalog.id === connection.provider);
+    const provider = this.registry.find(connection.provider);
     if (!provider?.webhooks) return null;
     const ctx = this.contexts.create({
       provider: connection.provider,
@@ -164,9 +164,8 @@ export class SubscriptionLifecycleService {
     try {
       return await fn();
     } catch (error) {
-      const failure = provider.mapError(error);
-      if (PERMANENT.has(failure.code))
-        throw new UnrecoverableError(`${failure.code}: ${failure.message}`);
+      const failure = asProviderError(error, provider.catalog.id);
+      if (failure.permanent) throw new UnrecoverableError(`${failure.code}: ${failure.message}`);
       throw failure;
     }
   }

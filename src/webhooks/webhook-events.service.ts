@@ -1,5 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConnectionStore, type ConnectionSummary } from '../auth/connection-store.service.js';
@@ -24,26 +23,14 @@ interface Written {
  * incremental sync of the named resources, coalesced per connection by SyncTriggerService.
  */
 @Injectable()
-export class WebhookEventsService implements OnModuleInit {
-  private syncs: SyncTriggerService;
-  private notifier: PdeckNotifier;
-
+export class WebhookEventsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connections: ConnectionStore,
     private readonly items: ItemsRepository,
-    private readonly moduleRef: ModuleRef,
+    private readonly syncs: SyncTriggerService,
+    private readonly notifier: PdeckNotifier,
   ) {}
-
-  /**
-   * SyncModule and EventsModule are dynamic modules the app root already imports. Nest tells
-   * dynamic modules apart by object identity, so importing `forRoot()` again here would build a
-   * second sync worker and a second PDeck notifier; the app's instances are looked up instead.
-   */
-  onModuleInit(): void {
-    this.syncs = this.moduleRef.get(SyncTriggerService, { strict: false });
-    this.notifier = this.moduleRef.get(PdeckNotifier, { strict: false });
-  }
 
   async apply(events: WebhookEvent[]): Promise<void> {
     const itemEvents = events.filter((e): e is ItemsEvent => e.type === 'items');

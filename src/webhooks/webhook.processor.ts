@@ -52,7 +52,7 @@ export class WebhookProcessor extends WorkerHost {
   }
 
   private async handle(row: WebhookDelivery): Promise<Exclude<Outcome, 'skipped'>> {
-    const handler = this.registry.all().find((p) => p.catalog.id === row.provider)?.webhooks;
+    const handler = this.registry.find(row.provider)?.webhooks;
     if (!handler) return 'ignored';
     const lookups = { missed: false };
     const delivery = {

@@ -8,14 +8,20 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CONNECTION_EVENTS } from '../../src/auth/connection-events.js';
+import { MetricsService } from '../../src/core/metrics/metrics.service.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
 import { bullConnection, queuePrefix } from '../../src/core/queue/redis-connection.js';
-import { PDECK_EVENTS_QUEUE } from '../../src/events/events.constants.js';
+import {
+  PDECK_EVENTS_BACKOFF_BASE_MS,
+  PDECK_EVENTS_QUEUE,
+} from '../../src/events/events.constants.js';
+import { EventsWorkerModule } from '../../src/events/events-worker.module.js';
 import { EventsModule } from '../../src/events/events.module.js';
 import type { ItemsChangedData } from '../../src/events/pdeck-event.js';
 import { PdeckNotifier } from '../../src/events/pdeck-notifier.service.js';
 import { verifyStandardWebhook } from '../../src/events/standard-webhooks.js';
+import { until } from '../support/eventually.js';
 import { flushPrefix } from '../support/test-services.js';
 
 interface Received {
@@ -55,14 +61,6 @@ class Receiver {
   }
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 function testConfig(env: Record<string, string>): ResolvedAppConfig {
   const config = parseConfig({
     NODE_ENV: 'test',
@@ -81,8 +79,8 @@ async function startModule(config: ResolvedAppConfig, worker: boolean): Promise<
   const configModule: DynamicModule = {
     module: class TestConfigModule {},
     global: true,
-    providers: [{ provide: APP_CONFIG, useValue: config }],
-    exports: [APP_CONFIG],
+    providers: [{ provide: APP_CONFIG, useValue: config }, MetricsService],
+    exports: [APP_CONFIG, MetricsService],
   };
   const moduleRef = await Test.createTestingModule({
     imports: [
@@ -92,9 +90,12 @@ async function startModule(config: ResolvedAppConfig, worker: boolean): Promise<
         connection: bullConnection(config.redisUrl),
         prefix: queuePrefix(config.redisKeyPrefix),
       }),
-      EventsModule.forRoot({ worker, backoffBaseMs: 50 }),
+      worker ? EventsWorkerModule : EventsModule,
     ],
-  }).compile();
+  })
+    .overrideProvider(PDECK_EVENTS_BACKOFF_BASE_MS)
+    .useValue(50)
+    .compile();
   moduleRef.useLogger(false);
   await moduleRef.init();
   return moduleRef;
@@ -137,9 +138,9 @@ describe('PDeck events delivery (real Redis, real HTTP)', () => {
     const leaky = { ...data, accessToken: 'ya29.should-never-leave' };
     await moduleRef.get(PdeckNotifier).notify('items.changed', leaky);
 
-    await waitFor(() => receiver.requests.some((r) => r.answered === 200));
+    await until(() => receiver.requests.some((r) => r.answered === 200), 'a 200 from PDeck');
     const [job] = await queue.getJobs(['completed', 'active', 'delayed', 'waiting', 'failed']);
-    await waitFor(async () => (await job.getState()) === 'completed');
+    await until(async () => (await job.getState()) === 'completed', 'the job to complete');
 
     const requests = receiver.requests;
     expect(requests.map((r) => r.answered)).toEqual([500, 500, 429, 200]);
@@ -172,7 +173,10 @@ describe('PDeck events delivery (real Redis, real HTTP)', () => {
       reason: 'invalid_grant',
     });
 
-    await waitFor(async () => (await queue.getJobCounts('failed')).failed === 1);
+    await until(
+      async () => (await queue.getJobCounts('failed')).failed === 1,
+      'the job to be dead-lettered',
+    );
     const [failed] = await queue.getJobs(['failed']);
     expect(await failed.getState()).toBe('failed');
     expect(failed.attemptsMade).toBe(1);

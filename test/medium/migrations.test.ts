@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../../src/core/database/data-source-options.js';
+import { appDataSourceOptions } from '../../src/app.entities.js';
 import { MIGRATIONS } from '../../src/core/database/migrations.js';
 import { runMigrationsLocked } from '../../src/core/database/run-migrations.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -19,7 +19,7 @@ describe('migrations on a real Postgres', () => {
   it('apply once when several instances start at the same time, and match the entities', async () => {
     const sources = await Promise.all(
       Array.from({ length: 4 }, () =>
-        new DataSource(buildDataSourceOptions(db.url, 2)).initialize(),
+        new DataSource(appDataSourceOptions(db.url, 2)).initialize(),
       ),
     );
     try {

@@ -8,7 +8,8 @@ import {
 } from '../../src/auth/oauth1/oauth1-flow.service.js';
 import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
-import { ProviderHttpClient } from '../../src/core/http/provider-http-client.js';
+import { credentialsEnvOf } from '../../src/providers/integrations.js';
+import { standaloneHttpClient } from '../../src/providers/testing.js';
 import { ProviderError } from '../../src/providers/errors/provider-error.js';
 import type { OAuth1AuthDescriptor } from '../../src/providers/integration-provider.js';
 import { startFakeOAuth1Server, type FakeOAuth1Server } from '../support/fake-oauth1-server.js';
@@ -33,20 +34,23 @@ describe('OAuth1FlowService against a signature-checking fake Trello', () => {
   let service: OAuth1FlowService;
 
   const makeConfig = (secret = CONSUMER.consumerSecret): ResolvedAppConfig => {
-    const config = parseConfig({
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      PUBLIC_URL: 'http://localhost:3000',
-      TRELLO_API_KEY: CONSUMER.consumerKey,
-      TRELLO_API_SECRET: secret,
-      PROVIDER_ORIGINS: JSON.stringify({ 'https://trello.com': fake.origin }),
-    });
+    const config = parseConfig(
+      {
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+        PUBLIC_URL: 'http://localhost:3000',
+        TRELLO_API_KEY: CONSUMER.consumerKey,
+        TRELLO_API_SECRET: secret,
+        PROVIDER_ORIGINS: JSON.stringify({ 'https://trello.com': fake.origin }),
+      },
+      credentialsEnvOf(),
+    );
     // A second provider id with the same app, to produce states bound to another provider.
     config.providerCredentials['trello-other'] = config.providerCredentials.trello;
     return { ...config, databaseUrl: 'postgres://unused@127.0.0.1/unused' };
   };
   const makeService = (config: ResolvedAppConfig) =>
-    new OAuth1FlowService(new ProviderHttpClient(config), config, redis);
+    new OAuth1FlowService(standaloneHttpClient(config), config, redis);
 
   /** start + the browser leg: returns the query our callback would receive. */
   const startAndAuthorize = async (provider = 'trello', returnTo?: string) => {

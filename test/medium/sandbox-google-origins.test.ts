@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config/load-config.js';
-import { OriginMap } from '../../src/core/http/origin-map.js';
+import { OriginMap } from '../../src/providers/http/origin-map.js';
 import { GoogleCalendarFake, SANDBOX_GOOGLE_CLIENT } from '../../sandbox/google-calendar/index.js';
 
 /**

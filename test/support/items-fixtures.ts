@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../../src/core/database/data-source-options.js';
+import { appDataSourceOptions } from '../../src/app.entities.js';
 import { runMigrationsLocked } from '../../src/core/database/run-migrations.js';
 import { ItemsRepository, type PageWriteResult } from '../../src/items/items.repository.js';
 import type { ItemDeletion, NormalizedItem } from '../../src/providers/integration-provider.js';
@@ -19,7 +19,7 @@ export async function openMigratedDatabase(
 ): Promise<MigratedDatabase> {
   const database = await createTestDatabase(adminUrl);
   const dataSource = await new DataSource(
-    buildDataSourceOptions(database.url, poolSize),
+    appDataSourceOptions(database.url, poolSize),
   ).initialize();
   await runMigrationsLocked(dataSource);
   return {

@@ -6,6 +6,7 @@ import { freePort } from '../harness/ports.js';
 import { createHttpApp } from '../../src/app.factory.js';
 import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
+import { credentialsEnvOf } from '../../src/providers/integrations.js';
 import type { IntegrationProvider } from '../../src/providers/integration-provider.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { flushPrefix } from './test-services.js';
@@ -26,16 +27,19 @@ export async function buildTestConfig(
   shared?: TestDatabase,
 ): Promise<{ config: ResolvedAppConfig; database: TestDatabase }> {
   const database = shared ?? (await createTestDatabase(inject('databaseUrl')));
-  const config = parseConfig({
-    NODE_ENV: 'test',
-    PORT: '0',
-    REDIS_URL: inject('redisUrl'),
-    REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
-    INTERNAL_API_TOKENS: TEST_API_TOKEN,
-    ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
+  const config = parseConfig(
+    {
+      NODE_ENV: 'test',
+      PORT: '0',
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
+      INTERNAL_API_TOKENS: TEST_API_TOKEN,
+      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
+    credentialsEnvOf(),
+  );
   return { config: { ...config, databaseUrl: database.url }, database };
 }
 

@@ -36,6 +36,7 @@ export class TestOAuthProvider implements IntegrationProvider {
       clientAuth: 'body',
       rotatesRefreshTokens: true,
     },
+    credentials: { clientId: 'TEST_CLIENT_ID', clientSecret: 'TEST_CLIENT_SECRET' },
     sync: { defaultIntervalMinutes: 15 },
     rateBudgets: [],
   };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isHttpStatusError } from '../../src/core/http/http-status-error.js';
+import { isHttpStatusError } from '../../src/providers/http/http-status-error.js';
 import { isProviderError, ProviderError } from '../../src/providers/errors/provider-error.js';
 import type {
   AccountIdentity,
@@ -42,6 +42,7 @@ export class TestSyncProvider implements IntegrationProvider {
       clientAuth: 'body',
       rotatesRefreshTokens: false,
     },
+    credentials: { clientId: 'TEST_CLIENT_ID', clientSecret: 'TEST_CLIENT_SECRET' },
     sync: { defaultIntervalMinutes: 30 },
     rateBudgets: [{ scope: 'connection', limit: 1000, windowMs: 1000 }],
   };
@@ -88,7 +89,8 @@ export class TestSyncProvider implements IntegrationProvider {
     }
   }
 
-  mapError(error: unknown): ProviderError {
+  /** Maps at the provider's boundary (every call goes through get), like real integrations. */
+  private mapError(error: unknown): ProviderError {
     if (isProviderError(error)) return error;
     if (isHttpStatusError(error)) {
       if (error.status === 410)
@@ -112,12 +114,17 @@ export class TestSyncProvider implements IntegrationProvider {
     query: Record<string, string | undefined>,
   ): Promise<T> {
     const { accessToken } = await ctx.credentials();
-    const res = await ctx.http.request<T>({
-      url: `${TASKS_ORIGIN}${path}`,
-      query,
-      headers: { authorization: `Bearer ${accessToken}` },
-    });
-    return res.data;
+    try {
+      const res = await ctx.http.request<T>({
+        url: `${TASKS_ORIGIN}${path}`,
+        query,
+        headers: { authorization: `Bearer ${accessToken}` },
+        operation: path.endsWith('/tasks') ? 'tasks.list' : 'lists.list',
+      });
+      return res.data;
+    } catch (error) {
+      throw this.mapError(error);
+    }
   }
 }
 

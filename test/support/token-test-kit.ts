@@ -1,3 +1,4 @@
+import { ENTITIES } from '../../src/app.entities.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -56,7 +57,11 @@ export async function startAuthContext(
 ): Promise<INestApplicationContext> {
   const root: DynamicModule = {
     module: class AuthTestRoot {},
-    imports: [CoreModule.forRoot(config), ProvidersModule.forRoot([TestOAuthProvider]), AuthModule],
+    imports: [
+      CoreModule.forRoot(config, ENTITIES),
+      ProvidersModule.forRoot([TestOAuthProvider]),
+      AuthModule,
+    ],
   };
   const context = await NestFactory.createApplicationContext(root, { logger });
   return context.init();
@@ -153,15 +158,4 @@ export async function expireStored(store: ConnectionStore, id: string): Promise<
     throw new Error('expireStored lost a race');
   }
   return store.get(id);
-}
-
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

@@ -1,3 +1,4 @@
+import { asProviderError } from '../../providers/errors/provider-error.js';
 import type { ProviderContextFactory } from '../../providers/provider-context.factory.js';
 import type {
   AccountIdentity,
@@ -10,8 +11,8 @@ export const PENDING_CONNECTION_ID = 'pending';
 
 /**
  * Asks the provider who the just-granted tokens belong to. The context serves exactly these
- * tokens: there is no stored connection to refresh from yet. Failures come back through the
- * provider's own error mapper, so callers see the shared code set.
+ * tokens: there is no stored connection to refresh from yet. Failures arrive already mapped
+ * by the provider (anything unmapped becomes UNKNOWN), so callers see the shared code set.
  */
 export async function identifyGrant(
   contexts: ProviderContextFactory,
@@ -27,6 +28,6 @@ export async function identifyGrant(
   try {
     return await provider.fetchIdentity(ctx);
   } catch (err) {
-    throw provider.mapError(err);
+    throw asProviderError(err, provider.catalog.id);
   }
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
-import { OriginMap } from '../../core/http/origin-map.js';
-import { ProviderHttpClient } from '../../core/http/provider-http-client.js';
+import { OriginMap } from '../../providers/http/origin-map.js';
+import { ProviderHttpClient } from '../../providers/http/provider-http-client.js';
 import { REDIS } from '../../core/redis/redis.tokens.js';
 import type { IntegrationProvider } from '../../providers/integration-provider.js';
 import { ProviderContextFactory } from '../../providers/provider-context.factory.js';

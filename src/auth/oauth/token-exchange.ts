@@ -2,7 +2,7 @@ import type { ProviderCredentials } from '../../core/config/app-config.js';
 import {
   isHttpStatusError,
   type ProviderHttpClient,
-} from '../../core/http/provider-http-client.js';
+} from '../../providers/http/provider-http-client.js';
 import type { OAuth2AuthDescriptor } from '../../providers/integration-provider.js';
 
 /** What a token endpoint granted, with expiry already turned into an absolute time. */

@@ -2,8 +2,11 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
-import { OriginMap } from '../../core/http/origin-map.js';
-import { isHttpStatusError, ProviderHttpClient } from '../../core/http/provider-http-client.js';
+import { OriginMap } from '../../providers/http/origin-map.js';
+import {
+  isHttpStatusError,
+  ProviderHttpClient,
+} from '../../providers/http/provider-http-client.js';
 import { REDIS } from '../../core/redis/redis.tokens.js';
 import { ProviderError, type ProviderErrorCode } from '../../providers/errors/provider-error.js';
 import type { OAuth1AuthDescriptor } from '../../providers/integration-provider.js';

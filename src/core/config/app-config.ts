@@ -10,8 +10,23 @@ export interface EncryptionKeyConfig {
 export interface ProviderCredentials {
   clientId: string;
   clientSecret: string;
-  /** Slack only: the request-signing secret of the app. */
+  /** An app-level request-signing secret, for providers that have one apart from the client secret. */
   signingSecret?: string;
+}
+
+/**
+ * Names of the environment variables that hold one integration's app credentials. Declared by
+ * the integration's catalog; configuration reads and validates them without knowing providers.
+ */
+export interface CredentialsEnv {
+  clientId: string;
+  clientSecret: string;
+  signingSecret?: string;
+}
+
+/** One integration's credentials variables, as handed to configuration at startup. */
+export interface IntegrationCredentialsEnv extends CredentialsEnv {
+  provider: string;
 }
 
 /** The validated, typed configuration every module reads. Built once in core/config. */

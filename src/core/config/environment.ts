@@ -149,16 +149,6 @@ export class EnvironmentVariables {
   @Validate(EncryptionKeysRule)
   ENCRYPTION_KEYS?: string;
 
-  @Transform(trimmed) @IsOptional() @IsString() GOOGLE_CALENDAR_CLIENT_ID?: string;
-  @Transform(trimmed) @IsOptional() @IsString() GOOGLE_CALENDAR_CLIENT_SECRET?: string;
-  @Transform(trimmed) @IsOptional() @IsString() TRELLO_API_KEY?: string;
-  @Transform(trimmed) @IsOptional() @IsString() TRELLO_API_SECRET?: string;
-  @Transform(trimmed) @IsOptional() @IsString() JIRA_CLIENT_ID?: string;
-  @Transform(trimmed) @IsOptional() @IsString() JIRA_CLIENT_SECRET?: string;
-  @Transform(trimmed) @IsOptional() @IsString() SLACK_CLIENT_ID?: string;
-  @Transform(trimmed) @IsOptional() @IsString() SLACK_CLIENT_SECRET?: string;
-  @Transform(trimmed) @IsOptional() @IsString() SLACK_SIGNING_SECRET?: string;
-
   @Transform(trimmed)
   @IsOptional()
   @Validate(ProviderOriginsRule)

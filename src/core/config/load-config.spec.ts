@@ -4,9 +4,24 @@ import { ConfigError, parseConfig } from './load-config.js';
 const KEY = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
 const TOKEN = 'a'.repeat(32);
 
+/** Credentials variables as integrations' catalogs declare them (core knows no provider). */
+const INTEGRATIONS = [
+  {
+    provider: 'calendar',
+    clientId: 'CALENDAR_CLIENT_ID',
+    clientSecret: 'CALENDAR_CLIENT_SECRET',
+  },
+  {
+    provider: 'chat',
+    clientId: 'CHAT_CLIENT_ID',
+    clientSecret: 'CHAT_CLIENT_SECRET',
+    signingSecret: 'CHAT_SIGNING_SECRET',
+  },
+];
+
 function errorOf(env: Record<string, string>): string {
   try {
-    parseConfig(env);
+    parseConfig(env, INTEGRATIONS);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -29,7 +44,11 @@ describe('parseConfig', () => {
       returnToOrigins: [],
     });
     expect(config.databaseUrl).toBeUndefined();
-    expect(config.providerCredentials['google-calendar']).toBeUndefined();
+    expect(config.providerCredentials).toEqual({});
+    expect(parseConfig({}, INTEGRATIONS).providerCredentials).toEqual({
+      calendar: undefined,
+      chat: undefined,
+    });
   });
 
   it('derives PUBLIC_URL from PORT and strips a trailing slash', () => {
@@ -40,19 +59,22 @@ describe('parseConfig', () => {
   });
 
   it('parses lists, keys, origins and provider credentials', () => {
-    const config = parseConfig({
-      INTERNAL_API_TOKENS: `${TOKEN}, ${'b'.repeat(30)}`,
-      ENCRYPTION_KEYS: `${KEY},old:${Buffer.alloc(32, 1).toString('base64')}`,
-      PROVIDER_ORIGINS: '{"https://oauth2.googleapis.com":"http://127.0.0.1:9100"}',
-      RETURN_TO_ORIGINS: 'https://app.pdeck.io,http://localhost:5173',
-      GOOGLE_CALENDAR_CLIENT_ID: 'cid',
-      GOOGLE_CALENDAR_CLIENT_SECRET: 'csecret',
-      SLACK_CLIENT_ID: 'sid',
-      SLACK_CLIENT_SECRET: 'ssecret',
-      SLACK_SIGNING_SECRET: 'signing',
-      PDECK_EVENTS_URL: 'http://127.0.0.1:4000/events',
-      PDECK_EVENTS_SECRET: 'whsec_0123456789abcdef',
-    });
+    const config = parseConfig(
+      {
+        INTERNAL_API_TOKENS: `${TOKEN}, ${'b'.repeat(30)}`,
+        ENCRYPTION_KEYS: `${KEY},old:${Buffer.alloc(32, 1).toString('base64')}`,
+        PROVIDER_ORIGINS: '{"https://oauth2.googleapis.com":"http://127.0.0.1:9100"}',
+        RETURN_TO_ORIGINS: 'https://app.pdeck.io,http://localhost:5173',
+        CALENDAR_CLIENT_ID: ' cid ',
+        CALENDAR_CLIENT_SECRET: 'csecret',
+        CHAT_CLIENT_ID: 'sid',
+        CHAT_CLIENT_SECRET: 'ssecret',
+        CHAT_SIGNING_SECRET: 'signing',
+        PDECK_EVENTS_URL: 'http://127.0.0.1:4000/events',
+        PDECK_EVENTS_SECRET: 'whsec_0123456789abcdef',
+      },
+      INTEGRATIONS,
+    );
     expect(config.internalApiTokens).toEqual([TOKEN, 'b'.repeat(30)]);
     expect(config.encryptionKeys.map((k) => k.kid)).toEqual(['k1', 'old']);
     expect(config.encryptionKeys[0].key).toHaveLength(32);
@@ -60,11 +82,11 @@ describe('parseConfig', () => {
       'https://oauth2.googleapis.com': 'http://127.0.0.1:9100',
     });
     expect(config.returnToOrigins).toEqual(['https://app.pdeck.io', 'http://localhost:5173']);
-    expect(config.providerCredentials['google-calendar']).toEqual({
+    expect(config.providerCredentials.calendar).toEqual({
       clientId: 'cid',
       clientSecret: 'csecret',
     });
-    expect(config.providerCredentials.slack?.signingSecret).toBe('signing');
+    expect(config.providerCredentials.chat?.signingSecret).toBe('signing');
     expect(config.pdeckEvents?.url).toBe('http://127.0.0.1:4000/events');
   });
 
@@ -86,7 +108,8 @@ describe('parseConfig', () => {
       { RETURN_TO_ORIGINS: 'javascript:alert(1)' },
       /RETURN_TO_ORIGINS must be a comma-separated list of origins/,
     ],
-    [{ TRELLO_API_KEY: 'key' }, /TRELLO_API_SECRET must be set together/],
+    [{ CALENDAR_CLIENT_ID: 'key' }, /CALENDAR_CLIENT_SECRET must be set together .* calendar$/],
+    [{ CHAT_CLIENT_SECRET: 'x' }, /CHAT_CLIENT_ID must be set together .* chat$/],
     [{ PDECK_EVENTS_URL: 'http://127.0.0.1:1/e' }, /PDECK_EVENTS_SECRET must be set together/],
   ])('rejects %j with one line naming the variable', (env, pattern) => {
     const message = errorOf(env as Record<string, string>);

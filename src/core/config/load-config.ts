@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { AppConfig, ProviderCredentials } from './app-config.js';
+import type { AppConfig, IntegrationCredentialsEnv, ProviderCredentials } from './app-config.js';
 import { EnvironmentVariables } from './environment.js';
 
 export class ConfigError extends Error {
@@ -10,22 +10,16 @@ export class ConfigError extends Error {
 
 const PRODUCTION_REQUIRED = ['INTERNAL_API_TOKENS', 'ENCRYPTION_KEYS', 'DATABASE_URL'] as const;
 
-/** Provider credentials, by provider id: a provider is enabled when both halves are set. */
-const PROVIDER_ENV: Record<
-  string,
-  { id: keyof EnvironmentVariables; secret: keyof EnvironmentVariables }
-> = {
-  'google-calendar': { id: 'GOOGLE_CALENDAR_CLIENT_ID', secret: 'GOOGLE_CALENDAR_CLIENT_SECRET' },
-  trello: { id: 'TRELLO_API_KEY', secret: 'TRELLO_API_SECRET' },
-  jira: { id: 'JIRA_CLIENT_ID', secret: 'JIRA_CLIENT_SECRET' },
-  slack: { id: 'SLACK_CLIENT_ID', secret: 'SLACK_CLIENT_SECRET' },
-};
-
 /**
  * Validates an environment and returns the typed configuration, or throws a ConfigError whose
- * message is one line naming the variable and the rule it broke.
+ * message is one line naming the variable and the rule it broke. `integrations` name the
+ * variables of each integration's app credentials (from the integrations' catalogs): core knows
+ * no provider, it only reads what it is told to.
  */
-export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  integrations: readonly IntegrationCredentialsEnv[] = [],
+): AppConfig {
   const known = Object.fromEntries(ENV_NAMES.map((k) => [k, env[k]]));
   const vars = plainToInstance(EnvironmentVariables, stripUndefined(known), {
     enableImplicitConversion: false,
@@ -41,14 +35,9 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       );
     }
   }
-  for (const [provider, names] of Object.entries(PROVIDER_ENV)) {
-    if (Boolean(vars[names.id]) !== Boolean(vars[names.secret])) {
-      const unset = vars[names.id] ? names.secret : names.id;
-      throw new ConfigError(
-        `Invalid configuration: ${unset} must be set together with its pair to enable ${provider}`,
-      );
-    }
-  }
+  const providerCredentials = Object.fromEntries(
+    integrations.map((names) => [names.provider, readCredentials(env, names)]),
+  );
   if (Boolean(vars.PDECK_EVENTS_URL) !== Boolean(vars.PDECK_EVENTS_SECRET)) {
     const unset = vars.PDECK_EVENTS_URL ? 'PDECK_EVENTS_SECRET' : 'PDECK_EVENTS_URL';
     throw new ConfigError(`Invalid configuration: ${unset} must be set together with its pair`);
@@ -67,12 +56,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       const [kid, b64] = entry.split(':');
       return { kid, key: Buffer.from(b64, 'base64') };
     }),
-    providerCredentials: Object.fromEntries(
-      Object.entries(PROVIDER_ENV).map(([provider, names]) => [
-        provider,
-        credentials(vars, names.id, names.secret, provider),
-      ]),
-    ),
+    providerCredentials,
     providerOrigins: vars.PROVIDER_ORIGINS
       ? (JSON.parse(vars.PROVIDER_ORIGINS) as Record<string, string>)
       : {},
@@ -88,11 +72,16 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
 }
 
 /** The only place that reads process.env. */
-export function loadConfigFromProcessEnv(): AppConfig {
-  return parseConfig(process.env);
+export function loadConfigFromProcessEnv(
+  integrations: readonly IntegrationCredentialsEnv[] = [],
+): AppConfig {
+  return parseConfig(process.env, integrations);
 }
 
-/** Every variable the service reads; anything else in the environment is ignored. */
+/**
+ * Every variable of the service itself (integrations add their credentials variables, named in
+ * their catalogs); anything else in the environment is ignored.
+ */
 export const ENV_NAMES = [
   'NODE_ENV',
   'PORT',
@@ -103,8 +92,6 @@ export const ENV_NAMES = [
   'ROLE',
   'INTERNAL_API_TOKENS',
   'ENCRYPTION_KEYS',
-  ...Object.values(PROVIDER_ENV).flatMap((n) => [n.id, n.secret]),
-  'SLACK_SIGNING_SECRET',
   'PROVIDER_ORIGINS',
   'RETURN_TO_ORIGINS',
   'PDECK_EVENTS_URL',
@@ -114,18 +101,26 @@ export const ENV_NAMES = [
   'SYNC_CONCURRENCY',
 ] as const satisfies readonly (keyof EnvironmentVariables)[];
 
-function credentials(
-  vars: EnvironmentVariables,
-  id: keyof EnvironmentVariables,
-  secret: keyof EnvironmentVariables,
-  provider: string,
+/**
+ * An integration is enabled when both its client id and secret are set; one without the other
+ * is a configuration error that names the missing variable.
+ */
+function readCredentials(
+  env: Record<string, string | undefined>,
+  names: IntegrationCredentialsEnv,
 ): ProviderCredentials | undefined {
-  const clientId = vars[id] as string | undefined;
-  const clientSecret = vars[secret] as string | undefined;
+  const read = (name: string | undefined) => (name ? env[name]?.trim() || undefined : undefined);
+  const clientId = read(names.clientId);
+  const clientSecret = read(names.clientSecret);
+  if (Boolean(clientId) !== Boolean(clientSecret)) {
+    const unset = clientId ? names.clientSecret : names.clientId;
+    throw new ConfigError(
+      `Invalid configuration: ${unset} must be set together with its pair to enable ${names.provider}`,
+    );
+  }
   if (!clientId || !clientSecret) return undefined;
-  return provider === 'slack'
-    ? { clientId, clientSecret, signingSecret: vars.SLACK_SIGNING_SECRET }
-    : { clientId, clientSecret };
+  const signingSecret = read(names.signingSecret);
+  return signingSecret ? { clientId, clientSecret, signingSecret } : { clientId, clientSecret };
 }
 
 function splitList(value: string | undefined): string[] {

@@ -1,13 +1,21 @@
 import type { DataSourceOptions } from 'typeorm';
-import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations.js';
 
-/** One definition of the connection, used by the app, the migration CLI and the tests. */
-export function buildDataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+export type EntityList = NonNullable<DataSourceOptions['entities']>;
+
+/**
+ * One definition of the connection, used by the app, the migration CLI and the tests. The
+ * entities come from the caller (the app assembles them from its modules: app.entities.ts).
+ */
+export function buildDataSourceOptions(
+  url: string,
+  entities: EntityList,
+  poolSize = 10,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,

@@ -36,8 +36,10 @@ describe('MetricsService', () => {
   it('keeps each instance independent, so several apps can live in one process', async () => {
     const first = new MetricsService();
     const second = new MetricsService();
-    first.syncItems.inc({ provider: 'google', op: 'created' }, 5);
-    expect(await first.metrics()).toContain('sync_items_total{provider="google",op="created"} 5');
+    first.syncItems.inc({ provider: 'google', outcome: 'created' }, 5);
+    expect(await first.metrics()).toContain(
+      'sync_items_total{provider="google",outcome="created"} 5',
+    );
     expect(await second.metrics()).not.toContain('sync_items_total{');
   });
 });

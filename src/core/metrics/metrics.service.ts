@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withQueueTimeout } from '../queue/queue-timeout.js';
 
 /** Request latencies: API calls answer in milliseconds, provider-bound ones can take seconds. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -7,6 +8,16 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const ACK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5];
 /** Receipt-to-processed lag of webhook events: queueing can add seconds to minutes. */
 const LAG_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600];
+/** Sync runs: a quiet incremental run takes well under a second, a first full sync minutes. */
+const RUN_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+/** The part of a BullMQ Queue the depth gauge reads. */
+export interface CountableQueue {
+  readonly name: string;
+  getJobCounts(...types: string[]): Promise<Record<string, number>>;
+}
+
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'];
 
 /**
  * Owns a private prom-client Registry rather than the global one: several Nest apps (tests, or
@@ -54,23 +65,94 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly syncRunDuration = new Histogram({
+    name: 'sync_run_duration_seconds',
+    help: 'Duration of finished sync runs (job start to end), by provider, mode and outcome.',
+    labelNames: ['provider', 'mode', 'outcome'] as const,
+    buckets: RUN_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly syncItems = new Counter({
     name: 'sync_items_total',
-    help: 'Items written by syncs, by provider and operation (created, updated, deleted).',
-    labelNames: ['provider', 'op'] as const,
+    help: 'Items handled by syncs, by provider and outcome (created, updated, deleted, unchanged).',
+    labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
 
   readonly providerRequests = new Counter({
     name: 'provider_requests_total',
-    help: 'Outgoing provider API requests, by provider, operation and status.',
+    help: 'Outgoing provider API requests, by provider, operation and HTTP status (0: no answer).',
     labelNames: ['provider', 'operation', 'status'] as const,
     registers: [this.registry],
+  });
+
+  readonly providerRequestDuration = new Histogram({
+    name: 'provider_request_duration_seconds',
+    help: 'Duration of outgoing provider API requests, by provider.',
+    labelNames: ['provider'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly tokenRefreshes = new Counter({
+    name: 'token_refreshes_total',
+    help: 'Access-token refreshes sent to providers, by provider and outcome (succeeded, dead_grant, failed).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitWaits = new Counter({
+    name: 'rate_limit_waits_total',
+    help: 'Provider requests held by the shared rate budgets, by provider and outcome (waited: slept in process; deferred: the job was re-queued; blocked: a provider 429 paused calls).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitWaitSeconds = new Counter({
+    name: 'rate_limit_wait_seconds_total',
+    help: 'Time provider requests spent waiting for rate budgets, by provider.',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly queues = new Map<string, CountableQueue>();
+
+  readonly queueJobs = new Gauge({
+    name: 'queue_jobs',
+    help: 'Jobs in each BullMQ queue, by state (read from Redis when scraped).',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.collectQueueDepth(),
   });
 
   constructor() {
     // Process metrics (CPU, memory, event loop lag, GC) go into this registry only.
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Adds a queue to the queue_jobs gauge (each module registers the queues it owns). */
+  trackQueue(queue: CountableQueue): void {
+    this.queues.set(queue.name, queue);
+  }
+
+  /**
+   * Reads every tracked queue's counts. Bounded in time: BullMQ holds commands while Redis is
+   * away, and a scrape must still answer then (the gauge keeps its last values).
+   */
+  private async collectQueueDepth(): Promise<void> {
+    await Promise.all(
+      [...this.queues.values()].map(async (queue) => {
+        try {
+          const counts = await withQueueTimeout(queue.getJobCounts(...QUEUE_STATES), 1_000);
+          for (const state of QUEUE_STATES) {
+            this.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+          }
+        } catch {
+          // Redis is away: the values of the last successful scrape stay.
+        }
+      }),
+    );
   }
 
   /** The Content-Type matching metrics(): Prometheus text exposition format. */

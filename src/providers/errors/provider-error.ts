@@ -38,6 +38,11 @@ export interface ProviderErrorOptions {
    * shows as invalid_grant at that refresh and the connection moves to needs_reauth.
    */
   accessTokenRejected?: boolean;
+  /**
+   * The provider operation that failed (e.g. 'boards.members'), for run reports and logs.
+   * Defaults to the operation of an HttpStatusError cause.
+   */
+  operation?: string;
 }
 
 /** A provider failure classified so sync and auth code can decide between retry, backoff and giving up. */
@@ -50,6 +55,7 @@ export class ProviderError extends Error {
   readonly detail?: string;
   readonly rateLimitScope?: 'app' | 'connection';
   readonly accessTokenRejected: boolean;
+  readonly operation?: string;
 
   constructor(code: ProviderErrorCode, message: string, options: ProviderErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -60,6 +66,7 @@ export class ProviderError extends Error {
     this.detail = options.detail;
     this.rateLimitScope = options.rateLimitScope;
     this.accessTokenRejected = options.accessTokenRejected ?? false;
+    this.operation = options.operation ?? operationOf(options.cause);
   }
 
   get permanent(): boolean {
@@ -69,4 +76,21 @@ export class ProviderError extends Error {
 
 export function isProviderError(e: unknown): e is ProviderError {
   return e instanceof ProviderError;
+}
+
+/**
+ * The shared code set for any failure out of provider code. Providers map their errors at their
+ * own boundary (their HTTP helpers), so a ProviderError passes through unchanged, never mapped a
+ * second time; anything else escaped unmapped (a bug in the provider) and becomes UNKNOWN, which
+ * is retried a bounded number of times.
+ */
+export function asProviderError(error: unknown, provider: string): ProviderError {
+  if (isProviderError(error)) return error;
+  const message = error instanceof Error ? error.message : 'unexpected failure';
+  return new ProviderError('UNKNOWN', `${provider}: ${message}`, { cause: error, provider });
+}
+
+function operationOf(cause: unknown): string | undefined {
+  const operation = (cause as { operation?: unknown } | null | undefined)?.operation;
+  return typeof operation === 'string' ? operation : undefined;
 }

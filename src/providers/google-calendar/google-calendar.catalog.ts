@@ -51,6 +51,10 @@ export const GOOGLE_CALENDAR_CATALOG: ProviderCatalogEntry = {
   displayName: 'Google Calendar',
   itemKinds: ['event'],
   auth,
+  credentials: {
+    clientId: 'GOOGLE_CALENDAR_CLIENT_ID',
+    clientSecret: 'GOOGLE_CALENDAR_CLIENT_SECRET',
+  },
   // Push notifications keep calendars fresh; the schedule is the fallback for dropped messages
   // (delivery is not 100% reliable, [G-PUSH]).
   sync: { defaultIntervalMinutes: 15 },

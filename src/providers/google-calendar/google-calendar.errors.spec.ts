@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HttpStatusError } from '../../core/http/http-status-error.js';
+import { HttpStatusError } from '../http/http-status-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import {
   mapGoogleError,

@@ -1,4 +1,4 @@
-import { isHttpStatusError } from '../../core/http/http-status-error.js';
+import { isHttpStatusError } from '../http/http-status-error.js';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../core/http/retry-after.js';
 import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';

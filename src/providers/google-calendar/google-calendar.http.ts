@@ -1,4 +1,4 @@
-import type { QueryValue } from '../../core/http/provider-http-client.js';
+import type { QueryValue } from '../http/provider-http-client.js';
 import type { ProviderContext } from '../integration-provider.js';
 import { mapGoogleError } from './google-calendar.errors.js';
 

@@ -3,10 +3,9 @@ import { Logger } from '@nestjs/common';
 import { startRecordingServer, type SeenRequest } from '../../../test/support/recording-server.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ResolvedAppConfig } from '../../core/config/app-config.js';
-import { ProviderHttpClient } from '../../core/http/provider-http-client.js';
+import { standaloneContextFactory } from '../testing.js';
 import { isProviderError } from '../errors/provider-error.js';
 import type { ProviderContext, SyncCursor, SyncMode, SyncPage } from '../integration-provider.js';
-import { ProviderContextFactory } from '../provider-context.factory.js';
 import { GoogleCalendarProvider } from './google-calendar.provider.js';
 
 type Seen = SeenRequest;
@@ -52,7 +51,7 @@ function context(settings: Record<string, unknown> = {}): ProviderContext {
       'https://oauth2.googleapis.com': origin,
     },
   } as unknown as ResolvedAppConfig;
-  return new ProviderContextFactory(new ProviderHttpClient(config)).create({
+  return standaloneContextFactory(config).create({
     provider: 'google-calendar',
     connectionId: 'conn-1',
     accountId: 'alice@example.com',

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isHttpStatusError } from '../../core/http/http-status-error.js';
+import { isHttpStatusError } from '../http/http-status-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import type {
   AccountIdentity,
@@ -16,7 +16,6 @@ import {
   GOOGLE_CALENDAR_CATALOG,
   GOOGLE_CALENDAR_ID,
 } from './google-calendar.catalog.js';
-import { mapGoogleError } from './google-calendar.errors.js';
 import { callGoogle, segment } from './google-calendar.http.js';
 import { mapEvents } from './google-calendar.mapper.js';
 import type {
@@ -39,6 +38,7 @@ const CALENDAR_LIST_PAGE_SIZE = 250;
  */
 @Injectable()
 export class GoogleCalendarProvider implements IntegrationProvider {
+  static readonly catalog = GOOGLE_CALENDAR_CATALOG;
   readonly catalog = GOOGLE_CALENDAR_CATALOG;
   readonly webhooks: WebhookHandler = new GoogleCalendarWebhooks();
 
@@ -127,10 +127,6 @@ export class GoogleCalendarProvider implements IntegrationProvider {
       };
       return;
     }
-  }
-
-  mapError(error: unknown): ProviderError {
-    return mapGoogleError(error);
   }
 
   private async listEvents(

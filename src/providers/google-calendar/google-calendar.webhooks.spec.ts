@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedAppConfig } from '../../core/config/app-config.js';
-import { ProviderHttpClient } from '../../core/http/provider-http-client.js';
-import { ProviderContextFactory } from '../provider-context.factory.js';
+import { standaloneContextFactory } from '../testing.js';
 import type {
   ConnectionQuery,
   StoredWebhookSubscription,
@@ -171,11 +170,9 @@ describe('subscription lifecycle over HTTP', () => {
   });
 
   const ctx = () =>
-    new ProviderContextFactory(
-      new ProviderHttpClient({
-        providerOrigins: { 'https://www.googleapis.com': origin },
-      } as unknown as ResolvedAppConfig),
-    ).create({
+    standaloneContextFactory({
+      providerOrigins: { 'https://www.googleapis.com': origin },
+    } as unknown as ResolvedAppConfig).create({
       provider: 'google-calendar',
       connectionId: 'conn-1',
       accountId: 'alice@example.com',

@@ -3,13 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isProviderError, ProviderError } from '../../providers/errors/provider-error.js';
-import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config.js';
-import {
-  HttpStatusError,
-  ProviderHttpClient,
-  type ProviderResponseInfo,
-} from './provider-http-client.js';
+import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
+import { MetricsService } from '../../core/metrics/metrics.service.js';
+import { MetricsRequestObserver } from './metrics-request-observer.js';
+import { HttpStatusError, ProviderHttpClient } from './provider-http-client.js';
+import { ProviderRequestObserver, type ProviderResponseInfo } from './request-observer.js';
 
 interface Seen {
   method: string;
@@ -35,7 +34,17 @@ let port: number;
 let handler: Handler;
 let seen: Seen[];
 let client: TestClient;
+let metrics: MetricsService;
 const logged: string[] = [];
+
+/** Records what it is told, then fails: the client must not let telemetry break a call. */
+class ThrowingObserver extends ProviderRequestObserver {
+  readonly seen: ProviderResponseInfo[] = [];
+  observe(info: ProviderResponseInfo): void {
+    this.seen.push(info);
+    throw new Error('metrics broke');
+  }
+}
 
 beforeAll(async () => {
   // Captures every log line so the tests can prove no secret reaches the logs.
@@ -75,10 +84,15 @@ afterAll(async () => {
 beforeEach(() => {
   seen = [];
   handler = (_req, res) => sendJson(res, 200, { ok: true });
-  client = new TestClient({
-    providerOrigins: { [FAKE]: `http://127.0.0.1:${port}` },
-  } as unknown as ResolvedAppConfig);
+  metrics = new MetricsService();
+  client = new TestClient(testConfig(), new MetricsRequestObserver(metrics));
 });
+
+function testConfig(): ResolvedAppConfig {
+  return {
+    providerOrigins: { [FAKE]: `http://127.0.0.1:${port}` },
+  } as unknown as ResolvedAppConfig;
+}
 
 function sendJson(
   res: ServerResponse,
@@ -301,28 +315,36 @@ describe('ProviderHttpClient', () => {
     expect(e).toBe(reason);
   });
 
-  it('reports each call to onResponse and survives a throwing hook', async () => {
-    const infos: ProviderResponseInfo[] = [];
-    client.onResponse = (info) => {
-      infos.push(info);
-      throw new Error('metrics broke');
-    };
-    await client.request({
+  it('tells the observer about every call, and survives an observer that throws', async () => {
+    const observer = new ThrowingObserver();
+    const throwing = new TestClient(testConfig(), observer);
+    await throwing.request({
       provider: 'slack',
       operation: 'conversations.history',
       url: `${FAKE}/x`,
     });
     handler = (_req, res) => sendJson(res, 500, {});
-    await failure(client.request({ provider: 'slack', url: `${FAKE}/x` }));
-    expect(infos).toEqual([
-      {
-        provider: 'slack',
-        operation: 'conversations.history',
-        status: 200,
-        ms: expect.any(Number),
-      },
-      { provider: 'slack', operation: undefined, status: 500, ms: expect.any(Number) },
+    await failure(throwing.request({ provider: 'slack', url: `${FAKE}/x` }));
+    const common = { method: 'GET', host: `127.0.0.1:${port}`, ms: expect.any(Number) };
+    expect(observer.seen).toEqual([
+      { ...common, provider: 'slack', operation: 'conversations.history', status: 200 },
+      { ...common, provider: 'slack', operation: undefined, status: 500 },
     ]);
+  });
+
+  it('counts requests in provider_requests_total by provider, operation and status', async () => {
+    await client.request({ provider: 'google', operation: 'events.list', url: `${FAKE}/x` });
+    handler = (_req, res) => sendJson(res, 503, {});
+    await failure(
+      client.request({ provider: 'google', operation: 'events.list', url: `${FAKE}/x` }),
+    );
+    const text = await metrics.metrics();
+    expect(text).toContain(
+      'provider_requests_total{provider="google",operation="events.list",status="200"} 1',
+    );
+    expect(text).toContain(
+      'provider_requests_total{provider="google",operation="events.list",status="503"} 1',
+    );
   });
 
   it('maps a 2xx that is not JSON to UNKNOWN', async () => {
@@ -361,12 +383,14 @@ describe('ProviderHttpClient', () => {
     });
   });
 
-  it('resolves through Nest DI with APP_CONFIG', async () => {
-    const config = {
-      providerOrigins: { [FAKE]: `http://127.0.0.1:${port}` },
-    } as unknown as ResolvedAppConfig;
+  it('resolves through Nest DI with APP_CONFIG and the metrics observer', async () => {
     const moduleRef = await Test.createTestingModule({
-      providers: [ProviderHttpClient, { provide: APP_CONFIG, useValue: config }],
+      providers: [
+        ProviderHttpClient,
+        MetricsService,
+        { provide: ProviderRequestObserver, useClass: MetricsRequestObserver },
+        { provide: APP_CONFIG, useValue: testConfig() },
+      ],
     }).compile();
     const viaDi = moduleRef.get(ProviderHttpClient);
     expect((await viaDi.request({ provider: 'p', url: `${FAKE}/x` })).status).toBe(200);

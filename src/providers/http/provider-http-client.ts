@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ProviderError } from '../../providers/errors/provider-error.js';
-import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { ProviderError } from '../errors/provider-error.js';
+import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { describeRequest, HttpStatusError } from './http-status-error.js';
 import { OriginMap } from './origin-map.js';
-import { parseRetryAfter } from './retry-after.js';
+import { ProviderRequestObserver } from './request-observer.js';
+import { parseRetryAfter } from '../../core/http/retry-after.js';
 
 export { HttpStatusError, isHttpStatusError } from './http-status-error.js';
 
@@ -37,14 +38,6 @@ export interface ProviderResponse<T> {
   url: string;
 }
 
-/** status is 0 when no response arrived (network error, timeout). */
-export interface ProviderResponseInfo {
-  provider: string;
-  operation?: string;
-  status: number;
-  ms: number;
-}
-
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Used for a 429 without a usable Retry-After, so callers always get a concrete retryAt. */
 export const DEFAULT_RATE_LIMIT_DELAY_MS = 60_000;
@@ -56,13 +49,12 @@ export const DEFAULT_RATE_LIMIT_DELAY_MS = 60_000;
  */
 @Injectable()
 export class ProviderHttpClient {
-  /** Metrics hook, set by the metrics module; errors thrown by it are ignored. */
-  onResponse?: (info: ProviderResponseInfo) => void;
-
-  private readonly logger = new Logger('ProviderHttp');
   private readonly origins: OriginMap;
 
-  constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: ResolvedAppConfig,
+    private readonly observer: ProviderRequestObserver,
+  ) {
     this.origins = new OriginMap(config.providerOrigins ?? {});
   }
 
@@ -98,6 +90,7 @@ export class ProviderHttpClient {
         cause: err,
         provider: req.provider,
         status: status || undefined,
+        operation: req.operation,
       });
     } finally {
       this.observe(ctx, url.host, status, performance.now() - started);
@@ -129,20 +122,11 @@ export class ProviderHttpClient {
   }
 
   private observe(ctx: RequestContext, host: string, status: number, elapsed: number): void {
-    const ms = Math.round(elapsed);
-    // Deliberately only these fields: headers, query strings and bodies carry tokens and codes.
-    this.logger.debug({
-      provider: ctx.provider,
-      operation: ctx.operation,
-      method: ctx.method,
-      status,
-      ms,
-      host,
-    });
+    const { provider, operation, method } = ctx;
     try {
-      this.onResponse?.({ provider: ctx.provider, operation: ctx.operation, status, ms });
+      this.observer.observe({ provider, operation, method, host, status, ms: Math.round(elapsed) });
     } catch {
-      // Metrics must never fail a provider call.
+      // Telemetry must never fail a provider call.
     }
   }
 }
@@ -202,6 +186,7 @@ async function readBody(
       provider: ctx.provider,
       status: res.status,
       detail: 'invalid_json',
+      operation: ctx.operation,
     });
   }
 }

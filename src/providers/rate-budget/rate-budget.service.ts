@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
-import { REDIS } from '../core/redis/redis.tokens.js';
-import { ProviderError } from '../providers/errors/provider-error.js';
-import type { RateBudget } from '../providers/integration-provider.js';
+import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
+import { MetricsService } from '../../core/metrics/metrics.service.js';
+import { REDIS } from '../../core/redis/redis.tokens.js';
+import { ProviderError } from '../errors/provider-error.js';
+import type { RateBudget } from '../integration-provider.js';
 import { ACQUIRE_LUA, BLOCK_LUA } from './rate-budget.lua.js';
 
 export interface AcquireOptions {
@@ -39,6 +40,7 @@ export class RateBudgetService {
   constructor(
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
+    private readonly metrics: MetricsService,
   ) {
     // defineCommand sends EVALSHA and falls back to EVAL after a NOSCRIPT (restart, failover).
     redis.defineCommand('rateBudgetAcquire', { lua: ACQUIRE_LUA });
@@ -76,6 +78,7 @@ export class RateBudgetService {
       // Server-side durations map onto this process's clock only here, on receipt.
       const retryAt = Date.now() + waitMs;
       if (retryAt > deadline) {
+        this.metrics.rateLimitWaits.inc({ provider, outcome: 'deferred' });
         throw new ProviderError(
           'RATE_LIMITED',
           `Rate budget for ${provider} exhausted (${reply[2]}); retry in ${waitMs} ms`,
@@ -83,7 +86,10 @@ export class RateBudgetService {
         );
       }
       // A little jitter so waiters woken by the same expiry do not all race for one slot.
-      await sleep(waitMs + Math.floor(Math.random() * 5));
+      const sleptMs = waitMs + Math.floor(Math.random() * 5);
+      this.metrics.rateLimitWaits.inc({ provider, outcome: 'waited' });
+      this.metrics.rateLimitWaitSeconds.inc({ provider }, sleptMs / 1000);
+      await sleep(sleptMs);
     }
   }
 
@@ -97,6 +103,7 @@ export class RateBudgetService {
     const jitter = Math.max(MIN_BLOCK_JITTER_MS, Math.random() * BLOCK_JITTER_RATIO * remaining);
     const durationMs = Math.ceil(remaining + jitter);
     await this.commands.rateBudgetBlock(this.blockKey(provider, connectionId), durationMs);
+    this.metrics.rateLimitWaits.inc({ provider, outcome: 'blocked' });
   }
 
   /**

@@ -45,6 +45,8 @@ export const TRELLO_CATALOG: ProviderCatalogEntry = {
   displayName: 'Trello',
   itemKinds: ['task'],
   auth,
+  // The API key is public (it identifies the app); the secret signs OAuth 1.0a and webhooks.
+  credentials: { clientId: 'TRELLO_API_KEY', clientSecret: 'TRELLO_API_SECRET' },
   // Webhooks keep boards fresh; the schedule is the fallback for lost deliveries and for
   // "excluded" action types that never show up in the action history ([T-ACT]).
   sync: { defaultIntervalMinutes: 30 },

@@ -1,4 +1,4 @@
-import { isHttpStatusError, type HttpStatusError } from '../../core/http/http-status-error.js';
+import { isHttpStatusError, type HttpStatusError } from '../http/http-status-error.js';
 import { parseRetryAfter } from '../../core/http/retry-after.js';
 import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { TRELLO_ID } from './trello.catalog.js';
@@ -13,12 +13,6 @@ export const RATE_JITTER_MS = 2_000;
  * calls after which Trello blocks the whole key (gotcha 8).
  */
 export const OTHER_LIMIT_MS = 60_000;
-
-/**
- * 429s this module already placed in Trello's windows. Errors are mapped twice (at the call and
- * again by the engine's mapError); the second mapping must not move retryAt or re-roll jitter.
- */
-const OURS = new WeakSet<ProviderError>();
 
 /** 429 `error` codes of the 10 s windows ([T-RL]; the DB-time one per [DOSSIER]). */
 const TEN_SECOND_LIMITS: ReadonlySet<string> = new Set([
@@ -44,7 +38,7 @@ export function mapTrelloError(
   // because its default wait (60 s) ignores Trello's 10 s windows.
   if (isProviderError(error)) {
     const cause = error.cause;
-    if (error.code === 'RATE_LIMITED' && isHttpStatusError(cause) && !OURS.has(error)) {
+    if (error.code === 'RATE_LIMITED' && isHttpStatusError(cause)) {
       return rateLimited(cause, now, random);
     }
     return error;
@@ -98,20 +92,14 @@ function rateLimited(error: HttpStatusError, now: Date, random: () => number): P
     parseRetryAfter(error.headers.get('retry-after'), now) ??
     new Date(now.getTime() + base + jitter);
   const op = error.operation ? ` ${error.operation}` : '';
-  const mapped = new ProviderError(
-    'RATE_LIMITED',
-    `${TRELLO_ID}${op}: HTTP 429 (${code ?? 'no code'})`,
-    {
-      cause: error,
-      provider: TRELLO_ID,
-      status: 429,
-      retryAt,
-      detail: code,
-      rateLimitScope: code === 'API_KEY_LIMIT_EXCEEDED' ? 'app' : 'connection',
-    },
-  );
-  OURS.add(mapped);
-  return mapped;
+  return new ProviderError('RATE_LIMITED', `${TRELLO_ID}${op}: HTTP 429 (${code ?? 'no code'})`, {
+    cause: error,
+    provider: TRELLO_ID,
+    status: 429,
+    retryAt,
+    detail: code,
+    rateLimitScope: code === 'API_KEY_LIMIT_EXCEEDED' ? 'app' : 'connection',
+  });
 }
 
 /** `{"error":"API_KEY_LIMIT_EXCEEDED",...}` -> the code; only a short identifier-like string. */

@@ -1,4 +1,4 @@
-import type { QueryValue } from '../../core/http/provider-http-client.js';
+import type { QueryValue } from '../http/provider-http-client.js';
 import { ProviderError } from '../errors/provider-error.js';
 import type { ProviderContext } from '../integration-provider.js';
 import { TRELLO_API, TRELLO_ID } from './trello.catalog.js';
@@ -64,6 +64,8 @@ export async function callTrello<T>(
       status: mapped.status,
       retryAt: mapped.retryAt,
       detail: mapped.detail,
+      rateLimitScope: mapped.rateLimitScope,
+      operation: call.operation,
     });
   }
 }

@@ -12,7 +12,6 @@ import type {
 } from '../integration-provider.js';
 import type { WebhookHandler } from '../webhook-contract.js';
 import { TRELLO_CATALOG, TRELLO_ID } from './trello.catalog.js';
-import { mapTrelloError } from './trello.errors.js';
 import { callTrello, segment, type ApiKeySource } from './trello.http.js';
 import { fullPass, incrementalPass, type SyncDeps } from './trello.sync.js';
 import type { TrelloBoard, TrelloMember } from './trello.types.js';
@@ -28,6 +27,7 @@ import { TrelloWebhooks } from './trello.webhooks.js';
  */
 @Injectable()
 export class TrelloProvider implements IntegrationProvider {
+  static readonly catalog = TRELLO_CATALOG;
   readonly catalog = TRELLO_CATALOG;
   readonly webhooks: WebhookHandler;
   private readonly apiKey: ApiKeySource;
@@ -37,7 +37,8 @@ export class TrelloProvider implements IntegrationProvider {
     this.apiKey = () => {
       const key = config.providerCredentials[TRELLO_ID]?.clientId;
       if (key) return key;
-      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: TRELLO_API_KEY is not configured`, {
+      const name = TRELLO_CATALOG.credentials.clientId;
+      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: ${name} is not configured`, {
         provider: TRELLO_ID,
         detail: 'not_configured',
       });
@@ -120,10 +121,6 @@ export class TrelloProvider implements IntegrationProvider {
     return mode === 'full'
       ? fullPass(ctx, this.deps, resource)
       : incrementalPass(ctx, this.deps, resource, cursor);
-  }
-
-  mapError(error: unknown): ProviderError {
-    return mapTrelloError(error);
   }
 }
 

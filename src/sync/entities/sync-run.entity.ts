@@ -2,6 +2,18 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 
 export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
 
+/** How one resource (a calendar, a board) fared in a run; failures say why in words. */
+export interface SyncRunResource {
+  resourceId: string;
+  resourceName: string;
+  outcome: 'succeeded' | 'skipped' | 'failed';
+  /** ProviderError code (NOT_FOUND, PERMISSION, ...) when not succeeded. */
+  errorCode?: string;
+  errorMessage?: string;
+  /** The provider operation that failed, e.g. 'boards.members'. */
+  operation?: string;
+}
+
 /** History of syncs: what ran, why, how long, what it changed and how it ended. */
 @Entity({ name: 'sync_runs' })
 @Index('ix_sync_runs_connection_created', ['connectionId', 'createdAt'])
@@ -45,6 +57,10 @@ export class SyncRun {
 
   @Column('text', { name: 'error_message', nullable: true })
   errorMessage: string | null;
+
+  /** One entry per resource the run reached, kept across a resume after a rate limit. */
+  @Column('jsonb', { default: () => "'[]'" })
+  resources: SyncRunResource[];
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

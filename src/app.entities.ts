@@ -1,0 +1,29 @@
+import type { DataSourceOptions } from 'typeorm';
+import { Connection } from './auth/entities/connection.entity.js';
+import { buildDataSourceOptions } from './core/database/data-source-options.js';
+import { ItemLink } from './items/entities/item-link.entity.js';
+import { Item } from './items/entities/item.entity.js';
+import { SyncRun } from './sync/entities/sync-run.entity.js';
+import { SyncState } from './sync/entities/sync-state.entity.js';
+import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity.js';
+import { WebhookSubscription } from './webhooks/entities/webhook-subscription.entity.js';
+
+/**
+ * Every TypeORM entity of the service, assembled here beside the modules that own them (core
+ * knows none of them). Listed explicitly, no globs, so the same list works from .ts under Vitest
+ * and .js in dist/; the migration CLI checks the schema against exactly this list.
+ */
+export const ENTITIES = [
+  Connection,
+  SyncState,
+  SyncRun,
+  Item,
+  ItemLink,
+  WebhookDelivery,
+  WebhookSubscription,
+];
+
+/** The service's connection options (CLI, tests, benchmarks): every entity, every migration. */
+export function appDataSourceOptions(url: string, poolSize?: number): DataSourceOptions {
+  return buildDataSourceOptions(url, ENTITIES, poolSize);
+}

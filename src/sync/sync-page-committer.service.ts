@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Connection } from '../auth/entities/connection.entity.js';
+import { MetricsService } from '../core/metrics/metrics.service.js';
+import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
+import { ItemsRepository } from '../items/items.repository.js';
+import type { SyncPage, SyncResource } from '../providers/integration-provider.js';
+import type { SyncState } from './entities/sync-state.entity.js';
+import { SyncRunsService, type PageCounts } from './sync-runs.service.js';
+import { SyncStateService } from './sync-state.service.js';
+
+export interface PageTarget {
+  connection: Connection;
+  runId: string;
+  resource: SyncResource;
+  state: SyncState;
+  /** The page belongs to a full pass (items are marked seen; its last page sweeps). */
+  fullPass: boolean;
+}
+
+/**
+ * Commits one page of a sync: the items, the deletion sweep at the end of a full pass, the
+ * resource's cursor and the run's counts, all in one transaction, so a crash anywhere resumes
+ * from the last committed page with no gap and no duplicate. PDeck hears of the change after
+ * the commit.
+ */
+@Injectable()
+export class SyncPageCommitter {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly items: ItemsRepository,
+    private readonly states: SyncStateService,
+    private readonly runs: SyncRunsService,
+    private readonly notifier: PdeckNotifier,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async commit(target: PageTarget, page: SyncPage): Promise<PageCounts> {
+    const { connection, state, fullPass } = target;
+    const lastOfPass = Boolean(fullPass && page.fullPassComplete);
+    const result = await this.dataSource.transaction(async (manager) => {
+      const written = await this.items.upsertPage(manager, {
+        userId: connection.userId,
+        connectionId: connection.id,
+        provider: connection.provider,
+        upserts: page.upserts,
+        deletions: page.deletions,
+        generation: fullPass ? state.generation : undefined,
+      });
+      const swept = lastOfPass
+        ? await this.items.sweep(manager, {
+            connectionId: connection.id,
+            userId: connection.userId,
+            containerId: target.resource.id,
+            generation: state.generation,
+            passStartSeq: state.passStartSeq ?? undefined,
+          })
+        : { deleted: 0, minChangeSeq: null, maxChangeSeq: null };
+      await this.states.commitCursor(manager, state.id, page.cursor, lastOfPass);
+      const counts: PageCounts = {
+        fetched: page.upserts.length + page.deletions.length,
+        upserted: written.inserted + written.updated,
+        deleted: written.deleted + swept.deleted,
+        unchanged: written.unchanged,
+      };
+      await this.runs.addCounts(manager, target.runId, counts);
+      return {
+        counts,
+        created: written.inserted,
+        updated: written.updated,
+        from: written.minChangeSeq ?? swept.minChangeSeq,
+        to: swept.maxChangeSeq ?? written.maxChangeSeq,
+      };
+    });
+    this.count(connection.provider, result.created, result.updated, result.counts);
+    if (result.from !== null && result.to !== null) {
+      await this.notifier.notify('items.changed', {
+        connectionId: connection.id,
+        userId: connection.userId,
+        provider: connection.provider,
+        upserted: result.counts.upserted,
+        deleted: result.counts.deleted,
+        fromChangeSeq: result.from,
+        toChangeSeq: result.to,
+      });
+    }
+    return result.counts;
+  }
+
+  /** After the commit only: sync_items_total never counts a rolled-back page. */
+  private count(provider: string, created: number, updated: number, counts: PageCounts): void {
+    const outcomes = { created, updated, deleted: counts.deleted, unchanged: counts.unchanged };
+    for (const [outcome, n] of Object.entries(outcomes)) {
+      if (n > 0) this.metrics.syncItems.inc({ provider, outcome }, n);
+    }
+  }
+}

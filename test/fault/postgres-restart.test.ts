@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../harness/ports.js';
+import { eventually } from '../support/eventually.js';
 import { itLeavesNoSecrets } from './no-leaks.js';
 import { googleEnv, slowEventPages } from './google-kit.js';
 
@@ -56,10 +56,14 @@ describe('Postgres restarted in the middle of a sync page (RELIABILITY 14)', () 
     const faulted = await connectThroughConsent(cluster, 'google-calendar', 'user-faulted', {
       account: ALICE,
     });
-    const run = await eventually(async () => {
-      const r = await connectRun(faulted);
-      return r?.status === 'running' && r.upserted > 0 ? r : undefined;
-    }, 'a committed first page');
+    const run = await eventually(
+      async () => {
+        const r = await connectRun(faulted);
+        return r?.status === 'running' && r.upserted > 0 ? r : undefined;
+      },
+      'a committed first page',
+      30_000,
+    );
     const committedBefore = run.upserted;
 
     // Hold the run's row: the next page transaction writes its items, then waits on this lock
@@ -96,10 +100,14 @@ describe('Postgres restarted in the middle of a sync page (RELIABILITY 14)', () 
     await blocker.end().catch(() => undefined);
 
     // The API answers again once its pool reconnects.
-    await eventually(async () => {
-      const res = await fetch(`${cluster.baseUrl}/health/ready`);
-      return res.status === 200 ? true : undefined;
-    }, 'the API to be ready again');
+    await eventually(
+      async () => {
+        const res = await fetch(`${cluster.baseUrl}/health/ready`);
+        return res.status === 200 ? true : undefined;
+      },
+      'the API to be ready again',
+      30_000,
+    );
     const apiBackMs = Date.now() - crashedAt;
     await eventually(
       async () => ((await connectRun(faulted))?.status === 'succeeded' ? true : undefined),

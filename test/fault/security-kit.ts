@@ -1,7 +1,7 @@
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { SANDBOX_TRELLO_APP, TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import type { Cluster } from '../harness/cluster.js';
-import { eventually } from '../harness/ports.js';
+import { eventually, GiveUp } from '../support/eventually.js';
 import { googleEnv } from './google-kit.js';
 
 /** The message of the global bearer guard's 401 (src/core/security/internal-api.guard.ts). */
@@ -93,7 +93,7 @@ export async function initialSync(cluster: Cluster, connectionId: string): Promi
         "SELECT status FROM sync_runs WHERE connection_id = $1 AND trigger = 'connect'",
         [connectionId],
       );
-      if (run?.status === 'failed') throw new Error(`initial sync of ${connectionId} failed`);
+      if (run?.status === 'failed') throw new GiveUp(`initial sync of ${connectionId} failed`);
       return run?.status === 'succeeded' ? true : undefined;
     },
     `the initial sync of ${connectionId}`,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../harness/ports.js';
+import { eventually } from '../support/eventually.js';
 import { itLeavesNoSecrets } from './no-leaks.js';
 import { RedisInstance } from '../harness/redis-instance.js';
 import { ServiceProcess } from '../harness/service-process.js';
@@ -46,10 +46,14 @@ describe('graceful shutdown and startup checks (RELIABILITY 15)', () => {
     connectionId = await connectThroughConsent(cluster, 'google-calendar', 'user-15', {
       account: ALICE,
     });
-    const run = await eventually(async () => {
-      const r = await connectRun();
-      return r?.status === 'running' && r.upserted > 0 ? r : undefined;
-    }, 'a sync in flight');
+    const run = await eventually(
+      async () => {
+        const r = await connectRun();
+        return r?.status === 'running' && r.upserted > 0 ? r : undefined;
+      },
+      'a sync in flight',
+      30_000,
+    );
     const worker = cluster.workers.find((w) =>
       w.lines.some((l) => l.includes('Sync run started') && l.includes(run.id)),
     )!;

@@ -3,7 +3,7 @@ import { SANDBOX_TRELLO_APP, type TrelloFake } from '../../sandbox/trello/index.
 import type { PushAttempt } from '../../sandbox/core/push-sender.js';
 import type { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../harness/ports.js';
+import { eventually } from '../support/eventually.js';
 
 /** Environment wiring a cluster to the Trello sandbox. */
 export function trelloEnv(trello: TrelloFake): Record<string, string> {
@@ -150,17 +150,21 @@ export async function connectAlice(
 ): Promise<{ connectionId: string; boards: string[] }> {
   const boards = [trello.seed!.boards.product, trello.seed!.boards.personal];
   const connectionId = await connectThroughConsent(cluster, 'trello', userId, { account: 'alice' });
-  await eventually(async () => {
-    const [{ n }] = await cluster.pg.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM webhook_subscriptions WHERE connection_id = $1 AND status = 'active'",
-      [connectionId],
-    );
-    const runs = await cluster.pg.query<{ status: string }>(
-      'SELECT status FROM sync_runs WHERE connection_id = $1',
-      [connectionId],
-    );
-    const synced = runs.length > 0 && runs.every((r) => r.status === 'succeeded');
-    return n === boards.length && synced ? true : undefined;
-  }, 'the initial sync and one webhook per board');
+  await eventually(
+    async () => {
+      const [{ n }] = await cluster.pg.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM webhook_subscriptions WHERE connection_id = $1 AND status = 'active'",
+        [connectionId],
+      );
+      const runs = await cluster.pg.query<{ status: string }>(
+        'SELECT status FROM sync_runs WHERE connection_id = $1',
+        [connectionId],
+      );
+      const synced = runs.length > 0 && runs.every((r) => r.status === 'succeeded');
+      return n === boards.length && synced ? true : undefined;
+    },
+    'the initial sync and one webhook per board',
+    30_000,
+  );
   return { connectionId, boards };
 }

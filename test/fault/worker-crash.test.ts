@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../harness/ports.js';
+import { eventually } from '../support/eventually.js';
 import { itLeavesNoSecrets } from './no-leaks.js';
 import { googleEnv, slowEventPages, sourceEventIds } from './google-kit.js';
 
@@ -36,10 +36,14 @@ describe('worker SIGKILLed mid full sync (RELIABILITY 12)', () => {
         [connectionId],
       );
     // Wait until at least one page is committed and the run is still going.
-    const [inFlight] = await eventually(async () => {
-      const rows = await run();
-      return rows[0]?.status === 'running' && rows[0].upserted > 0 ? rows : undefined;
-    }, 'a committed first page');
+    const [inFlight] = await eventually(
+      async () => {
+        const rows = await run();
+        return rows[0]?.status === 'running' && rows[0].upserted > 0 ? rows : undefined;
+      },
+      'a committed first page',
+      30_000,
+    );
     const victim = cluster.workers.find((w) =>
       w.lines.some((l) => l.includes('Sync run started') && l.includes(inFlight.id)),
     );
@@ -89,13 +93,17 @@ describe('worker SIGKILLed mid full sync (RELIABILITY 12)', () => {
     });
     expect(again.status).toBe(202);
     const { syncRunId } = (await again.json()) as { syncRunId: string };
-    const second = await eventually(async () => {
-      const [row] = await cluster.pg.query<{ status: string; upserted: number; mode: string }>(
-        'SELECT status, upserted, mode FROM sync_runs WHERE id = $1',
-        [syncRunId],
-      );
-      return row?.status === 'succeeded' ? row : undefined;
-    }, 'the incremental run');
+    const second = await eventually(
+      async () => {
+        const [row] = await cluster.pg.query<{ status: string; upserted: number; mode: string }>(
+          'SELECT status, upserted, mode FROM sync_runs WHERE id = $1',
+          [syncRunId],
+        );
+        return row?.status === 'succeeded' ? row : undefined;
+      },
+      'the incremental run',
+      30_000,
+    );
     expect(second).toMatchObject({ mode: 'incremental', upserted: 0 });
   });
 

@@ -12,26 +12,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it returns a value other than undefined, or throws after `ms`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  ms = 30_000,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${why}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+// The polling helper lives in test/support/eventually.ts; the harness (and the benchmarks
+// built on it) import it from here too.
+export { eventually, GiveUp } from '../support/eventually.js';

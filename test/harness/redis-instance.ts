@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pingRedis } from '../../src/core/redis/ensure-redis.js';
 import { reapOnExit, signalAndWait } from './child-reaper.js';
-import { eventually, freePort } from './ports.js';
+import { eventually, GiveUp } from '../support/eventually.js';
+import { freePort } from './ports.js';
 
 export interface RedisInstanceOptions {
   /**
@@ -61,7 +62,7 @@ export class RedisInstance {
     const child = this.child;
     await eventually(
       async () => {
-        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+        if (child.exitCode !== null) throw new GiveUp(`redis-server exited with ${child.exitCode}`);
         return (await this.ping()) ? true : undefined;
       },
       `redis-server on port ${this.port}`,

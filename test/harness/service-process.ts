@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { reapOnExit } from './child-reaper.js';
-import { eventually } from './ports.js';
+import { eventually, GiveUp } from '../support/eventually.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -82,7 +82,7 @@ export class ServiceProcess {
         const found = this.lines.slice(from).find((l) => pattern.test(l));
         if (found) return found;
         if (!this.running && this.child)
-          throw new Error(
+          throw new GiveUp(
             `${this.name} exited before printing ${pattern}:\n${this.lines.slice(-30).join('\n')}`,
           );
         return undefined;

@@ -8,6 +8,7 @@ import { TokenService } from '../../src/auth/token.service.js';
 import { DecryptionError, Keyring } from '../../src/core/crypto/keyring.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
 import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
+import { until } from '../support/eventually.js';
 import { CapturingLogger } from '../support/leak-check.js';
 import { startOidcServer, type OidcServer } from '../support/oidc-server.js';
 import { seedSubscriptions, subscriptionAad, Traffic } from '../support/rotation-traffic.js';
@@ -31,7 +32,7 @@ const SUBSCRIPTIONS = 20;
 const keyringOf = (keys: string) =>
   new Keyring(parseConfig({ ENCRYPTION_KEYS: keys }).encryptionKeys);
 
-describe('RELIABILITY 11: encrypted credentials', () => {
+describe('encrypted credentials', () => {
   const prefix = `t${randomBytes(5).toString('hex')}`;
   const OLD = newKey('old');
   const NEW = newKey('new');
@@ -120,7 +121,8 @@ describe('RELIABILITY 11: encrypted credentials', () => {
     const [p1, p2] = [await start(`${NEW},${OLD}`), await start(`${NEW},${OLD}`)];
     const traffic = new Traffic(p1, p2, real, [...expected.keys()], expected);
     const running = traffic.run();
-    await new Promise((r) => setTimeout(r, 100));
+    // Rotate only once the traffic is really flowing: a refresh and a rewrite have gone through.
+    await until(() => traffic.refreshes > 0 && traffic.writes > 0, 'traffic to flow', 30_000);
     const report = await new KeyRotationService(
       p1.get(DataSource),
       keyringOf(`${NEW},${OLD}`),

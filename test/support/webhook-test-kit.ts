@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
+import { eventually } from './eventually.js';
 import { startTestApp, type TestApp } from './test-app.js';
 import {
   HOOKS_SIGNING_SECRET,
@@ -69,16 +70,15 @@ export async function startWebhookTestApp(
       'SELECT id, status, attempts, headers FROM webhook_deliveries WHERE provider = $1 AND delivery_id = $2',
       [TEST_HOOKS_ID, deliveryId],
     );
-  const waitForFinal = async (deliveryId: string, timeoutMs = 15_000): Promise<string> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [row] = await deliveryRows(deliveryId);
-      if (row && row.status !== 'received') return row.status;
-      if (Date.now() > deadline)
-        throw new Error(`delivery ${deliveryId} is ${row?.status ?? 'missing'}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
+  const waitForFinal = (deliveryId: string, timeoutMs = 15_000): Promise<string> =>
+    eventually(
+      async () => {
+        const [row] = await deliveryRows(deliveryId);
+        return row && row.status !== 'received' ? row.status : undefined;
+      },
+      `delivery ${deliveryId} to leave "received"`,
+      { timeoutMs, debug: async () => deliveryRows(deliveryId) },
+    );
   const postSigned = (payload: unknown): Promise<Response> => {
     const body = JSON.stringify(payload);
     return post(body, signDelivery(body, unixNow()));

@@ -14,7 +14,25 @@ interface Fault {
   headers?: Record<string, string>;
   /** Only requests whose path contains this string fail. */
   pathIncludes?: string;
+  /** How many matching requests to answer normally before this fault fires (default 0). */
+  skip?: number;
 }
+
+/** One request the fake answered, in arrival order. */
+export interface ServedRequest {
+  path: string;
+  /** `pageToken` and `syncToken` of the query, null when absent. */
+  pageToken: string | null;
+  syncToken: string | null;
+  at: number;
+  status: number;
+  /** Answered by an injected fault, not by the API itself. */
+  faulted: boolean;
+}
+
+/** The item offset a page token stands for (0 for the first page, which has none). */
+export const pageOffset = (pageToken: string | null): number =>
+  pageToken === null ? 0 : Number(pageToken.split('.')[0]);
 
 /**
  * A small paged, delta-capable task API over real HTTP, in the shape of Google's events.list:
@@ -27,7 +45,8 @@ export class FakeTasksApi {
     { id: 'list-1', name: 'Inbox' },
     { id: 'list-2', name: 'Work' },
   ];
-  readonly requests: { path: string; at: number; status: number }[] = [];
+  readonly requests: ServedRequest[] = [];
+  /** Queued faults; each fires once (after its `skip`), then leaves the queue. */
   faults: Fault[] = [];
   pageSize = 50;
   /** Sync tokens below this are answered 410 Gone. */
@@ -70,22 +89,25 @@ export class FakeTasksApi {
     const faultIndex = this.faults.findIndex(
       (f) => !f.pathIncludes || url.pathname.includes(f.pathIncludes),
     );
-    if (faultIndex >= 0) {
-      const [fault] = this.faults.splice(faultIndex, 1);
-      return this.send(res, url.pathname, fault.status, { error: 'injected' }, fault.headers);
+    const fault = this.faults[faultIndex];
+    if (fault?.skip) {
+      fault.skip -= 1;
+    } else if (fault) {
+      this.faults.splice(faultIndex, 1);
+      return this.send(res, url, fault.status, { error: 'injected' }, fault.headers, true);
     }
     if (req.headers.authorization !== 'Bearer tasks-token')
-      return this.send(res, url.pathname, 401, { error: 'unauthorized' });
-    if (url.pathname === '/lists') return this.send(res, url.pathname, 200, { items: this.lists });
+      return this.send(res, url, 401, { error: 'unauthorized' });
+    if (url.pathname === '/lists') return this.send(res, url, 200, { items: this.lists });
     const match = /^\/lists\/([^/]+)\/tasks$/.exec(url.pathname);
-    if (!match) return this.send(res, url.pathname, 404, { error: 'not found' });
+    if (!match) return this.send(res, url, 404, { error: 'not found' });
     this.listTasks(res, url, match[1]);
   }
 
   private listTasks(res: http.ServerResponse, url: URL, listId: string): void {
     const syncToken = url.searchParams.get('syncToken');
     if (syncToken !== null && Number(syncToken) < this.minValidSyncToken) {
-      return this.send(res, url.pathname, 410, { error: 'gone' });
+      return this.send(res, url, 410, { error: 'gone' });
     }
     // A page token pins the snapshot: "<offset>.<clock at start>"
     const [offsetText, snapshotText] = (
@@ -99,7 +121,7 @@ export class FakeTasksApi {
       .sort((a, b) => a.id.localeCompare(b.id));
     const page = all.slice(offset, offset + this.pageSize);
     const more = offset + this.pageSize < all.length;
-    this.send(res, url.pathname, 200, {
+    this.send(res, url, 200, {
       items: page,
       nextPageToken: more ? `${offset + this.pageSize}.${snapshot}` : undefined,
       nextSyncToken: more ? undefined : String(snapshot),
@@ -108,12 +130,20 @@ export class FakeTasksApi {
 
   private send(
     res: http.ServerResponse,
-    path: string,
+    url: URL,
     status: number,
     body: unknown,
     headers: Record<string, string> = {},
+    faulted = false,
   ): void {
-    this.requests.push({ path, at: Date.now(), status });
+    this.requests.push({
+      path: url.pathname,
+      pageToken: url.searchParams.get('pageToken'),
+      syncToken: url.searchParams.get('syncToken'),
+      at: Date.now(),
+      status,
+      faulted,
+    });
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }

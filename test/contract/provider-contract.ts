@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
+import { eventually } from '../support/eventually.js';
 import { TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 
 /**
@@ -62,8 +63,13 @@ export interface ContractHarness {
   mutate(ctx: ContractContext): Promise<ExpectedChange>;
   /** Deletes an item at the source that is currently live in our store; returns its external id. */
   deleteAtSource(ctx: ContractContext): Promise<string>;
-  /** Sends a forged delivery to /v1/webhooks/:provider; returns the HTTP status. */
+  /**
+   * Sends a delivery with a forged proof of origin (wrong signature or channel token) for a real
+   * subscription to /v1/webhooks/:provider; returns the HTTP status (the contract wants 401).
+   */
   forgeWebhook(ctx: ContractContext): Promise<number>;
+  /** Resolves when the fake has no delivery to the service in flight (retries included). */
+  whenIdle(): Promise<void>;
   /**
    * After DELETE /v1/connections/:id: asserts at the fake that the subscriptions are gone and the
    * grant is revoked. `credentials` were read before the disconnect wiped them.
@@ -93,25 +99,6 @@ interface ConnectionBody {
 }
 
 const TERMINAL = ['succeeded', 'partial', 'failed'];
-
-/** Polls until `check` returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  ms = 15_000,
-  debug?: () => Promise<unknown>,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const state = debug ? ` (state: ${JSON.stringify(await debug())})` : '';
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${state}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * The connect flow every provider shares, as PDeck and a browser drive it:
@@ -221,52 +208,75 @@ export async function debugState(ctx: Pick<ContractContext, 'db' | 'connectionId
   };
 }
 
+/** Rows of webhook_deliveries (every provider: the fakes are the only senders). */
+async function deliveryCount(db: DataSource): Promise<number> {
+  const [{ n }] = await db.query('SELECT count(*)::int AS n FROM webhook_deliveries');
+  return n;
+}
+
+/** True once no stored delivery is still waiting to be processed. */
+async function deliveriesProcessed(db: DataSource): Promise<true | undefined> {
+  const [{ n }] = await db.query(
+    "SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'received'",
+  );
+  return n === 0 ? true : undefined;
+}
+
 /**
- * Registers the contract suite. The tests run in order and share one connection: connect, full
- * sync, incremental via webhook, deletion, forged webhook, disconnect.
+ * Registers the contract suite. The one shared step is `beforeAll`: it starts the fake and the
+ * app, connects through the sandbox consent and waits for the initial sync to end; if any of that
+ * fails, every test reports that failure. Each test then needs only that connection, not the
+ * outcome of another test, so one failing test does not fail the rest. The disconnect test comes
+ * last because it revokes the grant (Google revokes every token of the account with it).
  */
 export function describeProviderContract(name: string, harness: ContractHarness): void {
   describe(`provider contract: ${name}`, () => {
     const userId = `contract-user-${Math.random().toString(36).slice(2, 10)}`;
     let ctx: ContractContext;
-    let app: TestApp;
-    let db: DataSource;
     const debug = () => debugState(ctx);
+    const waitIdle = (what: string) =>
+      eventually(() => syncIdle(ctx), what, { timeoutMs: 30_000, debug });
 
     beforeAll(async () => {
-      ({ app } = await harness.start());
-      db = app.app.get(DataSource);
+      const { app } = await harness.start();
+      const db = app.app.get(DataSource);
+      const connectionId = await harness.connect(app, userId);
+      if (!/^[0-9a-f-]{36}$/.test(connectionId)) {
+        throw new Error(`the consent flow returned no connection id (got "${connectionId}")`);
+      }
+      ctx = { app, db, userId, connectionId };
+      await waitIdle('the initial full sync to end');
     });
     afterAll(async () => {
       await harness.stop();
     });
 
     it('connects through the sandbox consent: the connection is active with the expected account', async () => {
-      const connectionId = await harness.connect(app, userId);
-      expect(connectionId).toMatch(/^[0-9a-f-]{36}$/);
-      ctx = { app, db, userId, connectionId };
-      const res = await fetch(`${app.baseUrl}/v1/connections/${connectionId}`, {
+      const res = await fetch(`${ctx.app.baseUrl}/v1/connections/${ctx.connectionId}`, {
         headers: CONTRACT_AUTH,
       });
       expect(res.status).toBe(200);
       const connection = (await res.json()) as ConnectionBody;
       const expected = harness.expectedAccount();
-      expect(connection).toMatchObject({ id: connectionId, status: 'active', ...expected });
+      expect(connection).toMatchObject({ id: ctx.connectionId, status: 'active', ...expected });
     });
 
     it('full sync on connect: the live items equal what the source holds', async () => {
-      await eventually(() => syncIdle(ctx), 'the initial full sync', 30_000, debug);
       const [first] = await syncRuns(ctx);
       expect(first).toMatchObject({ mode: 'full', trigger: 'connect', status: 'succeeded' });
+      // Compare once any change made at the source so far has arrived through its webhook.
+      await harness.whenIdle();
+      await eventually(() => deliveriesProcessed(ctx.db), 'stored deliveries processed', {
+        debug,
+      });
+      await waitIdle('runs to settle');
       const source = (await harness.sourceItems(ctx)).sort();
       expect(source.length).toBeGreaterThan(0);
       expect(await liveExternalIds(ctx)).toEqual(source);
     });
 
     it('incremental via webhook: a change at the source is in GET /v1/items within 15 s', async () => {
-      const [{ n: deliveriesBefore }] = await db.query(
-        'SELECT count(*)::int AS n FROM webhook_deliveries',
-      );
+      const deliveriesBefore = await deliveryCount(ctx.db);
       const change = await harness.mutate(ctx);
       const found = await eventually(
         async () => {
@@ -274,15 +284,11 @@ export function describeProviderContract(name: string, harness: ContractHarness)
           return item && item.deletedAt === null && item.title === change.title ? item : undefined;
         },
         `${change.externalId} titled "${change.title}" in the feed`,
-        15_000,
-        debug,
+        { timeoutMs: 15_000, debug },
       );
       expect(found.title).toBe(change.title);
       // Nothing but a webhook can have brought it: schedules are minutes apart.
-      const [{ n: deliveriesAfter }] = await db.query(
-        'SELECT count(*)::int AS n FROM webhook_deliveries',
-      );
-      expect(deliveriesAfter).toBeGreaterThan(deliveriesBefore);
+      expect(await deliveryCount(ctx.db)).toBeGreaterThan(deliveriesBefore);
       expect((await syncRuns(ctx)).filter((r) => r.trigger === 'manual')).toEqual([]);
     });
 
@@ -296,30 +302,31 @@ export function describeProviderContract(name: string, harness: ContractHarness)
           return item?.deletedAt ? item : undefined;
         },
         `a tombstone for ${externalId}`,
-        15_000,
-        debug,
+        { timeoutMs: 15_000, debug },
       );
       expect(new Date(tombstone.deletedAt!).getTime()).not.toBeNaN();
     });
 
-    it('a forged webhook is refused (401/404) and starts no sync run', async () => {
-      await eventually(() => syncIdle(ctx), 'runs to settle', 15_000, debug);
+    it('a forged webhook is refused with 401, stores nothing and starts no sync run', async () => {
+      // Quiet first: nothing in flight from the fake, every stored delivery processed, no run.
+      await harness.whenIdle();
+      await eventually(() => deliveriesProcessed(ctx.db), 'stored deliveries processed', {
+        debug,
+      });
+      await waitIdle('runs to settle');
       const runsBefore = (await syncRuns(ctx)).length;
-      const [{ n: deliveriesBefore }] = await db.query(
-        'SELECT count(*)::int AS n FROM webhook_deliveries',
-      );
-      const status = await harness.forgeWebhook(ctx);
-      expect([401, 404]).toContain(status);
-      await new Promise((r) => setTimeout(r, 750));
+      const deliveriesBefore = await deliveryCount(ctx.db);
+      expect(await harness.forgeWebhook(ctx)).toBe(401);
+      // The receiver decides before it answers: a delivery is stored before its 200 and a
+      // refused one never is, and only a stored delivery can start a sync. So the 401 is the
+      // sign that handling ended; nothing can appear later.
+      expect(await deliveryCount(ctx.db)).toBe(deliveriesBefore);
       expect((await syncRuns(ctx)).length).toBe(runsBefore);
-      const [{ n: deliveriesAfter }] = await db.query(
-        'SELECT count(*)::int AS n FROM webhook_deliveries',
-      );
-      expect(deliveriesAfter).toBe(deliveriesBefore);
     });
 
     it('disconnect: 200, credentials erased, subscriptions stopped and the grant revoked at the source', async () => {
-      await eventually(() => syncIdle(ctx), 'runs to settle', 15_000, debug);
+      await waitIdle('runs to settle');
+      const { app, db } = ctx;
       const store = app.app.get(ConnectionStore);
       const credentials = store.credentialsOf(await store.get(ctx.connectionId));
       const res = await fetch(`${app.baseUrl}/v1/connections/${ctx.connectionId}`, {

@@ -129,6 +129,10 @@ class GoogleCalendarHarness implements ContractHarness {
     if (creds.refreshToken) expect(fake.oauth.introspect(creds.refreshToken).active).toBe(false);
   }
 
+  whenIdle(): Promise<void> {
+    return this.google.whenIdle();
+  }
+
   async stop(): Promise<void> {
     await this.app?.close();
     await this.fake?.stop();

@@ -108,6 +108,10 @@ class TrelloHarness implements ContractHarness {
     expect(fake.oauth.tokens.get(creds.accessToken)?.revoked).toBe(true);
   }
 
+  whenIdle(): Promise<void> {
+    return this.trello.whenIdle();
+  }
+
   async stop(): Promise<void> {
     await this.app?.close();
     await this.fake?.stop();

@@ -9,7 +9,6 @@ import {
   CONTRACT_AUTH,
   debugState,
   driveConnect,
-  eventually,
   feedState,
   followConsentRedirect,
   liveExternalIds,
@@ -17,6 +16,7 @@ import {
   syncRuns,
   type ContractContext,
 } from '../contract/provider-contract.js';
+import { eventually } from '../support/eventually.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
 const RETURN_ORIGIN = 'http://127.0.0.1:5999';
@@ -60,13 +60,12 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
       },
     });
     ctx = { app: t, db: t.app.get(DataSource), userId, connectionId };
-    await eventually(() => syncIdle(ctx), 'the initial full sync', 30_000, debug);
+    await eventually(() => syncIdle(ctx), 'the initial full sync', { timeoutMs: 30_000, debug });
     // One webhook per open board of Alice (Product, Personal), created after the HEAD probe.
     await eventually(
       async () => (fake.webhooks.hooks.size === 2 ? true : undefined),
       'two webhooks at Trello',
-      15_000,
-      debug,
+      { timeoutMs: 15_000, debug },
     );
   });
   afterAll(async () => {
@@ -122,8 +121,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
         return i?.title === 'Release 2.5' && i.status === 'done' ? i : undefined;
       },
       'the updated card in the feed',
-      15_000,
-      debug,
+      { timeoutMs: 15_000, debug },
     );
     expect(updated.deletedAt).toBeNull();
     await fake.whenIdle();
@@ -142,13 +140,13 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
         return i?.deletedAt ? i : undefined;
       },
       'the tombstone',
-      15_000,
-      debug,
+      { timeoutMs: 15_000, debug },
     );
     expect(gone.externalVersion).toBe(action.date);
   });
 
   it('refuses a delivery signed with another secret (401) and stores nothing', async () => {
+    await fake.whenIdle(); // no genuine delivery in flight while we count
     const before = await deliveryCount();
     const body = deliveryFor(seed().boards.product);
     expect(
@@ -168,6 +166,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
   });
 
   it('refuses a body signed for another callback URL (401)', async () => {
+    await fake.whenIdle();
     const before = await deliveryCount();
     const body = deliveryFor(seed().boards.product);
     for (const other of [
@@ -202,6 +201,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
         (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
       ),
     ];
+    await fake.whenIdle();
     const before = await deliveryCount();
     for (const body of variants) {
       expect(body).not.toBe(original);
@@ -212,7 +212,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
     // Control: the very bytes that were signed are accepted.
     expect((await post(original, signature)).status).toBe(200);
     expect(await deliveryCount()).toBe(before + 1);
-    await eventually(() => syncIdle(ctx), 'runs to settle', 15_000, debug);
+    await eventually(() => syncIdle(ctx), 'runs to settle', { timeoutMs: 15_000, debug });
   });
 
   it('tombstones an archived card through the full-sync sweep', async () => {
@@ -246,8 +246,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
     await eventually(
       async () => ((await syncRuns(ctx)).length > runsBefore ? syncIdle(ctx) : undefined),
       'the full sync',
-      20_000,
-      debug,
+      { timeoutMs: 20_000, debug },
     );
     expect((await syncRuns(ctx)).at(-1)).toMatchObject({
       mode: 'full',
@@ -276,14 +275,13 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
     await eventually(
       async () => ((await syncRuns(ctx)).length > runsBefore ? syncIdle(ctx) : undefined),
       what,
-      ms,
-      debug,
+      { timeoutMs: ms, debug },
     );
     expect((await syncRuns(ctx)).at(-1)).toMatchObject({ mode: 'full', status: 'succeeded' });
   }
 
   it('respects a 429 burst: the sync finishes, waits out the window after each 429, no storm', async () => {
-    await eventually(() => syncIdle(ctx), 'quiet before the burst', 15_000, debug);
+    await eventually(() => syncIdle(ctx), 'quiet before the burst', { timeoutMs: 15_000, debug });
     const apiLog = () =>
       fake.server.log
         .recent(2000)
@@ -318,7 +316,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
   }, 90_000);
 
   it('resumes a sync limited on a board with the boards still to do, without listing again', async () => {
-    await eventually(() => syncIdle(ctx), 'quiet before the limit', 15_000, debug);
+    await eventually(() => syncIdle(ctx), 'quiet before the limit', { timeoutMs: 15_000, debug });
     const seen = new Set(fake.server.log.recent(2000));
     // The first board call of the run answers 429 (per-token limit): the listing already ran.
     fake.server.addFault({
@@ -334,7 +332,7 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
   }, 60_000);
 
   it('disconnect deletes the webhooks at Trello, then revokes the token', async () => {
-    await eventually(() => syncIdle(ctx), 'quiet before disconnect', 15_000, debug);
+    await eventually(() => syncIdle(ctx), 'quiet before disconnect', { timeoutMs: 15_000, debug });
     const store = t.app.get(ConnectionStore);
     const { accessToken } = store.credentialsOf(await store.get(ctx.connectionId));
     const hookIds = fake.webhooks.ofToken(accessToken).map((h) => h.id);

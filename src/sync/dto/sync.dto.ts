@@ -31,6 +31,22 @@ export class SyncScheduleDto {
   intervalMinutes: number;
 }
 
+export class SyncRunResourceDto {
+  @ApiProperty({ example: '5f1c0a...', description: 'Provider id of the calendar, board, ...' })
+  resourceId: string;
+  @ApiProperty({ example: 'Product roadmap' }) resourceName: string;
+  @ApiProperty({ enum: ['succeeded', 'skipped', 'failed'] }) outcome: string;
+  @ApiPropertyOptional({ example: 'NOT_FOUND', description: 'Set when not succeeded.' })
+  errorCode?: string;
+  @ApiPropertyOptional({
+    example:
+      'skipped: it no longer exists, or this account can no longer see it (trello boards.members: HTTP 404)',
+  })
+  errorMessage?: string;
+  @ApiPropertyOptional({ example: 'boards.members', description: 'The provider call that failed.' })
+  operation?: string;
+}
+
 export class SyncRunDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) connectionId: string;
@@ -44,7 +60,24 @@ export class SyncRunDto {
   @ApiProperty() upserted: number;
   @ApiProperty() deleted: number;
   @ApiProperty() unchanged: number;
-  @ApiProperty({ nullable: true, type: String, example: null }) errorCode: string | null;
-  @ApiProperty({ nullable: true, type: String, example: null }) errorMessage: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: "Failed runs: why. Partial runs: the first failing resource's code.",
+  })
+  errorCode: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'In words; partial runs list every resource not synced.',
+  })
+  errorMessage: string | null;
+  @ApiProperty({
+    type: [SyncRunResourceDto],
+    description: 'How each resource fared, also across a pause for a rate limit.',
+  })
+  resources: SyncRunResourceDto[];
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
 }

@@ -7,6 +7,7 @@ import {
 } from '../../sandbox/google-calendar/google-calendar.test-kit.js';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
+import { eventually } from '../support/eventually.js';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 
 const ALICE = 'alice@example.com';
@@ -14,28 +15,14 @@ const RETURN_TO = 'http://127.0.0.1:5999/connected';
 let debugState: (() => Promise<unknown>) | undefined;
 const auth = { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' };
 
-/** Polls until `check` returns a value (not undefined) or the deadline passes. */
-async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(await debugState?.())}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** What a timed-out wait reports: runs and sync jobs. */
+const waitOptions = (timeoutMs = 15_000) => ({ timeoutMs, debug: () => debugState?.() });
 
 describe('Google Calendar end to end, against the sandbox over HTTP', () => {
   let fake: GoogleCalendarFake;
   let t: TestApp;
   let db: DataSource;
   let connectionId: string;
-  let pushReceived = 0;
 
   beforeAll(async () => {
     fake = new GoogleCalendarFake();
@@ -144,7 +131,7 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
 
     const connection = await t.app.get(ConnectionStore).get(connectionId);
     expect(connection).toMatchObject({ accountId: ALICE, status: 'active' });
-    await eventually(idle, 'the initial full sync');
+    await eventually(idle, 'the initial full sync', waitOptions());
     expect((await runs())[0]).toMatchObject({
       status: 'succeeded',
       mode: 'full',
@@ -157,38 +144,45 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
     expect(items.some((i) => i.external_id.includes('archive'))).toBe(false);
   });
 
-  it('subscribes a push channel per synced calendar, and a change arrives through push within seconds', async () => {
+  it('subscribes a push channel per synced calendar, and a change arrives through push', async () => {
     const calendars = (
       await db.query('SELECT count(*)::int AS n FROM sync_states WHERE connection_id = $1', [
         connectionId,
       ])
     )[0].n;
-    await eventually(async () => {
-      const [{ n }] = await db.query(
-        "SELECT count(*)::int AS n FROM webhook_subscriptions WHERE connection_id = $1 AND status = 'active'",
-        [connectionId],
-      );
-      return n === calendars ? true : undefined;
-    }, 'one channel per calendar');
+    await eventually(
+      async () => {
+        const [{ n }] = await db.query(
+          "SELECT count(*)::int AS n FROM webhook_subscriptions WHERE connection_id = $1 AND status = 'active'",
+          [connectionId],
+        );
+        return n === calendars ? true : undefined;
+      },
+      'one channel per calendar',
+      waitOptions(),
+    );
     const [row] = await db.query(
       'SELECT secret FROM webhook_subscriptions WHERE connection_id = $1 LIMIT 1',
       [connectionId],
     );
     expect(row.secret).toMatch(/^v1\./); // channel tokens are encrypted at rest
 
-    const before = Date.now();
+    // Only a push can bring it this soon: the schedule is 30 minutes apart, and the wait gives
+    // up after 15 s.
     const event = fake.createEvent(ALICE, ALICE, { summary: 'Pushed planning' });
-    const found = await eventually(async () => {
-      const res = await fetch(
-        `${t.baseUrl}/v1/items?userId=pdeck-user-1&provider=google-calendar&limit=1000`,
-        { headers: auth },
-      );
-      const body = (await res.json()) as { items: { externalId: string; title: string }[] };
-      return body.items.find((i) => i.externalId === `${ALICE}:${event.id}`);
-    }, 'the pushed event in the changes feed');
+    const found = await eventually(
+      async () => {
+        const res = await fetch(
+          `${t.baseUrl}/v1/items?userId=pdeck-user-1&provider=google-calendar&limit=1000`,
+          { headers: auth },
+        );
+        const body = (await res.json()) as { items: { externalId: string; title: string }[] };
+        return body.items.find((i) => i.externalId === `${ALICE}:${event.id}`);
+      },
+      'the pushed event in the changes feed',
+      waitOptions(),
+    );
     expect(found.title).toBe('Pushed planning');
-    pushReceived = Date.now() - before;
-    expect(pushReceived).toBeLessThan(10_000);
     expect((await runs()).some((r) => r.trigger === 'webhook')).toBe(true);
   });
 
@@ -200,15 +194,20 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
           ? true
           : undefined,
       'created',
+      waitOptions(),
     );
     fake.cancelEvent(ALICE, ALICE, event.id);
-    const [row] = await eventually(async () => {
-      const rows = await db.query(
-        'SELECT deleted_at FROM items WHERE connection_id = $1 AND external_id = $2 AND deleted_at IS NOT NULL',
-        [connectionId, `${ALICE}:${event.id}`],
-      );
-      return rows.length ? rows : undefined;
-    }, 'tombstone');
+    const [row] = await eventually(
+      async () => {
+        const rows = await db.query(
+          'SELECT deleted_at FROM items WHERE connection_id = $1 AND external_id = $2 AND deleted_at IS NOT NULL',
+          [connectionId, `${ALICE}:${event.id}`],
+        );
+        return rows.length ? rows : undefined;
+      },
+      'tombstone',
+      waitOptions(),
+    );
     expect(row.deleted_at).toBeInstanceOf(Date);
   });
 
@@ -219,12 +218,15 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
       async () =>
         (await liveItems()).some((i) => i.title === 'After invalidation') ? true : undefined,
       'resync',
+      waitOptions(),
     );
-    await eventually(idle, 'runs to settle');
+    await eventually(idle, 'runs to settle', waitOptions());
     expect((await liveItems()).map((i) => i.external_id)).toEqual(await sourceIds());
   });
 
   it('rejects forged pushes: wrong token 401, unknown channel 404, and syncs nothing', async () => {
+    await fake.whenIdle();
+    await eventually(idle, 'quiet before the forgeries', waitOptions());
     const [sub] = await db.query(
       'SELECT external_id, external_resource_id FROM webhook_subscriptions WHERE connection_id = $1 LIMIT 1',
       [connectionId],
@@ -232,6 +234,10 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
     const runsBefore = (await runs()).length;
     const push = (headers: Record<string, string>) =>
       fetch(`${t.baseUrl}/v1/webhooks/google-calendar`, { method: 'POST', headers });
+    const deliveries = (messageNumber: string): Promise<{ status: string }[]> =>
+      db.query('SELECT status FROM webhook_deliveries WHERE delivery_id = $1', [
+        `${sub.external_id}:${messageNumber}`,
+      ]);
     const base = {
       'x-goog-channel-id': sub.external_id,
       'x-goog-resource-id': sub.external_resource_id,
@@ -243,12 +249,27 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
       (await push({ ...base, 'x-goog-channel-id': 'unknown-channel', 'x-goog-channel-token': 'x' }))
         .status,
     ).toBe(404);
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await runs()).length).toBe(runsBefore);
+
+    // Then a genuine push on the same channel. Once it has been processed and the sync it asked
+    // for has ended, a forged push that had been taken would have been handled too.
+    const token = fake.channels.get(sub.external_id)!.token!;
+    const genuine = { ...base, 'x-goog-message-number': '1000', 'x-goog-channel-token': token };
+    expect((await push(genuine)).status).toBe(200);
+    await eventually(
+      async () => ((await deliveries('1000'))[0]?.status === 'processed' ? true : undefined),
+      'the genuine push to be processed',
+      waitOptions(),
+    );
+    await eventually(idle, 'the sync of the genuine push', waitOptions());
+    expect(await deliveries('999')).toEqual([]);
+    // One run: the genuine push's.
+    expect((await runs()).slice(runsBefore)).toMatchObject([
+      { trigger: 'webhook', status: 'succeeded' },
+    ]);
   });
 
   it('refreshes an expired access token exactly once, then keeps syncing', async () => {
-    await eventually(idle, 'quiet before expiry');
+    await eventually(idle, 'quiet before expiry', waitOptions());
     const refreshesBefore = refreshCount();
     fake.oauth.tokens.expireAccessTokens(ALICE);
     await db.query(
@@ -269,13 +290,13 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
       body: '{"mode":"incremental"}',
     });
     expect(res.status).toBe(202);
-    await eventually(idle, 'sync after expiry');
+    await eventually(idle, 'sync after expiry', waitOptions());
     expect(refreshCount() - refreshesBefore).toBe(1);
     expect((await store.get(connectionId)).status).toBe('active');
   });
 
   it('refreshes an access token Google rejects before its stored expiry (401), then syncs', async () => {
-    await eventually(idle, 'quiet before the rejection');
+    await eventually(idle, 'quiet before the rejection', waitOptions());
     const refreshesBefore = refreshCount();
     // Google drops the token; our stored expiry still says it is good for most of an hour.
     fake.oauth.tokens.expireAccessTokens(ALICE);
@@ -292,7 +313,7 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
         return rows[0]?.status === 'succeeded' ? rows : undefined;
       },
       'the retried run',
-      30_000,
+      waitOptions(30_000),
     );
     expect(run.status).toBe('succeeded');
     expect(refreshCount() - refreshesBefore).toBe(1);

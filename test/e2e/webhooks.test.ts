@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLOCK } from '../../src/webhooks/webhooks.constants.js';
+import { CLOCK, WEBHOOKS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
+import { until } from '../support/eventually.js';
 import { signDelivery, webhookTestControls } from '../support/test-webhook-provider.js';
 import { startWebhookTestApp, unixNow, type WebhookTestApp } from '../support/webhook-test-kit.js';
 
@@ -48,7 +51,7 @@ describe('webhook receiver: authenticity, dedupe and fast acknowledgement', () =
     expect(await item('t-basic')).toMatchObject([{ title: 'Hello' }]);
   });
 
-  it('RELIABILITY 2: every correctly signed JSON body verifies; every mutation is a 401; never a 5xx', async () => {
+  it('every correctly signed JSON body verifies; every mutation is a 401; never a 5xx', async () => {
     const valid = new Set<string>();
     const [{ before }] = await t.db.query('SELECT count(*)::int AS before FROM webhook_deliveries');
     // The service's clock stands still, so "301 s off" is exactly that, whatever the request takes.
@@ -109,7 +112,7 @@ describe('webhook receiver: authenticity, dedupe and fast acknowledgement', () =
     expect(await t.deliveryRows('d-forged')).toHaveLength(0);
   });
 
-  it('RELIABILITY 3: ten concurrent copies of one delivery: all 2xx, one row, one job, one item', async () => {
+  it('ten concurrent copies of one delivery: all 2xx, one row, one job, one item', async () => {
     const body = JSON.stringify({
       id: 'd-r3',
       account: 'tasks-account',
@@ -120,41 +123,60 @@ describe('webhook receiver: authenticity, dedupe and fast acknowledgement', () =
     const answers = await Promise.all(Array.from({ length: 10 }, () => t.post(body, headers)));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
     expect(await t.waitForFinal('d-r3')).toBe('processed');
-    await new Promise((r) => setTimeout(r, 500)); // room for a second job, were there one
     const rows = await t.deliveryRows('d-r3');
     expect(rows).toHaveLength(1);
     expect(rows[0].attempts).toBe(1);
+    // The queue has finished with it: its one job (id = the row id) completed on the first
+    // attempt, and no other job is waiting, delayed or running that could handle it again.
+    const queue = t.app.get<Queue>(getQueueToken(WEBHOOKS_QUEUE));
+    await until(
+      async () => (await queue.getJob(rows[0].id))?.finishedOn !== undefined,
+      'the job of d-r3 to be marked finished',
+    );
+    const job = (await queue.getJob(rows[0].id))!;
+    expect(await job.getState()).toBe('completed');
+    expect(job.attemptsMade).toBe(1);
+    expect(await queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized')).toEqual({
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      prioritized: 0,
+    });
     expect(webhookTestControls.parsed.filter((id) => id === 'd-r3')).toHaveLength(1);
     expect(await item('t-r3')).toHaveLength(1);
   });
 
-  it('RELIABILITY 7: with the processor at 10 s per job, webhooks are still answered in < 500 ms', async () => {
+  it('acknowledges deliveries while the processor is busy with earlier ones (10 s per job)', async () => {
+    // How fast an acknowledgement is, is measured by the benchmark (npm run bench, webhook ack
+    // latency). Here: the answer never waits for processing. Each delivery is answered while
+    // its own processing, and that of the ones before it, is still asleep in parse().
     webhookTestControls.parseDelayMs = 10_000;
+    const ids = ['d-slow-1', 'd-slow-2', 'd-slow-3'];
     try {
-      const times: number[] = [];
-      for (const id of ['d-slow-1', 'd-slow-2', 'd-slow-3']) {
-        const started = performance.now();
+      for (const [n, id] of ids.entries()) {
         const res = await t.postSigned({
           id,
           account: 'tasks-account',
           type: 'items',
           upserts: [task(`t-${id}`, 'Slow', 1)],
         });
-        times.push(performance.now() - started);
         expect(res.status).toBe(200);
-        // Each delivery is being processed (sleeping) while the next one arrives.
-        await expect
-          .poll(() => webhookTestControls.parsed.includes(id), { timeout: 5_000 })
-          .toBe(true);
+        // The earlier deliveries are still being processed (parsed, not finished).
+        for (const earlier of ids.slice(0, n)) {
+          expect(webhookTestControls.parsed).toContain(earlier);
+          expect((await t.deliveryRows(earlier))[0].status).toBe('received');
+        }
+        await until(
+          () => webhookTestControls.parsed.includes(id),
+          `${id} to be picked up by the processor`,
+        );
       }
-      expect(Math.max(...times)).toBeLessThan(500);
-      expect((await t.deliveryRows('d-slow-1'))[0].status).toBe('received');
     } finally {
       webhookTestControls.parseDelayMs = 0;
       webhookTestControls.abort.abort();
       webhookTestControls.abort = new AbortController();
     }
-    expect(await t.waitForFinal('d-slow-3')).toBe('processed');
+    for (const id of ids) expect(await t.waitForFinal(id)).toBe('processed');
   });
 });
 

@@ -50,8 +50,11 @@ describe('pino-http with buildLoggerParams', () => {
     });
     const options = buildLoggerParams({ logLevel: 'info' }).pinoHttp as Options;
     const log = pinoHttp(options, stream);
+    let closed!: Promise<void>;
     server = createServer((req, res) => {
       log(req, res);
+      // pino-http logs when the response finishes; a listener added after it runs after it.
+      closed = new Promise((resolve) => res.once('close', () => resolve()));
       res.setHeader('set-cookie', 'sid=1');
       res.statusCode = path.startsWith('/missing') ? 404 : 200;
       res.end('ok');
@@ -60,7 +63,7 @@ describe('pino-http with buildLoggerParams', () => {
     const { port } = server.address() as AddressInfo;
     const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
     await response.text();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await closed; // the server is done with the response: any log line is written by now
     return { response, lines };
   }
 

@@ -2,23 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { MetricsService } from './metrics.service.js';
 
 describe('MetricsService', () => {
-  it('registers the application metrics and the default process metrics', async () => {
-    const names = new MetricsService().registry.getMetricsAsArray().map((metric) => metric.name);
-    expect(names).toEqual(
-      expect.arrayContaining([
-        'http_request_duration_seconds',
-        'webhook_deliveries_total',
-        'webhook_ack_seconds',
-        'webhook_processing_lag_seconds',
-        'sync_runs_total',
-        'sync_items_total',
-        'provider_requests_total',
-        'process_cpu_user_seconds_total',
-        'nodejs_eventloop_lag_seconds',
-      ]),
-    );
-  });
-
   it('renders the text format with an incremented counter and an observed histogram', async () => {
     const metrics = new MetricsService();
     metrics.webhookDeliveries.inc({ provider: 'slack', outcome: 'accepted' });

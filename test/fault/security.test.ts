@@ -30,7 +30,7 @@ const ALICE = 'alice@example.com';
 const USER = 'security-user';
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'] as const;
 
-// Issue 8 / RELIABILITY "always": every internal route needs the bearer token, bad input is a 4xx,
+// Every internal route needs the bearer token, bad input is refused with a 4xx (never a 5xx),
 // and no token or secret the providers issued shows up in logs, responses, Redis or Postgres.
 describe('security sweep: auth on every route, hostile input, no secret anywhere', () => {
   // Access tokens live 4 min, inside the 5 min refresh margin: every use of one refreshes it.
@@ -59,9 +59,8 @@ describe('security sweep: auth on every route, hostile input, no secret anywhere
       const { status, text } = authenticated
         ? await rec.internal(a.label, a.path, a.init)
         : await rec.send(a.label, a.path, a.init);
-      const ok =
-        a.expect === '4xx' ? status >= 400 && status < 500 : [a.expect].flat().includes(status);
-      if (!ok) wrong.push(`${a.label}: ${status} (want ${a.expect}) ${text.slice(0, 120)}`);
+      if (status !== a.expect)
+        wrong.push(`${a.label}: ${status} (want ${a.expect}) ${text.slice(0, 120)}`);
     }
     figures.attacks += attacks.length;
     return wrong;
@@ -157,10 +156,14 @@ describe('security sweep: auth on every route, hostile input, no secret anywhere
     }
     expect(open.sort()).toEqual(EXPECTED_PUBLIC);
     expect(wrongBearer).toEqual([]);
-    // Pages outside the document: the docs are public, everything else is guarded or absent.
+    // Pages outside the document: the docs are public, /metrics needs the token.
     expect((await rec.send('swagger ui', '/docs')).status).toBe(200);
-    for (const path of ['/admin', '/admin/queues', '/metrics']) {
-      expect([401, 404]).toContain((await rec.send(path, path)).status);
+    expect((await rec.send('/metrics', '/metrics')).status).toBe(401);
+    // There is no operator UI: /admin does not exist and answers 404. An operator route added
+    // later must answer 401 without credentials, like every other internal route (and then this
+    // expectation changes to 401).
+    for (const path of ['/admin', '/admin/queues']) {
+      expect((await rec.send(path, path)).status).toBe(404);
     }
   });
 
@@ -185,8 +188,10 @@ describe('security sweep: auth on every route, hostile input, no secret anywhere
     ];
     expect(wrong).toEqual([]);
     expect(rec.serverErrors).toEqual([]);
-    // Give a wrongly accepted delivery time to be processed into a sync run.
-    await new Promise((r) => setTimeout(r, 1_000));
+    // A delivery is stored before it is acknowledged, so any row these requests made exists by
+    // now; wait until every stored delivery is processed and every sync it asked for has ended,
+    // so a wrongly accepted one would also show as a run.
+    await quiet(cluster);
     expect(await Promise.all(tables.map((t) => rowCount(cluster, t)))).toEqual(before);
     expect((await rec.send('HEAD probe', '/v1/webhooks/trello', { method: 'HEAD' })).status).toBe(
       200,

@@ -171,16 +171,26 @@ export async function ensureServiceUser(name = 'postgres'): Promise<ServiceUser>
     // No such user yet.
   }
   try {
+    // A machine may have the group without the user (a removed package left it behind).
+    const groupExists = await execFileAsync('getent', ['group', name]).then(
+      () => true,
+      () => false,
+    );
+    const group = groupExists ? ['--gid', name] : ['--user-group'];
     await execFileAsync(
       'useradd',
-      ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name],
+      ['--system', ...group, '--no-create-home', '--shell', '/usr/sbin/nologin', name],
       { timeout: 30_000 },
     );
     return await lookup();
   } catch (error) {
-    const reason = error instanceof Error ? firstLine(error.message) : String(error);
+    // execFile's error message is only "Command failed: <command>"; useradd says why on stderr.
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    const reason = stderr
+      ? firstLine(stderr)
+      : `useradd: ${error instanceof Error ? firstLine(error.message) : String(error)}`;
     throw new Error(
-      `there is no "${name}" user to run it as and it could not be created (useradd: ${reason}); create that user`,
+      `there is no "${name}" user to run it as and it could not be created (${reason}); create that user`,
       { cause: error },
     );
   }

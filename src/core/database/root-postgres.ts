@@ -138,8 +138,15 @@ function readMajor(databaseDir: string): number | undefined {
 
 /** A root-owned directory every account may traverse (explicit chmod: root's umask may be 077). */
 async function ensureOpenDirectory(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o755);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new Error(`cannot create ${dir}, where a root run keeps its database (${code})`, {
+      cause: error,
+    });
+  }
 }
 
 /**

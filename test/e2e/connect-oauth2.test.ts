@@ -116,7 +116,7 @@ describe('connecting an OAuth 2.0 account against a real authorization server', 
       event: { connectionId, userId: 'user-a', provider: TEST_OAUTH_ID },
     });
 
-    // Scenario 8: the same callback again (a replayed state) is refused and changes nothing.
+    // The same callback again (a replayed state) is refused and changes nothing.
     await expect400(await d.callback(callback), 'invalid_state', 'already used');
     expect(await d.credentialsOf(connectionId)).toEqual(credentials);
   });

@@ -114,16 +114,16 @@ describe('webhook receiver: authenticity, dedupe and fast acknowledgement', () =
 
   it('ten concurrent copies of one delivery: all 2xx, one row, one job, one item', async () => {
     const body = JSON.stringify({
-      id: 'd-r3',
+      id: 'd-copies',
       account: 'tasks-account',
       type: 'items',
-      upserts: [task('t-r3', 'Once', 1)],
+      upserts: [task('t-copies', 'Once', 1)],
     });
     const headers = signDelivery(body, unixNow());
     const answers = await Promise.all(Array.from({ length: 10 }, () => t.post(body, headers)));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
-    expect(await t.waitForFinal('d-r3')).toBe('processed');
-    const rows = await t.deliveryRows('d-r3');
+    expect(await t.waitForFinal('d-copies')).toBe('processed');
+    const rows = await t.deliveryRows('d-copies');
     expect(rows).toHaveLength(1);
     expect(rows[0].attempts).toBe(1);
     // The queue has finished with it: its one job (id = the row id) completed on the first
@@ -131,7 +131,7 @@ describe('webhook receiver: authenticity, dedupe and fast acknowledgement', () =
     const queue = t.app.get<Queue>(getQueueToken(WEBHOOKS_QUEUE));
     await until(
       async () => (await queue.getJob(rows[0].id))?.finishedOn !== undefined,
-      'the job of d-r3 to be marked finished',
+      'the job of d-copies to be marked finished',
     );
     const job = (await queue.getJob(rows[0].id))!;
     expect(await job.getState()).toBe('completed');
@@ -142,8 +142,8 @@ describe('webhook receiver: authenticity, dedupe and fast acknowledgement', () =
       active: 0,
       prioritized: 0,
     });
-    expect(webhookTestControls.parsed.filter((id) => id === 'd-r3')).toHaveLength(1);
-    expect(await item('t-r3')).toHaveLength(1);
+    expect(webhookTestControls.parsed.filter((id) => id === 'd-copies')).toHaveLength(1);
+    expect(await item('t-copies')).toHaveLength(1);
   });
 
   it('acknowledges deliveries while the processor is busy with earlier ones (10 s per job)', async () => {

@@ -13,8 +13,8 @@ const EVENTS = 10_000;
 const PROJECTION = `external_id, provider, kind, container_id, title, body, status, starts_at,
   ends_at, all_day, url, external_version, deleted_at IS NULL AS live, md5(raw::text) AS raw_md5`;
 
-// RELIABILITY 14: Postgres restarted while a sync page's transaction is open.
-describe('Postgres restarted in the middle of a sync page (RELIABILITY 14)', () => {
+// Postgres restarted while a sync page's transaction is open.
+describe('Postgres restarted in the middle of a sync page', () => {
   const google = new GoogleCalendarFake({ seed: false });
   let cluster: Cluster;
 
@@ -116,7 +116,7 @@ describe('Postgres restarted in the middle of a sync page (RELIABILITY 14)', () 
     );
     const finishedMs = Date.now() - crashedAt;
     console.log(
-      `[figures] RELIABILITY 14: API ready ${apiBackMs} ms after the Postgres crash; sync finished ${finishedMs} ms after it`,
+      `[figures] Postgres restart: API ready ${apiBackMs} ms after the Postgres crash; sync finished ${finishedMs} ms after it`,
     );
 
     // Nothing of the rolled-back page survived twice: the run counted every event once.

@@ -11,8 +11,8 @@ import {
   trelloEnv,
 } from './trello-kit.js';
 
-// RELIABILITY 13: Redis restarted while webhooks arrive and jobs run.
-describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () => {
+// Redis restarted while webhooks arrive and jobs run.
+describe('Redis restarted during webhook traffic and jobs', () => {
   // Trello retries non-2xx deliveries (3 times over minutes; here 6 times over ~30 s).
   const trello = new TrelloFake({ webhooks: { retries: 6, baseDelayMs: 500 } });
   let cluster: Cluster;
@@ -40,10 +40,13 @@ describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () 
     for (let i = 0; i < 240; i++) {
       if (i % 3 === 0 || created.length === 0) {
         created.push(
-          trello.createCard(seed.boards.product, { name: `R13 ${i}`, idList: seed.lists.todo }).id,
+          trello.createCard(seed.boards.product, {
+            name: `Outage card ${i}`,
+            idList: seed.lists.todo,
+          }).id,
         );
       } else if (i % 3 === 1) {
-        trello.updateCard(created[(i * 13) % created.length], { name: `R13 renamed ${i}` });
+        trello.updateCard(created[(i * 13) % created.length], { name: `Outage card renamed ${i}` });
       } else {
         const res = await cluster.request(`/v1/connections/${connectionId}/sync`, {
           method: 'POST',
@@ -103,7 +106,7 @@ describe('Redis restarted during webhook traffic and jobs (RELIABILITY 13)', () 
     }
     expect(cluster.processes.every((p) => p.running)).toBe(true);
     console.log(
-      `[figures] RELIABILITY 13: Redis down ${upAt - downAt} ms; ${during.length} delivery attempts meanwhile, ` +
+      `[figures] Redis restart: Redis down ${upAt - downAt} ms; ${during.length} delivery attempts meanwhile, ` +
         `${during.filter((a) => a.status === 503).length} answered 503; sync requests ${syncReplies.length} ` +
         `(${syncReplies.filter((s) => s === 503).length} answered 503); first 2xx ${recoveryMs} ms after Redis was back; ` +
         `acknowledged ${delivered.size}, lost 0, given up by the provider ${pushes.failed}; items equal to Trello ${convergedMs} ms after restart`,

@@ -12,8 +12,8 @@ import { googleEnv, slowEventPages } from './google-kit.js';
 const ALICE = 'alice@example.com';
 const EVENTS = 10_000;
 
-// RELIABILITY 15: SIGTERM during work; scheduler idempotence; the Redis eviction-policy check.
-describe('graceful shutdown and startup checks (RELIABILITY 15)', () => {
+// SIGTERM during work; scheduler idempotence; the Redis eviction-policy check.
+describe('graceful shutdown and startup checks', () => {
   const google = new GoogleCalendarFake({ seed: false });
   let cluster: Cluster;
   let connectionId: string;
@@ -74,7 +74,7 @@ describe('graceful shutdown and startup checks (RELIABILITY 15)', () => {
     );
     expect(n).toBe(EVENTS);
     console.log(
-      `[figures] RELIABILITY 15: worker drained its active sync and exited 0, ${exitedAt - signalledAt} ms after SIGTERM`,
+      `[figures] shutdown: worker drained its active sync and exited 0, ${exitedAt - signalledAt} ms after SIGTERM`,
     );
     await worker.start();
   });

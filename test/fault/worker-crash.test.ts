@@ -9,8 +9,8 @@ import { googleEnv, slowEventPages, sourceEventIds } from './google-kit.js';
 const ALICE = 'alice@example.com';
 const EVENTS = 10_000;
 
-// RELIABILITY 12: a worker SIGKILLed in the middle of a 10k-event full sync.
-describe('worker SIGKILLed mid full sync (RELIABILITY 12)', () => {
+// A worker SIGKILLed in the middle of a 10k-event full sync.
+describe('worker SIGKILLed mid full sync', () => {
   const google = new GoogleCalendarFake({ seed: false });
   let cluster: Cluster;
 
@@ -62,9 +62,7 @@ describe('worker SIGKILLed mid full sync (RELIABILITY 12)', () => {
       120_000,
     );
     const recoveryMs = Date.now() - killedAt;
-    console.log(
-      `[figures] RELIABILITY 12: run resumed and finished ${recoveryMs} ms after SIGKILL`,
-    );
+    console.log(`[figures] worker crash: run resumed and finished ${recoveryMs} ms after SIGKILL`);
 
     const items = await cluster.pg.query<{ external_id: string }>(
       'SELECT external_id FROM items WHERE connection_id = $1 AND deleted_at IS NULL ORDER BY external_id',

@@ -73,7 +73,7 @@ describe('TokenService against oidc-provider (rotation + reuse detection), two p
     await database?.drop();
   });
 
-  it('RELIABILITY 9: 50 concurrent callers in two processes cause exactly one refresh', async () => {
+  it('50 concurrent callers in two processes cause exactly one refresh', async () => {
     const { tokens, connection } = await connect('nine');
     const expired = await expireStored(store, connection.id);
     const before = refreshRequests(oidc);
@@ -106,7 +106,7 @@ describe('TokenService against oidc-provider (rotation + reuse detection), two p
     );
   });
 
-  it('RELIABILITY 10: invalid_grant -> needs_reauth at once, one event, one token request', async () => {
+  it('invalid_grant -> needs_reauth at once, one event, one token request', async () => {
     const { tokens, connection } = await connect('ten');
     // Someone spends the stored refresh token: presenting it again is reuse, and the
     // server answers invalid_grant and revokes the whole grant.

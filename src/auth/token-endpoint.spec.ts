@@ -83,6 +83,11 @@ describe('revocationRequest', () => {
     });
   });
 
+  it('refuses redirects and caps the answer: the body carries the token and client secret', () => {
+    const req = revocationRequest('p', descriptor, client, token);
+    expect(req).toMatchObject({ redirect: 'error', maxResponseBytes: 64 * 1024 });
+  });
+
   it('authenticates with form-encoded HTTP Basic when the descriptor says so', () => {
     const req = revocationRequest('p', { ...descriptor, clientAuth: 'basic' }, client, token);
     expect(req.form).toEqual({ token: 'the-refresh-token', token_type_hint: 'refresh_token' });

@@ -1,5 +1,8 @@
 import type { ProviderCredentials } from '../core/config/app-config.js';
-import type { ProviderRequest } from '../providers/http/provider-http-client.js';
+import {
+  type ProviderRequest,
+  TOKEN_MAX_RESPONSE_BYTES,
+} from '../providers/http/provider-http-client.js';
 import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
 import type { OAuth2AuthDescriptor } from '../providers/integration-provider.js';
 import { TokenExchangeError } from './oauth/token-exchange.js';
@@ -64,5 +67,8 @@ export function revocationRequest(
     form,
     expect: 'none',
     operation: 'token.revoke',
+    // The token and the client secret are in the body: a redirect must not carry them on.
+    redirect: 'error',
+    maxResponseBytes: TOKEN_MAX_RESPONSE_BYTES,
   };
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -223,5 +225,34 @@ describe('OAuth1FlowService against a signature-checking fake Trello', () => {
     expect((err as Error).message).not.toContain('not-the-secret');
     expect(fake.stats.badSignatures).toBe(before + 1);
     expect((await redis.keys(`${prefix}:*`)).length).toBe(keysBefore);
+  });
+
+  it('refuses a redirect of the request-token endpoint instead of re-posting the signed request', async () => {
+    const seen: string[] = [];
+    const mover = createServer((req, res) => {
+      seen.push(req.url!);
+      if (req.url!.startsWith('/moved')) return res.writeHead(200).end('oauth_token=x');
+      res.writeHead(302, { location: `http://127.0.0.1:${port()}/moved` }).end();
+    });
+    await new Promise<void>((resolve) => mover.listen(0, '127.0.0.1', resolve));
+    const port = () => (mover.address() as AddressInfo).port;
+    try {
+      const config = {
+        ...makeConfig(),
+        providerOrigins: { 'https://trello.com': `http://127.0.0.1:${port()}` },
+      };
+      const err = await makeService(config)
+        .start({ provider: 'trello', descriptor, userId: 'user-1', callbackUrl: CALLBACK })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(ProviderError);
+      expect(err).toMatchObject({ detail: 'redirect_refused', status: 302 });
+      expect(seen).toEqual(['/1/OAuthGetRequestToken']);
+    } finally {
+      mover.closeAllConnections();
+      await new Promise((resolve) => mover.close(resolve));
+    }
   });
 });

@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { parseTokenResponse, TokenExchangeError } from './token-exchange.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResolvedAppConfig } from '../../core/config/app-config.js';
+import { ProviderError } from '../../providers/errors/provider-error.js';
+import { TOKEN_MAX_RESPONSE_BYTES } from '../../providers/http/provider-http-client.js';
+import { standaloneHttpClient } from '../../providers/testing.js';
+import { parseTokenResponse, requestTokens, TokenExchangeError } from './token-exchange.js';
 
 const NOW = Date.parse('2030-01-01T00:00:00.000Z');
 
@@ -51,5 +58,72 @@ describe('parseTokenResponse', () => {
       );
     expect(echo).toThrow('x token endpoint refused the request (invalid_grant)');
     expect(echo).not.toThrow(/4\/0Ab/);
+  });
+});
+
+describe('requestTokens over HTTP', () => {
+  const TOKEN_ORIGIN = 'https://oauth.example.test';
+  let server: Server;
+  let origin: string;
+  const paths: string[] = [];
+  let answer: (path: string, res: import('node:http').ServerResponse) => void;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        paths.push(req.url!);
+        answer(req.url!, res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const exchange = () =>
+    requestTokens(
+      standaloneHttpClient({
+        providerOrigins: { [TOKEN_ORIGIN]: origin },
+      } as unknown as ResolvedAppConfig),
+      {
+        provider: 'p',
+        descriptor: {
+          tokenUrl: `${TOKEN_ORIGIN}/token`,
+          tokenRequestEncoding: 'form',
+          clientAuth: 'body',
+        },
+        credentials: { clientId: 'id', clientSecret: 'CLIENT-SECRET' },
+        grant: { grant_type: 'refresh_token', refresh_token: 'REFRESH-SECRET' },
+      },
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+  it('refuses a redirect of the token endpoint: the grant is never posted to the new location', async () => {
+    paths.length = 0;
+    answer = (path, res) => {
+      if (path === '/elsewhere') return res.writeHead(200).end('{"access_token":"x"}');
+      res.writeHead(307, { location: `${origin}/elsewhere` }).end();
+    };
+    const error = await exchange();
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ detail: 'redirect_refused', status: 307 });
+    expect(paths).toEqual(['/token']);
+  });
+
+  it('fails a token answer larger than 64 KiB', async () => {
+    answer = (_path, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: 'a'.repeat(TOKEN_MAX_RESPONSE_BYTES) }));
+    const error = await exchange();
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ detail: 'response_too_large' });
   });
 });

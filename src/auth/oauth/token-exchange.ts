@@ -2,6 +2,7 @@ import type { ProviderCredentials } from '../../core/config/app-config.js';
 import {
   isHttpStatusError,
   type ProviderHttpClient,
+  TOKEN_MAX_RESPONSE_BYTES,
 } from '../../providers/http/provider-http-client.js';
 import type { OAuth2AuthDescriptor } from '../../providers/integration-provider.js';
 
@@ -47,7 +48,8 @@ export interface TokenRequestInput {
 
 /**
  * One token request as the descriptor says (form or JSON body, client auth in the body or HTTP
- * Basic), through ProviderHttpClient so origin overrides, timeouts and safe logging apply.
+ * Basic), through ProviderHttpClient so origin overrides, timeouts and safe logging apply; a
+ * redirect is refused and the answer is capped at TOKEN_MAX_RESPONSE_BYTES.
  * 5xx, 429 and network failures surface as the client's ProviderError (worth retrying later);
  * any other refusal becomes a TokenExchangeError.
  */
@@ -76,6 +78,9 @@ export async function requestTokens(
       json,
       form,
       operation: input.operation ?? 'oauth2.token',
+      // The request carries the client secret and a code or refresh token: never re-sent.
+      redirect: 'error',
+      maxResponseBytes: TOKEN_MAX_RESPONSE_BYTES,
     });
     data = res.data;
   } catch (err) {

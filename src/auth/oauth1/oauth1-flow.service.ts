@@ -6,6 +6,7 @@ import { OriginMap } from '../../providers/http/origin-map.js';
 import {
   isHttpStatusError,
   ProviderHttpClient,
+  TOKEN_MAX_RESPONSE_BYTES,
 } from '../../providers/http/provider-http-client.js';
 import { REDIS } from '../../core/redis/redis.tokens.js';
 import { ProviderError, type ProviderErrorCode } from '../../providers/errors/provider-error.js';
@@ -190,6 +191,9 @@ export class OAuth1FlowService {
         headers: { authorization },
         expect: 'text',
         operation: `oauth1.${step}`,
+        // Signed for this URL, answered with token secrets: never followed elsewhere.
+        redirect: 'error',
+        maxResponseBytes: TOKEN_MAX_RESPONSE_BYTES,
       });
       return new URLSearchParams(res.data ?? '');
     } catch (err) {

@@ -10,8 +10,8 @@ const auth: OAuth2AuthDescriptor = {
   scheme: 'oauth2',
   authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
   tokenUrl: 'https://oauth2.googleapis.com/token',
-  // Used by GoogleCalendarProvider.revoke, not by the framework's RFC 7009 form post: Google's
-  // documented form puts the token in the query string (fact sheet, Auth > Revoke).
+  // Used by GoogleCalendarProvider.revoke, not by the framework's RFC 7009 request: Google
+  // documents a form post of `token` alone, without client credentials.
   revokeUrl: 'https://oauth2.googleapis.com/revoke',
   // calendar.readonly rather than calendar.events.readonly + calendar.calendarlist.readonly:
   // the pair is narrower (no ACLs, settings or free/busy), but the fact sheet confirms it only

@@ -10,6 +10,8 @@ export interface GoogleCall {
   query?: Record<string, QueryValue>;
   json?: unknown;
   expect?: 'json' | 'none';
+  /** Response body cap; the client's 1 MiB default when unset (see PAGE_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function callGoogle<T>(ctx: ProviderContext, call: GoogleCall): Pro
       json: call.json,
       headers: { authorization: `Bearer ${accessToken}` },
       expect: call.expect ?? 'json',
+      maxResponseBytes: call.maxResponseBytes,
     });
     return res.data;
   } catch (error) {

@@ -217,16 +217,17 @@ describe('sync', () => {
 });
 
 describe('revoke', () => {
-  it('posts the refresh token in the query string, as Google documents', async () => {
+  it('posts the refresh token as a form body, never in the URL, as Google documents', async () => {
     route = () => [200, undefined];
     await provider.revoke(context());
-    expect(seen).toEqual([
-      expect.objectContaining({
-        method: 'POST',
-        path: '/revoke',
-        query: { token: 'refresh-1' },
-        body: '',
-      }),
-    ]);
+    expect(seen).toEqual([expect.objectContaining({ method: 'POST', path: '/revoke', query: {} })]);
+    expect(Object.fromEntries(new URLSearchParams(seen[0].body))).toEqual({ token: 'refresh-1' });
+  });
+
+  it('refuses a redirect of the revocation endpoint', async () => {
+    route = () => [302, undefined];
+    const error = await failure(provider.revoke(context()));
+    expect(error.detail).toBe('redirect_refused');
+    expect(seen).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isHttpStatusError } from '../http/http-status-error.js';
+import { PAGE_MAX_RESPONSE_BYTES, TOKEN_MAX_RESPONSE_BYTES } from '../http/provider-http-client.js';
 import { ProviderError } from '../errors/provider-error.js';
 import type {
   AccountIdentity,
@@ -58,9 +59,11 @@ export class GoogleCalendarProvider implements IntegrationProvider {
   }
 
   /**
-   * Google revokes with the token in the query string ([G-AUTHLIB]); the framework's RFC 7009
-   * form post (with client credentials) is not the documented form. Revoking the refresh token
-   * ends the whole grant; the access token is the fallback when none is stored.
+   * Google's documented revocation: POST https://oauth2.googleapis.com/revoke with `token` as an
+   * application/x-www-form-urlencoded body parameter, nothing else (no client credentials, so not
+   * the framework's RFC 7009 request). The token stays out of the URL, hence out of access logs
+   * and proxies. Revoking the refresh token ends the whole grant; the access token is the
+   * fallback when none is stored.
    */
   async revoke(ctx: ProviderContext): Promise<void> {
     const { refreshToken, accessToken } = await ctx.credentials();
@@ -70,9 +73,10 @@ export class GoogleCalendarProvider implements IntegrationProvider {
       operation: 'token.revoke',
       method: 'POST',
       url,
-      query: { token: refreshToken || accessToken },
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      form: { token: refreshToken || accessToken },
       expect: 'none',
+      redirect: 'error',
+      maxResponseBytes: TOKEN_MAX_RESPONSE_BYTES,
     });
   }
 
@@ -144,6 +148,8 @@ export class GoogleCalendarProvider implements IntegrationProvider {
         operation: 'events.list',
         url: `${CALENDAR_API}/calendars/${segment(calendarId)}/events`,
         query: { maxResults: EVENTS_PAGE_SIZE, ...tokens },
+        // 2,500 events with descriptions and attendees can pass the client's 1 MiB default.
+        maxResponseBytes: PAGE_MAX_RESPONSE_BYTES,
       });
     } catch (error) {
       const cause = error instanceof ProviderError ? error.cause : error;

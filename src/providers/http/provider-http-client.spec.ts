@@ -7,7 +7,12 @@ import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { MetricsService } from '../../core/metrics/metrics.service.js';
 import { MetricsRequestObserver } from './metrics-request-observer.js';
-import { HttpStatusError, ProviderHttpClient } from './provider-http-client.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  ERROR_BODY_READ_LIMIT,
+  HttpStatusError,
+  ProviderHttpClient,
+} from './provider-http-client.js';
 import { ProviderRequestObserver, type ProviderResponseInfo } from './request-observer.js';
 
 interface Seen {
@@ -395,6 +400,103 @@ describe('ProviderHttpClient', () => {
     const viaDi = moduleRef.get(ProviderHttpClient);
     expect((await viaDi.request({ provider: 'p', url: `${FAKE}/x` })).status).toBe(200);
     await moduleRef.close();
+  });
+
+  it("refuses a redirect with redirect: 'error', without following it or exposing Location", async () => {
+    handler = (req, res) => {
+      if (req.url === '/moved') return sendJson(res, 200, { followed: true });
+      res.writeHead(302, { location: `http://127.0.0.1:${port}/moved?token=SECRET` }).end();
+    };
+    const pe = (await failure(
+      client.request({
+        provider: 'google',
+        operation: 'token.revoke',
+        url: `${FAKE}/revoke`,
+        form: { token: 'SECRET' },
+        redirect: 'error',
+      }),
+    )) as ProviderError;
+    expect(pe).toBeInstanceOf(ProviderError);
+    expect(pe.code).toBe('UNKNOWN');
+    expect(pe.detail).toBe('redirect_refused');
+    expect(pe.status).toBe(302);
+    expect(pe.operation).toBe('token.revoke');
+    expect(seen.map((s) => s.url)).toEqual(['/revoke']);
+    expect(exposed(pe)).not.toContain('SECRET');
+  });
+
+  it('follows redirects by default', async () => {
+    handler = (req, res) => {
+      if (req.url === '/moved') return sendJson(res, 200, { followed: true });
+      res.writeHead(301, { location: `http://127.0.0.1:${port}/moved` }).end();
+    };
+    const res = await client.request({ provider: 'p', url: `${FAKE}/old` });
+    expect(res.data).toEqual({ followed: true });
+    expect(seen.map((s) => s.url)).toEqual(['/old', '/moved']);
+  });
+
+  it('fails a body over the cap as response_too_large and stops reading it', async () => {
+    // Streams without end and without Content-Length: only a reader that stops at the cap returns.
+    let written = 0;
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!res.destroyed && written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+      };
+      res.write('[');
+      pump();
+    };
+    const pe = (await failure(
+      client.request({
+        provider: 'p',
+        operation: 'events.list',
+        url: `${FAKE}/big`,
+        timeoutMs: 60_000,
+      }),
+    )) as ProviderError;
+    expect(pe).toBeInstanceOf(ProviderError);
+    expect(pe.code).toBe('UNKNOWN');
+    expect(pe.detail).toBe('response_too_large');
+    expect(pe.operation).toBe('events.list');
+    expect(pe.message).toContain(`larger than ${DEFAULT_MAX_RESPONSE_BYTES} bytes`);
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('fails at once on a Content-Length over the cap, and takes a per-request cap', async () => {
+    handler = (_req, res) => sendJson(res, 200, { pad: 'x'.repeat(2000) });
+    const pe = (await failure(
+      client.request({ provider: 'p', url: `${FAKE}/x`, maxResponseBytes: 1000 }),
+    )) as ProviderError;
+    expect(pe.detail).toBe('response_too_large');
+    const big = 'y'.repeat(DEFAULT_MAX_RESPONSE_BYTES);
+    handler = (_req, res) => sendJson(res, 200, { big });
+    const res = await client.request<{ big: string }>({
+      provider: 'p',
+      url: `${FAKE}/x`,
+      maxResponseBytes: 2 * DEFAULT_MAX_RESPONSE_BYTES,
+    });
+    expect(res.data.big).toHaveLength(DEFAULT_MAX_RESPONSE_BYTES);
+  });
+
+  it('reads at most 64 KiB of an error body, endless or not, and still classifies it', async () => {
+    handler = (_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(ERROR_BODY_READ_LIMIT, 0x65);
+      const pump = () => {
+        while (!res.destroyed) if (!res.write(chunk)) return void res.once('drain', pump);
+      };
+      pump();
+    };
+    const he = (await failure(
+      client.request({ provider: 'p', url: `${FAKE}/x`, timeoutMs: 60_000 }),
+    )) as HttpStatusError;
+    expect(he).toBeInstanceOf(HttpStatusError);
+    expect(he.status).toBe(404);
+    expect(he.bodyText).toBe('e'.repeat(2048));
   });
 
   it('rejects more than one body kind', async () => {

@@ -28,6 +28,20 @@ export interface ProviderRequest {
   expect?: 'json' | 'text' | 'none';
   /** Short label for logs and metrics, e.g. 'events.list'. */
   operation?: string;
+  /**
+   * 'follow' (default) follows redirects as fetch does. 'error' refuses them: a 3xx answer
+   * fails the call (ProviderError UNKNOWN, detail `redirect_refused`) without following it or
+   * reading its Location. Token and revocation endpoints use 'error': a credential posted there
+   * must never be re-sent somewhere else.
+   */
+  redirect?: 'follow' | 'error';
+  /**
+   * The most response body bytes read (after decompression); a longer body fails the call
+   * (ProviderError UNKNOWN, detail `response_too_large`) as soon as the limit is passed, never
+   * buffering more. Default DEFAULT_MAX_RESPONSE_BYTES (1 MiB); listing pages declare
+   * PAGE_MAX_RESPONSE_BYTES, token endpoints TOKEN_MAX_RESPONSE_BYTES.
+   */
+  maxResponseBytes?: number;
 }
 
 export interface ProviderResponse<T> {
@@ -39,6 +53,17 @@ export interface ProviderResponse<T> {
 }
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Response body cap of an ordinary API call. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+/**
+ * Response body cap of a listing page whose size the provider sets (Google's events.list at
+ * 2,500 events, Trello's open cards of a board): tens of kilobytes per item are documented.
+ */
+export const PAGE_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** Response body cap of token, revocation and OAuth 1.0a endpoints: their answers are a few hundred bytes. */
+export const TOKEN_MAX_RESPONSE_BYTES = 64 * 1024;
+/** How much of a non-2xx body is read for classification; the rest is discarded unread. */
+export const ERROR_BODY_READ_LIMIT = 64 * 1024;
 /** Used for a 429 without a usable Retry-After, so callers always get a concrete retryAt. */
 export const DEFAULT_RATE_LIMIT_DELAY_MS = 60_000;
 
@@ -71,16 +96,23 @@ export class ProviderHttpClient {
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     const ctx = { provider: req.provider, operation: req.operation, method, url: stripQuery(url) };
     const started = performance.now();
+    const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const redirect = req.redirect === 'error' ? 'manual' : 'follow';
     let status = 0;
     try {
-      const res = await fetch(url, { method, headers, body, signal });
+      const res = await fetch(url, { method, headers, body, signal, redirect });
       status = res.status;
       const finalUrl = res.url ? stripQuery(new URL(res.url)) : ctx.url;
+      if (redirect === 'manual' && status >= 300 && status < 400) {
+        await res.body?.cancel().catch(() => undefined);
+        throw redirectRefused(ctx, status);
+      }
       if (res.ok) {
-        const data = await readBody(res, expect, ctx);
+        const data = await readBody(res, expect, ctx, limit);
         return { status, headers: res.headers, data: data as T, url: finalUrl };
       }
-      throw this.classify(res, await res.text(), { ...ctx, url: finalUrl });
+      const text = await readText(res, Math.min(limit, ERROR_BODY_READ_LIMIT), ctx, 'truncate');
+      throw this.classify(res, text, { ...ctx, url: finalUrl });
     } catch (err) {
       if (err instanceof ProviderError || err instanceof HttpStatusError) throw err;
       // The caller cancelled: that is their decision, not a provider failure, so pass it through.
@@ -169,12 +201,13 @@ async function readBody(
   res: Response,
   expect: ProviderRequest['expect'],
   ctx: RequestContext,
+  limit: number,
 ): Promise<unknown> {
   if (expect === 'none') {
     await res.body?.cancel();
     return undefined;
   }
-  const text = await res.text();
+  const text = await readText(res, limit, ctx, 'fail');
   if (expect === 'text') return text;
   if (text.trim() === '') return undefined;
   try {
@@ -189,6 +222,65 @@ async function readBody(
       operation: ctx.operation,
     });
   }
+}
+
+/**
+ * The body as UTF-8 text (a BOM dropped, as Response.text() does), reading at most `limit` bytes:
+ * past it the stream is cancelled and the call fails ('fail'), or the text read so far is kept
+ * ('truncate', for error bodies that are only classified). A Content-Length over the limit fails
+ * before anything is read.
+ */
+async function readText(
+  res: Response,
+  limit: number,
+  ctx: RequestContext,
+  overflow: 'fail' | 'truncate',
+): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (overflow === 'fail' && Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(ctx, res.status, limit);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (total + value.byteLength > limit) {
+      await reader.cancel().catch(() => undefined);
+      if (overflow === 'fail') throw tooLarge(ctx, res.status, limit);
+      chunks.push(value.subarray(0, limit - total));
+      total = limit;
+      break;
+    }
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  return new TextDecoder('utf-8').decode(Buffer.concat(chunks, total));
+}
+
+function tooLarge(ctx: RequestContext, status: number, limit: number): ProviderError {
+  return new ProviderError(
+    'UNKNOWN',
+    `${describeRequest(ctx)}: response body larger than ${limit} bytes`,
+    { provider: ctx.provider, status, detail: 'response_too_large', operation: ctx.operation },
+  );
+}
+
+/** The Location is never read: it can carry the credential the request was about. */
+function redirectRefused(ctx: RequestContext, status: number): ProviderError {
+  return new ProviderError(
+    'UNKNOWN',
+    `${describeRequest(ctx)}: redirect refused (HTTP ${status})`,
+    {
+      provider: ctx.provider,
+      status,
+      detail: 'redirect_refused',
+      operation: ctx.operation,
+    },
+  );
 }
 
 function stripQuery(url: URL): string {

@@ -13,9 +13,12 @@ export interface TrelloCall {
   query?: Record<string, QueryValue>;
   json?: unknown;
   expect?: 'json' | 'none';
+  /** Response body cap; the client's 1 MiB default when unset (see PAGE_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /**
    * Set for paths that carry the token itself (/tokens/{token}/...): errors then leave without
-   * URL or cause, so the token cannot reach a log line through an error message.
+   * URL or cause, so the token cannot reach a log line through an error message, and a redirect
+   * is refused rather than followed with the token in its path.
    */
   tokenInPath?: boolean;
 }
@@ -53,6 +56,8 @@ export async function callTrello<T>(
       json: call.json,
       headers: { authorization: trelloAuthorization(apiKey(), accessToken) },
       expect: call.expect ?? 'json',
+      maxResponseBytes: call.maxResponseBytes,
+      redirect: call.tokenInPath ? 'error' : 'follow',
     });
     return res.data;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { ProviderError } from '../errors/provider-error.js';
+import { PAGE_MAX_RESPONSE_BYTES } from '../http/provider-http-client.js';
 import type { ProviderContext, SyncResource } from '../integration-provider.js';
 import { sortActions } from './trello.actions.js';
 import { TRELLO_ID } from './trello.catalog.js';
@@ -53,6 +54,7 @@ export async function actionsSince(
         operation: 'boards.actions',
         path: `/boards/${segment(boardId)}/actions`,
         query: { since: since ?? undefined, before, limit: ACTIONS_LIMIT },
+        maxResponseBytes: PAGE_MAX_RESPONSE_BYTES,
       }),
     );
     for (const a of batch) if (typeof a?.id === 'string' && a.id !== since) byId.set(a.id, a);
@@ -87,6 +89,8 @@ export async function readBoard(
     callTrello<TrelloCard[]>(ctx, apiKey, {
       operation: 'boards.cards',
       path: `${path}/cards/open`,
+      // Every open card of the board in one answer, descriptions included.
+      maxResponseBytes: PAGE_MAX_RESPONSE_BYTES,
     }),
   ]);
   return {

@@ -33,7 +33,7 @@ describe('Redis restarted during webhook traffic and jobs', () => {
   it('answers 503 while Redis is down, loses nothing it acknowledged, keeps one scheduler', async () => {
     const seed = trello.seed!;
     const created: string[] = [];
-    const syncReplies: number[] = [];
+    const syncReplies: { start: number; end: number; status: number }[] = [];
     let downAt = 0;
     let upAt = 0;
     let restarted: Promise<void> = Promise.resolve();
@@ -48,11 +48,12 @@ describe('Redis restarted during webhook traffic and jobs', () => {
       } else if (i % 3 === 1) {
         trello.updateCard(created[(i * 13) % created.length], { name: `Outage card renamed ${i}` });
       } else {
+        const start = Date.now();
         const res = await cluster.request(`/v1/connections/${connectionId}/sync`, {
           method: 'POST',
           body: JSON.stringify({ mode: 'incremental' }),
         });
-        syncReplies.push(res.status);
+        syncReplies.push({ start, end: Date.now(), status: res.status });
       }
       if (i === 60) {
         downAt = Date.now();
@@ -70,15 +71,38 @@ describe('Redis restarted during webhook traffic and jobs', () => {
 
     const attempts = trello.deliveries(10_000);
     const during = attempts.filter((a) => Date.parse(a.at) > downAt && Date.parse(a.at) < upAt);
-    // While Redis was down, deliveries were refused with 503 (and retried by Trello), never 2xx
-    // without a place to put the job, never another 5xx.
+    // Which answer a request gets is known from when it ran, except near the edges of the
+    // outage, where a stop or a start in progress (or the 1.5 s queue timeout) can go either
+    // way. Deep inside: Redis was down for the whole request. Well outside: up.
+    const EDGE_MS = 3_000;
+    const downInside = (t: number) => t > downAt + EDGE_MS && t < upAt - EDGE_MS;
+    const upOutside = (t: number) => t < downAt || t > upAt + 10_000;
+    const at = (a: { at: string }) => Date.parse(a.at); // logged when the answer came
     expect(during.length).toBeGreaterThan(0);
-    expect(during.every((a) => a.status === 503 || a.status === 200)).toBe(true);
-    expect(during.filter((a) => a.status === 503).length).toBeGreaterThan(0);
-    expect(attempts.filter((a) => a.status >= 500 && a.status !== 503)).toEqual([]);
+    // A delivery is stored before it is queued. So its first attempt is refused 503 when Redis is
+    // down (Trello retries) and acknowledged 200 when it is up; a retry finds the row stored and
+    // is a duplicate, acknowledged 200 whatever Redis does. Never another status.
+    const wrong = attempts.filter((a) => {
+      if (a.attempt > 1) return a.status !== 200;
+      if (downInside(at(a))) return a.status !== 503;
+      if (upOutside(at(a))) return a.status !== 200;
+      return a.status !== 200 && a.status !== 503;
+    });
+    expect(wrong.map((a) => `${a.at} attempt ${a.attempt}: ${a.status}`)).toEqual([]);
+    expect(attempts.filter((a) => a.attempt === 1 && downInside(at(a))).length).toBeGreaterThan(0);
     const pushes = trello.webhooks.pushes.stats();
     expect(pushes.failed).toBe(0);
-    expect(syncReplies.every((s) => s === 202 || s === 503)).toBe(true);
+    // POST /sync needs Redis (to queue the run or to join a queued one): 503 while it is down,
+    // 202 while it is up.
+    const wrongSync = syncReplies.filter((r) => {
+      if (downInside(r.start) && downInside(r.end)) return r.status !== 503;
+      if (upOutside(r.start) && upOutside(r.end)) return r.status !== 202;
+      return r.status !== 202 && r.status !== 503;
+    });
+    expect(wrongSync).toEqual([]);
+    expect(
+      syncReplies.filter((r) => downInside(r.start) && downInside(r.end)).length,
+    ).toBeGreaterThan(0);
 
     const firstOkAfter = attempts.find((a) => Date.parse(a.at) >= upAt && a.status === 200);
     const recoveryMs = firstOkAfter ? Date.parse(firstOkAfter.at) - upAt : -1;
@@ -108,7 +132,7 @@ describe('Redis restarted during webhook traffic and jobs', () => {
     console.log(
       `[figures] Redis restart: Redis down ${upAt - downAt} ms; ${during.length} delivery attempts meanwhile, ` +
         `${during.filter((a) => a.status === 503).length} answered 503; sync requests ${syncReplies.length} ` +
-        `(${syncReplies.filter((s) => s === 503).length} answered 503); first 2xx ${recoveryMs} ms after Redis was back; ` +
+        `(${syncReplies.filter((s) => s.status === 503).length} answered 503); first 2xx ${recoveryMs} ms after Redis was back; ` +
         `acknowledged ${delivered.size}, lost 0, given up by the provider ${pushes.failed}; items equal to Trello ${convergedMs} ms after restart`,
     );
   });

@@ -9,8 +9,8 @@ export const GUARD_MESSAGE = 'A valid internal API bearer token is required';
 
 /**
  * The operations of the OpenAPI document that may answer without the internal bearer token,
- * from ARCHITECTURE.md / README "HTTP surface": OAuth callbacks, the webhook receiver (POST and
- * Trello's HEAD probe) and the health probes. /docs itself is not an operation of the document.
+ * from docs/architecture.md and the README's "HTTP surface": OAuth callbacks, the webhook
+ * receiver (POST and Trello's HEAD probe) and the health probes. /docs itself is not an operation of the document.
  * Anything else that answers without a token is a route made public by accident.
  */
 export const EXPECTED_PUBLIC = [

@@ -10,9 +10,10 @@ import {
 } from '../support/items-fixtures.js';
 
 /**
- * Local measurement, not a benchmark (that is P1 in `npm run bench`): upsertPage against the
- * raw baseline of BENCHMARKS.md, an `INSERT ... SELECT unnest(...) ON CONFLICT DO UPDATE` over
- * typed arrays sent with plain pg. Prints rows/s; asserts only correctness, never timing.
+ * Local measurement, not a benchmark (that is P1 in `npm run bench`): upsertPage against a raw
+ * baseline in the spirit of bench/baseline-upsert.ts, an `INSERT ... SELECT unnest(...) ON
+ * CONFLICT DO UPDATE` over typed arrays sent with plain pg. Prints rows/s; asserts only
+ * correctness, never timing.
  * ITEMS_THROUGHPUT_ROWS=100000 npx vitest run test/medium/items-throughput.test.ts
  */
 const ROWS = Number(process.env.ITEMS_THROUGHPUT_ROWS ?? 10_000);

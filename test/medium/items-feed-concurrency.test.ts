@@ -62,11 +62,11 @@ describe('changes feed under concurrent writers of one user', () => {
 
     const seen: { id: string; seq: bigint; deleted: boolean }[] = [];
     let cursor: string | undefined;
-    let pages = 0;
+    let pagesWhileWriting = 0;
     for (;;) {
       const stillWriting = writing;
       const page = await feed.read({ userId, cursor, limit: 7 });
-      pages++;
+      if (stillWriting && page.items.length > 0) pagesWhileWriting++;
       for (const item of page.items) {
         seen.push({ id: item.id, seq: BigInt(item.changeSeq), deleted: item.deletedAt !== null });
       }
@@ -84,8 +84,9 @@ describe('changes feed under concurrent writers of one user', () => {
     );
     expect(final).toHaveLength(WRITERS * TRANSACTIONS_PER_WRITER * 2);
     expect(rebuilt).toEqual(new Map(final.map((r) => [r.id, `${r.change_seq}/${r.deleted}`])));
-    // The reader really raced the writers rather than reading everything at the end.
-    expect(pages).toBeGreaterThan(20);
+    // The reader really raced the writers rather than reading everything at the end: it got
+    // changes out of the feed while transactions were still committing.
+    expect(pagesWhileWriting).toBeGreaterThan(1);
   });
 
   it('does not make writers of different users wait for each other', async () => {

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ENTITIES } from './app.entities.js';
+import { AuthWorkerModule } from './auth/auth-worker.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { ResolvedAppConfig } from './core/config/app-config.js';
 import { CoreModule } from './core/core.module.js';
@@ -30,7 +31,9 @@ export interface AppModuleOptions {
 export class AppModule {
   static forRoot(config: ResolvedAppConfig, options: AppModuleOptions = {}): DynamicModule {
     const workers =
-      config.role === 'api' ? [] : [EventsWorkerModule, SyncWorkerModule, WebhooksWorkerModule];
+      config.role === 'api'
+        ? []
+        : [AuthWorkerModule, EventsWorkerModule, SyncWorkerModule, WebhooksWorkerModule];
     return {
       module: AppModule,
       imports: [

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConfirmService } from './confirm.service.js';
 import { ConnectController } from './connect.controller.js';
 import { ConnectService } from './connect.service.js';
 import { ConnectionStore } from './connection-store.service.js';
@@ -12,6 +13,7 @@ import { Connection } from './entities/connection.entity.js';
 import { OAuth1ConnectService } from './oauth/oauth1-connect.service.js';
 import { OAuth2FlowService } from './oauth/oauth2-flow.service.js';
 import { OAuth2StrategyFactory } from './oauth/oauth2-strategy.factory.js';
+import { ReturnToSeal } from './oauth/return-to-seal.js';
 import { OAuth1FlowService } from './oauth1/oauth1-flow.service.js';
 
 /**
@@ -29,11 +31,13 @@ import { OAuth1FlowService } from './oauth1/oauth1-flow.service.js';
     DisconnectService,
     // Connect flows
     ConnectService,
+    ConfirmService,
     OAuth2StrategyFactory,
     OAuth2FlowService,
     OAuth1FlowService,
     OAuth1ConnectService,
+    ReturnToSeal,
   ],
-  exports: [ConnectionStore, TokenService, DisconnectService],
+  exports: [ConnectionStore, TokenService, DisconnectService, ConfirmService],
 })
 export class AuthModule {}

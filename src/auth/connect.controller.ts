@@ -1,11 +1,25 @@
-import { Body, Controller, Get, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiFoundResponse,
+  ApiGoneResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -16,7 +30,10 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../core/security/public.decorator.js';
+import { ConfirmService } from './confirm.service.js';
 import { ConnectService } from './connect.service.js';
+import { ConfirmConnectionDto } from './dto/confirm.dto.js';
+import { ConnectionDto } from './dto/connection.dto.js';
 import { AuthorizeDto, AuthorizeResponseDto, CallbackResponseDto } from './dto/authorize.dto.js';
 import { CallbackExceptionFilter } from './oauth/callback-exception.filter.js';
 
@@ -34,7 +51,10 @@ const errorExample = (statusCode: number, error: string, message: string) => ({
 @ApiTags('connections')
 @Controller('v1')
 export class ConnectController {
-  constructor(private readonly connect: ConnectService) {}
+  constructor(
+    private readonly connect: ConnectService,
+    private readonly confirmations: ConfirmService,
+  ) {}
 
   @Post('connections/:provider/authorize')
   @ApiBearerAuth()
@@ -78,9 +98,10 @@ export class ConnectController {
     summary: "The provider's redirect back after consent (opened by the user's browser)",
     description:
       'Redeems the state (once, and only at the path of the provider it was issued for), ' +
-      'exchanges the code, stores the connection with encrypted credentials and redirects to ' +
-      'returnTo with ?connectionId= (or ?error=). Without returnTo it answers JSON. Refusals ' +
-      'are 400 with JSON, or a short HTML page for browsers.',
+      'exchanges the code, keeps the grant (encrypted) in a `pending` connection and redirects ' +
+      'to returnTo with ?connectionId=&confirm= for PDeck to confirm, or with ?error=<code> when ' +
+      'anything fails after the state was redeemed. Without returnTo it answers JSON. Refusals ' +
+      'before that are 400 with JSON, or a short HTML page for browsers.',
   })
   @ApiParam(PROVIDER_PARAM)
   @ApiQuery({ name: 'code', required: false, description: 'OAuth 2.0 authorization code' })
@@ -89,9 +110,14 @@ export class ConnectController {
   @ApiQuery({ name: 'oauth_token', required: false, description: 'OAuth 1.0a request token' })
   @ApiQuery({ name: 'oauth_verifier', required: false, description: 'OAuth 1.0a verifier' })
   @ApiFoundResponse({
-    description: 'To returnTo?connectionId=<id>, or returnTo?error=access_denied',
+    description:
+      'To returnTo?connectionId=<id>&confirm=<one-time token>, or returnTo?error=<code> ' +
+      '(access_denied, token_exchange_failed, provider_unavailable, temporarily_unavailable)',
   })
-  @ApiOkResponse({ type: CallbackResponseDto, description: 'Connected; the flow had no returnTo' })
+  @ApiOkResponse({
+    type: CallbackResponseDto,
+    description: 'Granted, waiting for confirmation; the flow had no returnTo',
+  })
   @ApiBadRequestResponse(
     errorExample(
       400,
@@ -114,5 +140,42 @@ export class ConnectController {
       return;
     }
     res.status(result.status).json(result.body);
+  }
+
+  @Post('connections/:id/confirm')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Confirm a grant for the PDeck user signed in where the browser landed',
+    description:
+      "Called by PDeck's backend with the `connectionId` and `confirm` parameters the browser " +
+      'brought back to returnTo, and the user it knows is signed in there. Activates the ' +
+      'connection (first sync and webhooks start) only when that user started the flow and the ' +
+      'token matches: single use, valid 10 minutes. Anything else revokes the grant at the ' +
+      'provider and forgets it (403). A reconnect of an existing connection is confirmed the ' +
+      'same way; until then the connection keeps its previous credentials.',
+  })
+  @ApiBody({ type: ConfirmConnectionDto })
+  @ApiOkResponse({ type: ConnectionDto, description: 'Active' })
+  @ApiForbiddenResponse(
+    errorExample(
+      403,
+      'confirmation_refused',
+      'The grant was not confirmed for the user who started the flow; it was revoked.',
+    ),
+  )
+  @ApiConflictResponse(
+    errorExample(409, 'not_pending', 'This connection has no grant waiting for confirmation.'),
+  )
+  @ApiGoneResponse(
+    errorExample(410, 'confirmation_expired', 'The confirmation window (10 minutes) has passed.'),
+  )
+  @ApiNotFoundResponse({ description: 'No such connection' })
+  @ApiUnauthorizedResponse({ description: 'Missing or wrong internal bearer token' })
+  async confirm(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: ConfirmConnectionDto,
+  ): Promise<ConnectionDto> {
+    return ConnectionDto.from(await this.confirmations.confirm(id, dto));
   }
 }

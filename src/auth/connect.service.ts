@@ -1,10 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
-import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
+import { CONFIRM_TTL_MS, newConfirmToken } from './confirm-token.js';
 import { ConnectionStore } from './connection-store.service.js';
 import type { AuthorizeDto } from './dto/authorize.dto.js';
+import { type ConsumedStateSink } from './oauth/consumed-state.js';
 import { connectError } from './oauth/oauth-errors.js';
 import { OAuth1ConnectService } from './oauth/oauth1-connect.service.js';
 import { type FlowResult, OAuth2FlowService } from './oauth/oauth2-flow.service.js';
@@ -13,11 +19,22 @@ import { checkReturnTo, returnToWith } from './oauth/return-to.js';
 /** What the callback route sends: a redirect to returnTo, or JSON when there is none. */
 export type CallbackResponse =
   | { redirect: string }
-  | { status: 200; body: { connectionId: string; provider: string; status: string } };
+  | {
+      status: 200;
+      body: { connectionId: string; confirm: string; provider: string; status: 'pending' };
+    };
+
+/** The whole callback, exchange and identity included, answers within this budget. */
+export const CALLBACK_BUDGET_MS = 10_000;
+
+class CallbackTimeout extends Error {
+  override readonly name = 'CallbackTimeout';
+}
 
 /**
  * The connect use case for both OAuth schemes: starts a flow for a PDeck user and turns a
- * finished one into a connection row plus a domain event. Only ids leave this class.
+ * finished one into a grant waiting for PDeck's confirmation. Only ids and the one-time
+ * confirmation token leave this class.
  */
 @Injectable()
 export class ConnectService {
@@ -28,7 +45,6 @@ export class ConnectService {
     private readonly oauth2: OAuth2FlowService,
     private readonly oauth1: OAuth1ConnectService,
     private readonly connections: ConnectionStore,
-    private readonly events: EventEmitter2,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
   ) {}
 
@@ -47,46 +63,81 @@ export class ConnectService {
     return result;
   }
 
+  /**
+   * Finishes a flow within CALLBACK_BUDGET_MS. Refusals of the state itself (unknown, replayed,
+   * another provider's) stay errors on our page. Once the state is redeemed, every failure (a
+   * refused exchange, a provider 5xx, Postgres or Redis away, the time budget) sends the user
+   * back to returnTo with ?error=<code>, and nothing is half stored: the grant only becomes a
+   * pending connection at the very end, and nothing syncs before PDeck confirms it.
+   */
   async callback(providerId: string, query: Record<string, unknown>): Promise<CallbackResponse> {
     const provider = this.registry.getEnabled(providerId);
-    const result =
-      provider.catalog.auth.scheme === 'oauth1'
-        ? await this.oauth1.complete(provider, query)
-        : await this.oauth2.complete(providerId, query);
-    if (result.kind === 'denied') return this.denied(result);
-    return this.connect(providerId, result);
+    const sink: ConsumedStateSink = {};
+    const oauth1 = provider.catalog.auth.scheme === 'oauth1';
+    const finish = async (): Promise<CallbackResponse> => {
+      const result = oauth1
+        ? await this.oauth1.complete(provider, query, sink)
+        : await this.oauth2.complete(providerId, query, sink);
+      if (result.kind === 'denied') return this.denied(result);
+      return this.connect(providerId, result);
+    };
+    try {
+      return await withDeadline(finish(), CALLBACK_BUDGET_MS);
+    } catch (error) {
+      // Before the state was redeemed, only a failure of ours (not a refusal) may use the
+      // returnTo sealed into the callback: the state record could not be read at all.
+      const infrastructure = !(error instanceof HttpException);
+      const returnTo = sink.consumed
+        ? sink.returnTo
+        : infrastructure
+          ? oauth1
+            ? this.oauth1.sealedReturnTo(providerId, query)
+            : this.oauth2.sealedReturnTo(providerId, query)
+          : undefined;
+      const code = errorCodeOf(error);
+      this.logger.warn({
+        provider: providerId,
+        userId: sink.userId,
+        error: code,
+        reason: error instanceof Error ? error.message : String(error),
+        msg: 'Connect callback failed',
+      });
+      if (!returnTo || (!sink.consumed && !infrastructure)) throw asHttpError(error);
+      return { redirect: returnToWith(this.safeReturnTo(returnTo), { error: code }) };
+    }
   }
 
+  /**
+   * Keeps the grant pending and hands the browser a one-time confirmation token: nothing syncs
+   * until PDeck's backend confirms it for the user who started the flow (ConfirmService).
+   */
   private async connect(
     provider: string,
     grant: Extract<FlowResult, { kind: 'granted' }>,
   ): Promise<CallbackResponse> {
-    const { connection, created } = await this.connections.upsertFromGrant({
-      userId: grant.userId,
-      provider,
-      identity: grant.identity,
-      credentials: grant.credentials,
-      scopes: grant.scopes,
-    });
-    const event: ConnectionEvent = {
+    const confirm = newConfirmToken();
+    const { connection, reconnect } = await this.connections.storePendingGrant(
+      {
+        userId: grant.userId,
+        provider,
+        identity: grant.identity,
+        credentials: grant.credentials,
+        scopes: grant.scopes,
+      },
+      { tokenHash: confirm.hash, expiresAt: new Date(Date.now() + CONFIRM_TTL_MS) },
+    );
+    this.logger.log({
       connectionId: connection.id,
       userId: connection.userId,
       provider,
-    };
-    // Awaited: listeners (schedules, webhook subscriptions) finish before the user is sent on,
-    // and a failing one surfaces here instead of leaving a connection nothing syncs.
-    await this.events.emitAsync(
-      created ? CONNECTION_EVENTS.created : CONNECTION_EVENTS.reconnected,
-      event,
-    );
-    this.logger.log({ ...event, created, msg: 'Connection granted' });
+      reconnect,
+      msg: 'Grant stored; waiting for confirmation',
+    });
+    const result = { connectionId: connection.id, confirm: confirm.token };
     if (grant.returnTo) {
-      return {
-        redirect: returnToWith(this.safeReturnTo(grant.returnTo), { connectionId: connection.id }),
-      };
+      return { redirect: returnToWith(this.safeReturnTo(grant.returnTo), result) };
     }
-    const body = { connectionId: connection.id, provider, status: connection.status };
-    return { status: 200, body };
+    return { status: 200, body: { ...result, provider, status: 'pending' } };
   }
 
   private denied(result: Extract<FlowResult, { kind: 'denied' }>): CallbackResponse {
@@ -112,4 +163,36 @@ export class ConnectService {
   private safeReturnTo(returnTo: string): string {
     return checkReturnTo(returnTo, this.config.returnToOrigins);
   }
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CallbackTimeout(`callback took over ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The `error` code PDeck receives: the connect error's own, or temporarily_unavailable. */
+function errorCodeOf(error: unknown): string {
+  if (error instanceof HttpException) {
+    const body = error.getResponse() as { error?: unknown };
+    if (typeof body === 'object' && typeof body.error === 'string') return body.error;
+  }
+  return 'temporarily_unavailable';
+}
+
+/** Refusals keep their status; anything else is ours and temporary: 503, never a stack trace. */
+function asHttpError(error: unknown): HttpException {
+  if (error instanceof HttpException) return error;
+  return new ServiceUnavailableException({
+    statusCode: 503,
+    error: 'temporarily_unavailable',
+    message: 'The connection could not be completed right now. Start it again from PDeck.',
+  });
 }

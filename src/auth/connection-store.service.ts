@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { LessThan, Not, Repository } from 'typeorm';
 import { CryptoService } from '../core/crypto/crypto.service.js';
 import type { EncryptionContext } from '../core/crypto/keyring.js';
 import type { AccountIdentity, ConnectionCredentials } from '../providers/integration-provider.js';
 import { Connection, type ConnectionStatus } from './entities/connection.entity.js';
+
+/** A grant between the callback and PDeck's confirmation. Encrypted at rest like credentials. */
+export interface PendingGrant {
+  credentials: ConnectionCredentials;
+  scopes: string[];
+  accountLabel: string;
+}
 
 export type ConnectionSummary = Pick<Connection, 'id' | 'userId' | 'provider' | 'status'>;
 
@@ -51,8 +58,12 @@ export class ConnectionStore {
     return rows[0] ?? null;
   }
 
-  listByUser(userId: string): Promise<Connection[]> {
-    return this.repo.find({ where: { userId }, order: { createdAt: 'ASC' } });
+  /** A user's connections; `pending` ones (not confirmed yet) only when asked for by status. */
+  listByUser(userId: string, status?: ConnectionStatus): Promise<Connection[]> {
+    const where = status
+      ? { userId, status }
+      : { userId, status: Not<ConnectionStatus>('pending') };
+    return this.repo.find({ where, order: { createdAt: 'ASC' } });
   }
 
   listActive(): Promise<Connection[]> {
@@ -70,13 +81,21 @@ export class ConnectionStore {
   }
 
   /**
-   * Creates the connection, or re-activates the existing one for the same user, provider and
-   * account (reconnect). Returns whether it was new.
+   * Keeps a fresh grant until PDeck confirms it. A new account gets a `pending` row; an account
+   * the user already has (a reconnect) keeps its row, status and credentials untouched, and the
+   * grant waits beside them. A second grant before confirmation replaces the first.
    */
-  async upsertFromGrant(input: GrantInput): Promise<{ connection: Connection; created: boolean }> {
-    const credentials = {
-      ...input.credentials,
-      extras: { ...input.credentials.extras, ...input.identity.extras },
+  async storePendingGrant(
+    input: GrantInput,
+    confirm: { tokenHash: string; expiresAt: Date },
+  ): Promise<{ connection: Connection; reconnect: boolean }> {
+    const grant: PendingGrant = {
+      credentials: {
+        ...input.credentials,
+        extras: { ...input.credentials.extras, ...input.identity.extras },
+      },
+      scopes: input.scopes,
+      accountLabel: input.identity.label,
     };
     const id = randomUUID();
     const inserted = await this.repo
@@ -88,36 +107,107 @@ export class ConnectionStore {
         provider: input.provider,
         accountId: input.identity.accountId,
         accountLabel: input.identity.label,
-        status: 'active',
+        status: 'pending',
         scopes: input.scopes,
-        credentials: this.crypto.encryptJson(credentials, aad(id)),
-        tokenExpiresAt: credentials.expiresAt ? new Date(credentials.expiresAt) : null,
+        pendingGrant: this.crypto.encryptJson(grant, pendingAad(id)),
+        confirmTokenHash: confirm.tokenHash,
+        confirmExpiresAt: confirm.expiresAt,
       })
       .orIgnore()
       .returning(['id'])
       .execute();
-    if (inserted.raw.length > 0) return { connection: await this.get(id), created: true };
+    if (inserted.raw.length > 0) return { connection: await this.get(id), reconnect: false };
 
     const existing = await this.repo.findOneByOrFail({
       userId: input.userId,
       provider: input.provider,
       accountId: input.identity.accountId,
     });
-    await this.repo
+    await this.repo.update(
+      { id: existing.id },
+      {
+        pendingGrant: this.crypto.encryptJson(grant, pendingAad(existing.id)),
+        confirmTokenHash: confirm.tokenHash,
+        confirmExpiresAt: confirm.expiresAt,
+      },
+    );
+    const connection = await this.get(existing.id);
+    return { connection, reconnect: connection.status !== 'pending' };
+  }
+
+  /** The decrypted pending grant of a connection, or null when none waits. */
+  pendingGrantOf(connection: Connection): PendingGrant | null {
+    if (!connection.pendingGrant) return null;
+    return this.crypto.decryptJson<PendingGrant>(
+      connection.pendingGrant,
+      pendingAad(connection.id),
+    );
+  }
+
+  /**
+   * Turns the pending grant into the connection's credentials and activates it, once: the update
+   * matches only while the same token hash is still stored, so two racing confirmations cannot
+   * both succeed. False when it was claimed (or discarded) meanwhile.
+   */
+  async activatePendingGrant(connection: Connection, grant: PendingGrant): Promise<boolean> {
+    const { credentials } = grant;
+    const result = await this.repo
       .createQueryBuilder()
       .update()
       .set({
         status: 'active',
-        accountLabel: input.identity.label,
-        scopes: input.scopes,
-        credentials: this.crypto.encryptJson(credentials, aad(existing.id)),
+        accountLabel: grant.accountLabel,
+        scopes: grant.scopes,
+        credentials: this.crypto.encryptJson(credentials, aad(connection.id)),
         tokenExpiresAt: credentials.expiresAt ? new Date(credentials.expiresAt) : null,
         tokenVersion: () => 'token_version + 1',
         lastError: null,
+        pendingGrant: null,
+        confirmTokenHash: null,
+        confirmExpiresAt: null,
       })
-      .where('id = :id', { id: existing.id })
+      .where('id = :id AND confirm_token_hash = :hash', {
+        id: connection.id,
+        hash: connection.confirmTokenHash,
+      })
       .execute();
-    return { connection: await this.get(existing.id), created: false };
+    return (result.affected ?? 0) === 1;
+  }
+
+  /**
+   * Forgets a pending grant: a `pending` row goes entirely; a reconnect's row keeps what it had.
+   * Matches the token hash that was read, so a grant replaced meanwhile is not thrown away.
+   */
+  async discardPendingGrant(connection: Connection): Promise<boolean> {
+    const match = { id: connection.id, confirmTokenHash: connection.confirmTokenHash ?? '' };
+    const result =
+      connection.status === 'pending'
+        ? await this.repo.delete({ ...match, status: 'pending' })
+        : await this.repo.update(match, {
+            pendingGrant: null,
+            confirmTokenHash: null,
+            confirmExpiresAt: null,
+          });
+    return (result.affected ?? 0) === 1;
+  }
+
+  /** Whether another connection (any user) holds live credentials of the same provider account. */
+  async accountInUse(connection: Connection): Promise<boolean> {
+    const rows = await this.repo.query<unknown[]>(
+      `SELECT 1 FROM connections WHERE provider = $1 AND account_id = $2 AND credentials IS NOT NULL
+         AND status IN ('active', 'needs_reauth', 'error') LIMIT 1`,
+      [connection.provider, connection.accountId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Connections whose pending grant outlived its confirmation window, oldest first. */
+  listExpiredPending(now: Date, limit: number): Promise<Connection[]> {
+    return this.repo.find({
+      where: { confirmExpiresAt: LessThan(now) },
+      order: { confirmExpiresAt: 'ASC' },
+      take: limit,
+    });
   }
 
   /**
@@ -192,4 +282,8 @@ export class ConnectionStore {
 
 export function aad(connectionId: string): EncryptionContext {
   return { table: 'connections', column: 'credentials', rowId: connectionId };
+}
+
+function pendingAad(connectionId: string): EncryptionContext {
+  return { table: 'connections', column: 'pending_grant', rowId: connectionId };
 }

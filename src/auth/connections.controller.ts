@@ -24,11 +24,15 @@ export class ConnectionsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: "A user's connections, oldest first, in every status" })
+  @ApiOperation({
+    summary: "A user's connections, oldest first",
+    description:
+      'Every status except `pending` (grants waiting for confirmation), unless ?status= asks for one.',
+  })
   @ApiOkResponse({ type: [ConnectionDto] })
   @ApiBadRequestResponse({ description: 'userId missing' })
   async list(@Query() query: ListConnectionsQuery): Promise<ConnectionDto[]> {
-    const connections = await this.store.listByUser(query.userId);
+    const connections = await this.store.listByUser(query.userId, query.status);
     return connections.map((c) => ConnectionDto.from(c));
   }
 

@@ -23,7 +23,7 @@ const LEASE_WAIT_MS = 15_000;
 /**
  * Ends a connection: tells the other modules, revokes the grant at the provider where possible,
  * then wipes the secrets. The row stays (status disconnected) so history keeps its owner and a
- * later reconnect of the same account re-activates it (ConnectionStore.upsertFromGrant).
+ * later reconnect of the same account re-activates it, once PDeck confirms it (ConfirmService).
  */
 @Injectable()
 export class DisconnectService {
@@ -66,7 +66,7 @@ export class DisconnectService {
     try {
       if (!connection.credentials) return null;
       const credentials = this.store.credentialsOf(connection);
-      const revoked = await this.revokeWith(connection, credentials);
+      const revoked = await this.revokeGrant(connection, credentials);
       if (revoked) this.logger.log({ msg: 'grant revoked at the provider', ...log });
       return null;
     } catch (error) {
@@ -76,11 +76,8 @@ export class DisconnectService {
     }
   }
 
-  /** False when the provider offers no way to revoke. */
-  private async revokeWith(
-    connection: Connection,
-    credentials: ConnectionCredentials,
-  ): Promise<boolean> {
+  /** Revokes these credentials at the provider; false when it offers no way to revoke. */
+  async revokeGrant(connection: Connection, credentials: ConnectionCredentials): Promise<boolean> {
     const provider = this.registry.get(connection.provider);
     if (provider.revoke) {
       // Providers whose revocation is not RFC 7009 (Slack auth.revoke, Trello DELETE /tokens).

@@ -104,7 +104,8 @@ const TERMINAL = ['succeeded', 'partial', 'failed'];
  * The connect flow every provider shares, as PDeck and a browser drive it:
  * POST /v1/connections/:provider/authorize -> `consent(authorizeUrl)` at the provider (the
  * harness adds its non-interactive "allow" and returns where the provider redirected) ->
- * GET our callback -> 302 to returnTo?connectionId=. Returns the connection id.
+ * GET our callback -> 302 to returnTo?connectionId=&confirm= -> POST .../confirm for the same
+ * user, as PDeck's backend does. Returns the connection id.
  */
 export async function driveConnect(
   app: TestApp,
@@ -131,7 +132,16 @@ export async function driveConnect(
   const landed = new URL(done.headers.get('location')!);
   expect(`${landed.origin}${landed.pathname}`).toBe(input.returnTo);
   expect(landed.searchParams.get('error')).toBeNull();
-  return landed.searchParams.get('connectionId') ?? '';
+  const connectionId = landed.searchParams.get('connectionId') ?? '';
+  // Nothing runs before PDeck's backend confirms the grant for the user who started the flow.
+  const confirmed = await fetch(`${app.baseUrl}/v1/connections/${connectionId}/confirm`, {
+    method: 'POST',
+    headers: CONTRACT_AUTH,
+    body: JSON.stringify({ userId: input.userId, token: landed.searchParams.get('confirm') }),
+  });
+  expect(confirmed.status).toBe(200);
+  expect(((await confirmed.json()) as { status: string }).status).toBe('active');
+  return connectionId;
 }
 
 /** Follows one redirect of a consent URL (`redirect: 'manual'`) and returns its Location. */

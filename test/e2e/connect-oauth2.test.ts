@@ -71,7 +71,7 @@ describe('connecting an OAuth 2.0 account against a real authorization server', 
     expect(await res.json()).toEqual(body);
   }
 
-  it('runs the code flow with PKCE and stores the connection encrypted', async () => {
+  it('runs the code flow with PKCE, keeps the grant pending, and activates it on confirmation', async () => {
     const { url, state } = await d.start('user-a', `${RETURN_ORIGIN}/done?tab=apps`);
     expect(url.origin).toBe(oidc.origin);
     const stored = await d.storedState(state);
@@ -83,7 +83,8 @@ describe('connecting an OAuth 2.0 account against a real authorization server', 
       prompt: 'consent',
       code_challenge: s256(stored?.verifier ?? ''),
       code_challenge_method: 'S256',
-      state: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      // The random part, then the returnTo sealed for callbacks that cannot reach Redis.
+      state: expect.stringMatching(/^[A-Za-z0-9_-]{43}\.v1\.[A-Za-z0-9_.-]+$/),
     });
     const ttl = await d.redis.ttl(d.stateKey(state));
     expect(ttl).toBeGreaterThan(590);
@@ -97,10 +98,23 @@ describe('connecting an OAuth 2.0 account against a real authorization server', 
     expect(`${location.origin}${location.pathname}`).toBe(`${RETURN_ORIGIN}/done`);
     expect(location.searchParams.get('tab')).toBe('apps');
     const connectionId = location.searchParams.get('connectionId');
+    const confirmToken = location.searchParams.get('confirm');
+    expect(confirmToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await d.storedState(state)).toBeNull();
 
+    // Pending: credentials kept encrypted beside the row, nothing active, nobody told yet.
+    const [pending] = await d.connections('id = $1', [connectionId]);
+    expect(pending).toMatchObject({ user_id: 'user-a', account_id: 'user-1', status: 'pending' });
+    expect(pending.credentials).toBeNull();
+    expect(pending.pending_grant).toEqual(expect.any(String));
+    expect(pending.confirm_token_hash).not.toBe(confirmToken);
+    expect(d.events).toEqual([]);
+
+    const confirmed = await d.confirm(connectionId, 'user-a', confirmToken);
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.json()).toMatchObject({ id: connectionId, status: 'active' });
     const [row] = await d.connections('id = $1', [connectionId]);
-    expect(row).toMatchObject({ user_id: 'user-a', account_id: 'user-1', status: 'active' });
+    expect(row).toMatchObject({ status: 'active', pending_grant: null, confirm_token_hash: null });
     expect(row.scopes).toEqual(expect.arrayContaining(['openid', 'email', 'tasks.read']));
     const credentials = await d.credentialsOf(connectionId);
     expect(credentials.accessToken).toBeTruthy();
@@ -116,22 +130,38 @@ describe('connecting an OAuth 2.0 account against a real authorization server', 
       event: { connectionId, userId: 'user-a', provider: TEST_OAUTH_ID },
     });
 
+    // The same confirmation again is refused and changes nothing.
+    const again = await d.confirm(connectionId, 'user-a', confirmToken);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: string }).error).toBe('not_pending');
     // The same callback again (a replayed state) is refused and changes nothing.
     await expect400(await d.callback(callback), 'invalid_state', 'already used');
     expect(await d.credentialsOf(connectionId)).toEqual(credentials);
   });
 
-  it('reconnecting the same account re-activates the same connection', async () => {
+  it('reconnecting the same account keeps the old credentials until the new grant is confirmed', async () => {
     const [before] = await d.connections("user_id = 'user-a'");
+    const oldCredentials = await d.credentialsOf(before.id);
     await t.app.get(ConnectionStore).setStatus(String(before.id), 'needs_reauth', 'invalid_grant');
     const { callback } = await d.consented('user-a');
     const res = await d.callback(callback);
     expect(res.status).toBe(200);
-    const body = { connectionId: before.id, provider: TEST_OAUTH_ID, status: 'active' };
-    expect(await res.json()).toEqual(body);
+    const body = (await res.json()) as Record<string, string>;
+    expect(body).toEqual({
+      connectionId: before.id,
+      confirm: expect.any(String),
+      provider: TEST_OAUTH_ID,
+      status: 'pending',
+    });
+    const [waiting] = await d.connections("user_id = 'user-a'");
+    expect(waiting).toMatchObject({ id: before.id, status: 'needs_reauth' });
+    expect(await d.credentialsOf(before.id)).toEqual(oldCredentials);
+
+    expect((await d.confirm(before.id, 'user-a', body.confirm)).status).toBe(200);
     const [after] = await d.connections("user_id = 'user-a'");
     expect(after).toMatchObject({ id: before.id, status: 'active', last_error: null });
     expect(after.token_version).toBe(Number(before.token_version) + 1);
+    expect((await d.credentialsOf(before.id)).accessToken).not.toBe(oldCredentials.accessToken);
     expect(d.events.at(-1)).toEqual({
       name: 'connection.reconnected',
       event: { connectionId: before.id, userId: 'user-a', provider: TEST_OAUTH_ID },
@@ -233,7 +263,8 @@ describe('connecting an OAuth 2.0 account against a real authorization server', 
     const tokens = await d.storedTokens();
     expect(tokens.length).toBeGreaterThanOrEqual(2);
     const logText = logs.join('');
-    expect(logText).toContain('Connection granted');
+    expect(logText).toContain('Grant stored; waiting for confirmation');
+    expect(logText).toContain('Connection confirmed');
     expect(logText).toContain('oauth2.code_exchange');
     const responses = d.responses.join('\n');
     const redis = await d.redisDump();

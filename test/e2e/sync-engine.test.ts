@@ -9,6 +9,7 @@ import { eventually } from '../support/eventually.js';
 import { FakeTasksApi, pageOffset } from '../support/fake-tasks-api.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { TASKS_ORIGIN, TEST_SYNC_ID, TestSyncProvider } from '../support/test-sync-provider.js';
+import { storeActiveConnection } from '../support/active-connection.js';
 
 const auth = { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' };
 
@@ -33,7 +34,7 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
       },
     });
     db = t.app.get(DataSource);
-    const { connection } = await t.app.get(ConnectionStore).upsertFromGrant({
+    const { connection } = await storeActiveConnection(t.app.get(ConnectionStore), {
       userId: 'user-sync',
       provider: TEST_SYNC_ID,
       identity: { accountId: 'tasks-account', label: 'tasks@example.test' },
@@ -56,14 +57,17 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
   async function sync(
     mode: 'full' | 'incremental' = 'incremental',
   ): Promise<Record<string, unknown>> {
+    return waitForRun(await requestSync(mode));
+  }
+
+  async function requestSync(mode: 'full' | 'incremental'): Promise<string> {
     const res = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
       method: 'POST',
       headers: auth,
       body: JSON.stringify({ mode }),
     });
     expect(res.status).toBe(202);
-    const { syncRunId } = (await res.json()) as { syncRunId: string };
-    return waitForRun(syncRunId);
+    return ((await res.json()) as { syncRunId: string }).syncRunId;
   }
 
   function waitForRun(id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
@@ -193,25 +197,38 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
   });
 
   it('waits for Retry-After (seconds and HTTP-date) without holding the worker slot', async () => {
-    for (const retryAfter of ['1', new Date(Date.now() + 1500).toUTCString()]) {
+    const queue = t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
+    // Waits of about 2 s, so the parked job is easy to catch in the delayed set.
+    const headers = [() => '2', () => new Date(Date.now() + 2500).toUTCString()];
+    for (const header of headers) {
+      const retryAfter = header(); // the date is taken when its turn comes
       api.upsert('list-1', 'list-1-t1', `Retry ${retryAfter}`);
       api.faults = [
         { status: 429, headers: { 'retry-after': retryAfter }, pathIncludes: 'list-1' },
       ];
-      const result = await sync('incremental');
+      const syncRunId = await requestSync('incremental');
+      // During the wait the job is parked in the queue's delayed set, not kept active by a
+      // worker that sleeps.
+      const parked = await eventually(async () => {
+        const delayed = await queue.getDelayed();
+        if (delayed.some((j) => j.data.syncRunId === syncRunId)) return true;
+        const [run] = await db.query('SELECT status FROM sync_runs WHERE id = $1', [syncRunId]);
+        return ['succeeded', 'partial', 'failed'].includes(run?.status) ? false : undefined;
+      }, `run ${syncRunId} parked in the delayed set`);
+      expect(parked, 'the job was seen in the delayed set').toBe(true);
+      const result = await waitForRun(syncRunId);
       expect(result.status).toBe('succeeded');
       const rejected = api.requests.filter((r) => r.status === 429).at(-1)!;
       const nextList1 = api.requests.find(
         (r) => r.at > rejected.at && r.path === '/lists/list-1/tasks',
       )!;
-      const retryAt = /^\d+$/.test(retryAfter) ? rejected.at + 1000 : Date.parse(retryAfter);
+      const seconds = /^\d+$/.test(retryAfter);
+      const retryAt = seconds ? rejected.at + Number(retryAfter) * 1000 : Date.parse(retryAfter);
       // HTTP-dates have 1 s resolution: allow the truncated second.
-      expect(nextList1.at).toBeGreaterThanOrEqual(retryAt - (/^\d+$/.test(retryAfter) ? 0 : 1000));
+      expect(nextList1.at).toBeGreaterThanOrEqual(retryAt - (seconds ? 0 : 1000));
       // The header's time, not the 60 s the client assumes for a 429 without one.
       expect(nextList1.at - rejected.at).toBeLessThan(30_000);
     }
-    const queue = t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
-    expect(await queue.getActiveCount()).toBe(0);
   });
 
   it('coalesces 20 concurrent triggers into one queued sync', async () => {

@@ -1,8 +1,9 @@
 import type { Cluster } from './cluster.js';
 
 /**
- * Connects an account through the service's real authorize -> provider consent -> callback flow,
- * answering the sandbox's consent page with `auto=allow`. Returns the connection id.
+ * Connects an account through the service's real authorize -> provider consent -> callback ->
+ * confirm flow, answering the sandbox's consent page with `auto=allow` and confirming as PDeck's
+ * backend would (for the same user). Returns the connection id.
  */
 export async function connectThroughConsent(
   cluster: Cluster,
@@ -25,8 +26,16 @@ export async function connectThroughConsent(
   if (!location) throw new Error(`consent did not redirect: ${consent.status}`);
   const done = await fetch(location, { redirect: 'manual' });
   const landed = done.headers.get('location');
-  const connectionId = landed ? new URL(landed).searchParams.get('connectionId') : null;
-  if (done.status !== 302 || !connectionId)
-    throw new Error(`callback: ${done.status} ${await done.text()}`);
+  const params = landed ? new URL(landed).searchParams : undefined;
+  const connectionId = params?.get('connectionId');
+  const token = params?.get('confirm');
+  if (done.status !== 302 || !connectionId || !token)
+    throw new Error(`callback: ${done.status} ${landed ?? (await done.text())}`);
+  const confirmed = await cluster.request(`/v1/connections/${connectionId}/confirm`, {
+    method: 'POST',
+    body: JSON.stringify({ userId, token }),
+  });
+  if (confirmed.status !== 200)
+    throw new Error(`confirm: ${confirmed.status} ${await confirmed.text()}`);
   return connectionId;
 }

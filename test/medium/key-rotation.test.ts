@@ -26,6 +26,7 @@ import {
   startAuthContext,
   userinfoStatus,
 } from '../support/token-test-kit.js';
+import { storeActiveConnection } from '../support/active-connection.js';
 
 const SYNTHETIC = 200;
 const SUBSCRIPTIONS = 20;
@@ -98,7 +99,7 @@ describe('encrypted credentials', () => {
     const expected = new Map<string, ConnectionCredentials>();
     const seed = async (i: number) => {
       const credentials = { accessToken: `synthetic-${i}-0`, extras: { site: `s${i}` } };
-      const { connection } = await oldStore.upsertFromGrant({
+      const { connection } = await storeActiveConnection(oldStore, {
         userId: 'user-11',
         provider: 'test-oauth',
         scopes: [],

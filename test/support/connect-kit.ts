@@ -3,9 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
 import type { ConnectionEvent } from '../../src/auth/connection-events.js';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
-import type { Connection } from '../../src/auth/entities/connection.entity.js';
+import { Connection } from '../../src/auth/entities/connection.entity.js';
 import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
 import type { ProviderCatalogEntry } from '../../src/providers/integration-provider.js';
 import { followConsent } from './oidc-server.js';
@@ -66,6 +67,18 @@ export class ConnectDriver {
     return res;
   }
 
+  /** PDeck's backend confirming a grant for `userId`, with the token the browser brought back. */
+  async confirm(connectionId: unknown, userId: string, token: unknown): Promise<Response> {
+    this.flowSecrets.push(String(token));
+    const res = await fetch(`${this.t.baseUrl}/v1/connections/${String(connectionId)}/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_TOKEN}` },
+      body: JSON.stringify({ userId, token }),
+    });
+    this.responses.push(await res.clone().text());
+    return res;
+  }
+
   /** Starts a flow and returns the authorize URL and the state it carries. */
   async start(userId: string, returnTo?: string): Promise<{ url: URL; state: string }> {
     const res = await this.authorize({ userId, returnTo });
@@ -99,8 +112,9 @@ export class ConnectDriver {
     return `${this.t.baseUrl}/v1/oauth/${provider}/callback?${new URLSearchParams(query)}`;
   }
 
+  /** Redis keeps a flow under the state's random part (a sealed returnTo may follow a dot). */
   stateKey(state: string): string {
-    return `${this.t.config.redisKeyPrefix}:oauth2:state:${state}`;
+    return `${this.t.config.redisKeyPrefix}:oauth2:state:${state.split('.')[0]}`;
   }
 
   async storedState(state: string): Promise<Record<string, string> | null> {
@@ -119,12 +133,16 @@ export class ConnectDriver {
     return store.credentialsOf(await store.get(String(id)));
   }
 
-  /** Every access and refresh token stored in any connection row. */
+  /** Every access and refresh token stored in any connection row, pending grants included. */
   async storedTokens(): Promise<string[]> {
     const store = this.t.app.get(ConnectionStore);
-    return (await this.connections()).flatMap((row) => {
-      const c = store.credentialsOf(row as unknown as Connection);
-      return [c.accessToken, c.refreshToken ?? ''].filter(Boolean);
+    const rows = await this.t.app.get(DataSource).getRepository(Connection).find();
+    return rows.flatMap((c) => {
+      const sets = [
+        c.credentials ? store.credentialsOf(c) : undefined,
+        store.pendingGrantOf(c)?.credentials,
+      ];
+      return sets.flatMap((s) => (s ? [s.accessToken, s.refreshToken ?? ''] : [])).filter(Boolean);
     });
   }
 

@@ -12,6 +12,7 @@ import { CoreModule } from '../../src/core/core.module.js';
 import { ProvidersModule } from '../../src/providers/providers.module.js';
 import { followConsent, type OidcServer } from './oidc-server.js';
 import { TEST_OAUTH_ID, TEST_OAUTH_ORIGIN, TestOAuthProvider } from './test-oauth-provider.js';
+import { storeActiveConnection } from './active-connection.js';
 
 export const CLIENT = {
   clientId: 'pdeck-test-client',
@@ -135,7 +136,7 @@ export async function seedConnection(
   userId: string,
   accountId: string,
 ): Promise<Connection> {
-  const { connection } = await store.upsertFromGrant({
+  const { connection } = await storeActiveConnection(store, {
     userId,
     provider: TEST_OAUTH_ID,
     identity: { accountId, label: `${accountId}@example.test` },

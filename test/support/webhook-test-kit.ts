@@ -11,6 +11,7 @@ import {
   TEST_HOOKS_ID,
   TestWebhookProvider,
 } from './test-webhook-provider.js';
+import { storeActiveConnection } from './active-connection.js';
 
 export interface DeliveryRow {
   id: string;
@@ -88,7 +89,7 @@ export async function startWebhookTestApp(
 
 /** The connection deliveries route to (account "tasks-account", token accepted by the fakes). */
 export async function createConnection(t: TestApp, userId = 'user-hooks'): Promise<string> {
-  const { connection } = await t.app.get(ConnectionStore).upsertFromGrant({
+  const { connection } = await storeActiveConnection(t.app.get(ConnectionStore), {
     userId,
     provider: TEST_HOOKS_ID,
     identity: { accountId: 'tasks-account', label: 'tasks@example.test' },

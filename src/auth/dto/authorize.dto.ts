@@ -46,9 +46,15 @@ export class CallbackResponseDto {
   @ApiProperty({ format: 'uuid', example: '3f2b8c1e-5d4a-4e8b-9c61-0a7d2e4f9b13' })
   connectionId: string;
 
+  @ApiProperty({
+    description: 'One-time token for POST /v1/connections/{id}/confirm (10 minutes)',
+    example: 'q3Jf0c1Zb9nWm2yX4uV8tR6sP1oL5kJ7hG3fD9aS2e0',
+  })
+  confirm: string;
+
   @ApiProperty({ example: 'google-calendar' })
   provider: string;
 
-  @ApiProperty({ example: 'active' })
+  @ApiProperty({ example: 'pending', enum: ['pending'] })
   status: string;
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { NoNulCharacter } from '../../core/validation/input-limits.js';
 import { CONNECTION_STATUSES, type Connection } from '../entities/connection.entity.js';
 
@@ -77,6 +77,14 @@ export class ListConnectionsQuery {
   @MaxLength(200)
   @NoNulCharacter('userId')
   userId: string;
+
+  @ApiPropertyOptional({
+    enum: CONNECTION_STATUSES,
+    description: 'Only connections in this status. Without it, every status except `pending`.',
+  })
+  @IsOptional()
+  @IsIn(CONNECTION_STATUSES)
+  status?: (typeof CONNECTION_STATUSES)[number];
 }
 
 export class DisconnectQuery {

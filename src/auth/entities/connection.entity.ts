@@ -1,6 +1,17 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-export const CONNECTION_STATUSES = ['active', 'needs_reauth', 'disconnected', 'error'] as const;
+/**
+ * `pending`: a grant arrived at the callback and waits for PDeck's confirmation (no sync, no
+ * webhooks, not listed unless asked for). Every other status may also hold a pending grant of a
+ * reconnect (`pendingGrant`), which replaces the credentials only once confirmed.
+ */
+export const CONNECTION_STATUSES = [
+  'pending',
+  'active',
+  'needs_reauth',
+  'disconnected',
+  'error',
+] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /**
@@ -13,6 +24,9 @@ export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
   unique: true,
 })
 @Index('ix_connections_provider_account', ['provider', 'accountId'])
+@Index('ix_connections_confirm_expires', ['confirmExpiresAt'], {
+  where: '"confirm_expires_at" IS NOT NULL',
+})
 export class Connection {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'PK_connections' })
   id: string;
@@ -50,6 +64,20 @@ export class Connection {
   /** Non-secret, per-connection settings (sync frequency, selected calendars, ...). */
   @Column('jsonb', { default: () => "'{}'" })
   settings: Record<string, unknown>;
+
+  /**
+   * A grant waiting for PDeck's confirmation: encrypted JSON of PendingGrant (credentials,
+   * scopes, account label), bound to (connections, pending_grant, id).
+   */
+  @Column('text', { name: 'pending_grant', nullable: true })
+  pendingGrant: string | null;
+
+  /** SHA-256 of the one-time confirmation token (base64url); the token itself is never stored. */
+  @Column('text', { name: 'confirm_token_hash', nullable: true })
+  confirmTokenHash: string | null;
+
+  @Column('timestamptz', { name: 'confirm_expires_at', nullable: true })
+  confirmExpiresAt: Date | null;
 
   @Column('text', { name: 'last_error', nullable: true })
   lastError: string | null;

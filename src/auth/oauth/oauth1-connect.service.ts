@@ -7,10 +7,12 @@ import type {
 } from '../../providers/integration-provider.js';
 import { ProviderContextFactory } from '../../providers/provider-context.factory.js';
 import { OAuth1FlowService, OAuthStateError } from '../oauth1/oauth1-flow.service.js';
+import { type ConsumedStateSink, recordConsumed } from './consumed-state.js';
 import { identifyGrant } from './grant-identity.js';
 import { invalidState, providerUnavailable, tokenExchangeFailed } from './oauth-errors.js';
 import type { FlowResult, FlowStart } from './oauth2-flow.service.js';
 import { callbackUrlFor } from './oauth2-strategy.factory.js';
+import { ReturnToSeal } from './return-to-seal.js';
 
 /**
  * Adapts OAuth1FlowService (Trello) to the shape of the OAuth 2.0 flow, so the connect service
@@ -22,6 +24,7 @@ export class OAuth1ConnectService {
     private readonly flow: OAuth1FlowService,
     private readonly contexts: ProviderContextFactory,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
+    private readonly seal: ReturnToSeal,
   ) {}
 
   async start(provider: IntegrationProvider, input: FlowStart): Promise<{ authorizeUrl: string }> {
@@ -32,6 +35,8 @@ export class OAuth1ConnectService {
         userId: input.userId,
         returnTo: input.returnTo,
         callbackUrl: callbackUrlFor(this.config.publicUrl, input.provider),
+        callbackParams: (state): Record<string, string> =>
+          input.returnTo ? { rt: this.seal.seal(input.provider, state, input.returnTo) } : {},
       });
     } catch (err) {
       if (isProviderError(err))
@@ -43,16 +48,17 @@ export class OAuth1ConnectService {
   async complete(
     provider: IntegrationProvider,
     query: Record<string, unknown>,
+    sink?: ConsumedStateSink,
   ): Promise<FlowResult> {
     const id = provider.catalog.id;
     const descriptor = descriptorOf(provider);
     // Without a verifier the user did not authorize: spend the state and send them back.
     if (query.oauth_verifier === undefined && typeof query.state === 'string' && query.state) {
-      return this.denied(id, query.state);
+      return this.denied(id, query.state, sink);
     }
     let granted;
     try {
-      granted = await this.flow.complete({ provider: id, descriptor, query });
+      granted = await this.flow.complete({ provider: id, descriptor, query, sink });
     } catch (err) {
       throw mapCompleteError(id, err);
     }
@@ -74,10 +80,22 @@ export class OAuth1ConnectService {
     };
   }
 
-  private async denied(provider: string, state: string): Promise<FlowResult> {
+  /** The returnTo sealed into our callback URL, for a callback that cannot reach Redis. */
+  sealedReturnTo(provider: string, query: Record<string, unknown>): string | undefined {
+    const { state, rt } = query;
+    if (typeof state !== 'string' || typeof rt !== 'string') return undefined;
+    return this.seal.open(provider, state, rt);
+  }
+
+  private async denied(
+    provider: string,
+    state: string,
+    sink?: ConsumedStateSink,
+  ): Promise<FlowResult> {
     const record = await this.flow.consumeForError(state);
     if (!record) throw invalidState('unknown_or_expired');
     if (record.provider !== provider) throw invalidState('provider_mismatch');
+    recordConsumed(sink, record);
     return {
       kind: 'denied',
       userId: record.userId,

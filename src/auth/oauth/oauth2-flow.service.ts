@@ -17,6 +17,7 @@ import type { OAuth2StateBinding, OAuth2StateRejection } from './oauth2-state.st
 import { OAuth2StrategyFactory } from './oauth2-strategy.factory.js';
 import type { OAuth2Grant } from './provider-oauth2.strategy.js';
 import { runStrategy, type StrategyOutcome } from './run-strategy.js';
+import { type ConsumedStateSink, recordConsumed } from './consumed-state.js';
 import { TokenExchangeError } from './token-exchange.js';
 
 export interface FlowStart {
@@ -63,23 +64,37 @@ export class OAuth2FlowService {
     throw unexpected(input.provider, outcome);
   }
 
-  async complete(provider: string, query: Record<string, unknown>): Promise<FlowResult> {
+  async complete(
+    provider: string,
+    query: Record<string, unknown>,
+    sink?: ConsumedStateSink,
+  ): Promise<FlowResult> {
     const strategy = this.strategies.strategy(provider);
     if (!isFilled(query.state)) throw this.refuse(provider, invalidState('missing'), 'missing');
-    if (query.error !== undefined) return this.denied(provider, query);
+    if (query.error !== undefined) return this.denied(provider, query, sink);
     if (!isFilled(query.code)) {
       const message = 'The callback carries neither an authorization code nor an error.';
       throw this.refuse(provider, connectError('invalid_request', message), 'missing_code');
     }
-    const request = syntheticRequest({ code: query.code, state: query.state });
+    const request = syntheticRequest({ code: query.code, state: query.state }, sink);
     const outcome = await runStrategy(strategy, request);
     return this.toResult(provider, outcome);
   }
 
   /** `?error=access_denied&state=...`: the state is spent, the user goes back with the error. */
-  private async denied(provider: string, query: Record<string, unknown>): Promise<FlowResult> {
+  /** The returnTo sealed into a state, for a callback that cannot reach Redis. */
+  sealedReturnTo(provider: string, query: Record<string, unknown>): string | undefined {
+    return this.strategies.stateStore(provider).sealedReturnTo(query.state);
+  }
+
+  private async denied(
+    provider: string,
+    query: Record<string, unknown>,
+    sink?: ConsumedStateSink,
+  ): Promise<FlowResult> {
     const record = await this.strategies.stateStore(provider).consume(query.state);
     if ('reason' in record) throw this.refuse(provider, invalidState(record.reason), record.reason);
+    recordConsumed(sink, record);
     const error =
       typeof query.error === 'string' && PROVIDER_ERROR.test(query.error)
         ? query.error
@@ -147,8 +162,8 @@ export class OAuth2FlowService {
  * passport reads only `query` and `body`. A minimal request keeps it away from whatever else the
  * real request carries (a body `code` on another route, sessions) and from mutating it.
  */
-function syntheticRequest(query: Record<string, string>): Request {
-  return { query, body: {}, headers: {} } as unknown as Request;
+function syntheticRequest(query: Record<string, string>, stateSink?: ConsumedStateSink): Request {
+  return { query, body: {}, headers: {}, stateSink } as unknown as Request;
 }
 
 function isFilled(value: unknown): value is string {

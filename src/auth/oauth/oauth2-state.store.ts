@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { type ConsumedStateSink, recordConsumed } from './consumed-state.js';
+import type { ReturnToSeal } from './return-to-seal.js';
 
 /** How long a user has between starting the flow and coming back from the provider. */
 export const OAUTH2_STATE_TTL_SECONDS = 600;
@@ -31,8 +33,16 @@ type VerifyCallback = (
   info?: OAuth2StateBinding | OAuth2StateRejection,
 ) => void;
 
-/** 32 random bytes in base64url: always 43 characters. Anything else cannot be ours. */
-const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * 32 random bytes in base64url (43 characters), then, when the flow has a returnTo, a dot and
+ * that returnTo sealed (ReturnToSeal). Anything else cannot be ours.
+ */
+const STATE_PATTERN = /^([A-Za-z0-9_-]{43})(?:\.([A-Za-z0-9_.-]{1,4096}))?$/;
+
+/** The request object passport hands the store: ours (runStrategy), with a sink for the state. */
+interface StateRequest {
+  stateSink?: ConsumedStateSink;
+}
 
 /**
  * passport-oauth2's state store, PKCE flavour (`store` with five arguments, `verify` answering
@@ -46,6 +56,7 @@ export class RedisOAuth2StateStore {
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly provider: string,
+    private readonly seal: ReturnToSeal,
   ) {}
 
   /** Arity 5 matters: passport-oauth2 picks the PKCE calling convention by `store.length`. */
@@ -60,7 +71,10 @@ export class RedisOAuth2StateStore {
       callback(new Error('OAuth2 state store: the flow was started without a userId'));
       return;
     }
-    const state = randomBytes(32).toString('base64url');
+    const nonce = randomBytes(32).toString('base64url');
+    const state = binding.returnTo
+      ? `${nonce}.${this.seal.seal(this.provider, nonce, binding.returnTo)}`
+      : nonce;
     const record: StoredOAuth2State = {
       provider: this.provider,
       userId: binding.userId,
@@ -69,7 +83,7 @@ export class RedisOAuth2StateStore {
       createdAt: new Date().toISOString(),
     };
     this.redis
-      .set(this.key(state), JSON.stringify(record), 'EX', OAUTH2_STATE_TTL_SECONDS, 'NX')
+      .set(this.key(nonce), JSON.stringify(record), 'EX', OAUTH2_STATE_TTL_SECONDS, 'NX')
       .then((ok) => {
         // NX refusing means a 256-bit collision: treat it as the impossible error it is.
         if (ok !== 'OK') throw new Error('OAuth2 state store: state collision');
@@ -79,10 +93,11 @@ export class RedisOAuth2StateStore {
   }
 
   /** Arity 3: `ok` is the verifier string for PKCE providers, `true` otherwise. */
-  verify(_req: unknown, providedState: unknown, callback: VerifyCallback): void {
+  verify(req: StateRequest, providedState: unknown, callback: VerifyCallback): void {
     this.consume(providedState)
       .then((result) => {
         if ('reason' in result) return callback(null, false, result);
+        recordConsumed(req.stateSink, result);
         const binding: OAuth2StateBinding = { userId: result.userId, returnTo: result.returnTo };
         return callback(null, result.verifier ?? true, binding);
       })
@@ -95,21 +110,29 @@ export class RedisOAuth2StateStore {
    */
   async consume(providedState: unknown): Promise<StoredOAuth2State | OAuth2StateRejection> {
     if (typeof providedState !== 'string' || providedState === '') return rejection('missing');
-    if (!STATE_PATTERN.test(providedState)) return rejection('unknown_or_expired');
-    const raw = await this.redis.getdel(this.key(providedState));
+    const nonce = STATE_PATTERN.exec(providedState)?.[1];
+    if (!nonce) return rejection('unknown_or_expired');
+    const raw = await this.redis.getdel(this.key(nonce));
     if (!raw) return rejection('unknown_or_expired');
     const record = JSON.parse(raw) as StoredOAuth2State;
     if (record.provider !== this.provider) return rejection('provider_mismatch');
     return record;
   }
 
-  private key(state: string): string {
-    return oauth2StateKey(this.keyPrefix, state);
+  /** The returnTo sealed into a state, for a callback that cannot reach Redis. */
+  sealedReturnTo(providedState: unknown): string | undefined {
+    if (typeof providedState !== 'string') return undefined;
+    const [, nonce, sealed] = STATE_PATTERN.exec(providedState) ?? [];
+    return nonce && sealed ? this.seal.open(this.provider, nonce, sealed) : undefined;
+  }
+
+  private key(nonce: string): string {
+    return oauth2StateKey(this.keyPrefix, nonce);
   }
 }
 
-export function oauth2StateKey(keyPrefix: string, state: string): string {
-  return `${keyPrefix}:oauth2:state:${state}`;
+export function oauth2StateKey(keyPrefix: string, nonce: string): string {
+  return `${keyPrefix}:oauth2:state:${nonce}`;
 }
 
 function rejection(reason: OAuth2StateRejectionReason): OAuth2StateRejection {

@@ -9,6 +9,7 @@ import { ProviderContextFactory } from '../../providers/provider-context.factory
 import { ProviderRegistry } from '../../providers/provider-registry.js';
 import { identifyGrant } from './grant-identity.js';
 import { RedisOAuth2StateStore } from './oauth2-state.store.js';
+import { ReturnToSeal } from './return-to-seal.js';
 import { ProviderOAuth2Strategy } from './provider-oauth2.strategy.js';
 import { requestTokens } from './token-exchange.js';
 
@@ -34,6 +35,7 @@ export class OAuth2StrategyFactory {
     private readonly contexts: ProviderContextFactory,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly seal: ReturnToSeal,
   ) {
     this.origins = new OriginMap(config.providerOrigins ?? {});
     for (const provider of registry.enabled()) {
@@ -62,7 +64,7 @@ export class OAuth2StrategyFactory {
     const { id, auth: descriptor } = provider.catalog;
     if (descriptor.scheme !== 'oauth2') return;
     const credentials = this.registry.credentials(id);
-    const store = new RedisOAuth2StateStore(this.redis, this.config.redisKeyPrefix, id);
+    const store = new RedisOAuth2StateStore(this.redis, this.config.redisKeyPrefix, id, this.seal);
     const strategy = new ProviderOAuth2Strategy({
       provider: id,
       descriptor,

@@ -12,6 +12,7 @@ import { REDIS } from '../../core/redis/redis.tokens.js';
 import { ProviderError, type ProviderErrorCode } from '../../providers/errors/provider-error.js';
 import type { OAuth1AuthDescriptor } from '../../providers/integration-provider.js';
 import { signRequest } from './oauth1-signer.js';
+import { type ConsumedStateSink, recordConsumed } from '../oauth/consumed-state.js';
 
 /** How long a user has between starting the flow and coming back from the provider. */
 export const OAUTH1_STATE_TTL_SECONDS = 600;
@@ -42,12 +43,16 @@ export interface OAuth1StartInput {
   userId: string;
   returnTo?: string;
   callbackUrl: string;
+  /** More parameters for our callback URL, given the flow's state (e.g. a sealed returnTo). */
+  callbackParams?: (state: string) => Record<string, string>;
 }
 
 export interface OAuth1CompleteInput {
   provider: string;
   descriptor: OAuth1AuthDescriptor;
   query: Record<string, unknown>;
+  /** Told when the state is redeemed, so later failures can send the user back. */
+  sink?: ConsumedStateSink;
 }
 
 export interface OAuth1CompleteResult {
@@ -78,6 +83,9 @@ export class OAuth1FlowService {
     const state = randomBytes(32).toString('base64url');
     const callback = new URL(input.callbackUrl);
     callback.searchParams.set('state', state);
+    for (const [k, v] of Object.entries(input.callbackParams?.(state) ?? {})) {
+      callback.searchParams.set(k, v);
+    }
     const answer = await this.post(
       input.provider,
       input.descriptor.requestTokenUrl,
@@ -124,6 +132,7 @@ export class OAuth1FlowService {
     // The state is burnt by now either way: a mismatched callback cannot be retried with it.
     if (stored.provider !== input.provider) throw new OAuthStateError('provider_mismatch');
     if (!sameSecret(stored.requestToken, token)) throw new OAuthStateError('token_mismatch');
+    recordConsumed(input.sink, stored);
 
     const answer = await this.post(
       input.provider,

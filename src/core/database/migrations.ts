@@ -2,11 +2,13 @@ import { Initial1764290000000 } from './migrations/1764290000000-initial.js';
 import { DataModel1795827577874 } from './migrations/1795827577874-data-model.js';
 import { SweepGuard1795829600079 } from './migrations/1795829600079-sweep-guard.js';
 import { SyncRunResources1796400000000 } from './migrations/1796400000000-sync-run-resources.js';
+import { ConnectionConfirmation1796900000000 } from './migrations/1796900000000-connection-confirmation.js';
 
-/** In order. Listed explicitly (no globs): see entities.ts. */
+/** In order. Listed explicitly (no globs), like the entities in src/app.entities.ts. */
 export const MIGRATIONS = [
   Initial1764290000000,
   DataModel1795827577874,
   SweepGuard1795829600079,
   SyncRunResources1796400000000,
+  ConnectionConfirmation1796900000000,
 ];

@@ -33,6 +33,27 @@ export function serializeRequest(req: SerializableRequest): LoggedRequest {
   return { id: req.id, method: req.method, url: stripQueryString(req.url) };
 }
 
+/** What pino-http hands a wrapped `res` serializer. */
+export interface SerializableResponse {
+  statusCode?: number;
+  headers?: Record<string, unknown>;
+}
+
+/**
+ * The `res` serializer: the status, and a redirect's target without its query. The connect
+ * callback redirects with a one-time confirmation token in the query; the other response
+ * headers (security headers, request id) say nothing a log reader needs.
+ */
+export function serializeResponse(res: SerializableResponse): {
+  statusCode: number | undefined;
+  location?: string;
+} {
+  const location = res.headers?.location;
+  return typeof location === 'string'
+    ? { statusCode: res.statusCode, location: stripQueryString(location) }
+    : { statusCode: res.statusCode };
+}
+
 /**
  * The `err` serializer: pino's standard one, with the Error's own `code` renamed to `errorCode`.
  * `code` is a redacted key (OAuth authorization codes), and without the rename every system

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pinoHttp, type Options } from 'pino-http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serializeResponse } from './log-serializers.js';
 import {
   buildLoggerParams,
   isHealthProbe,
@@ -77,9 +78,21 @@ describe('pino-http with buildLoggerParams', () => {
     const [line] = lines;
     expect(line.level).toBe('info');
     expect(line.req).toEqual({ id: 'req-42', method: 'GET', url: '/oauth/slack/callback' });
-    expect(line.res.headers['set-cookie']).toBe('[redacted]');
+    // Response headers are not logged at all (cookies, redirects carrying one-time tokens).
+    expect(line.res).toEqual({ statusCode: expect.any(Number) });
     expect(JSON.stringify(line)).not.toContain('secret-code');
     expect(JSON.stringify(line)).not.toContain('internal');
+  });
+
+  it('logs a redirect target without its query (one-time confirmation tokens ride there)', () => {
+    const res = {
+      statusCode: 302,
+      headers: { location: 'https://app.example/done?connectionId=c1&confirm=one-time-token' },
+    };
+    expect(serializeResponse(res)).toEqual({
+      statusCode: 302,
+      location: 'https://app.example/done',
+    });
   });
 
   it('logs client errors as warnings and skips health probes', async () => {

@@ -3,7 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { stdTimeFunctions } from 'pino';
 import type { ResolvedAppConfig } from '../config/app-config.js';
-import { serializeError, serializeRequest, stripQueryString } from './log-serializers.js';
+import {
+  serializeError,
+  serializeRequest,
+  serializeResponse,
+  stripQueryString,
+} from './log-serializers.js';
 import { REDACT_CENSOR, REDACT_PATHS } from './redact-paths.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -40,7 +45,7 @@ export function buildLoggerParams(
       // Level names instead of numbers, so log pipelines can filter without a lookup table.
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: [...REDACT_PATHS], censor: REDACT_CENSOR },
-      serializers: { req: serializeRequest, err: serializeError },
+      serializers: { req: serializeRequest, res: serializeResponse, err: serializeError },
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const id = resolveRequestId(req.headers[REQUEST_ID_HEADER]);
         // Echoed so a caller can quote it when reporting a problem.

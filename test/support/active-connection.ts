@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import type { ConnectionStore, GrantInput } from '../../src/auth/connection-store.service.js';
+import type { Connection } from '../../src/auth/entities/connection.entity.js';
+
+/**
+ * An active connection stored the way a confirmed connect flow leaves it (pending grant, then
+ * activated), without driving OAuth: for tests whose subject comes after connecting.
+ */
+export async function storeActiveConnection(
+  store: ConnectionStore,
+  input: GrantInput,
+): Promise<{ connection: Connection }> {
+  const { connection } = await store.storePendingGrant(input, {
+    tokenHash: randomBytes(32).toString('base64url'),
+    expiresAt: new Date(Date.now() + 600_000),
+  });
+  const grant = store.pendingGrantOf(connection);
+  if (!grant || !(await store.activatePendingGrant(connection, grant))) {
+    throw new Error(`could not activate connection ${connection.id}`);
+  }
+  return { connection: await store.get(connection.id) };
+}

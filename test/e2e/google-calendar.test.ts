@@ -128,6 +128,14 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
     const landed = new URL(done.headers.get('location')!);
     connectionId = landed.searchParams.get('connectionId')!;
     expect(connectionId).toMatch(/^[0-9a-f-]{36}$/);
+    // Pending until PDeck's backend confirms it for the user who started the flow.
+    expect(await t.app.get(ConnectionStore).get(connectionId)).toMatchObject({ status: 'pending' });
+    const confirmed = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/confirm`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ userId: 'pdeck-user-1', token: landed.searchParams.get('confirm') }),
+    });
+    expect(confirmed.status).toBe(200);
 
     const connection = await t.app.get(ConnectionStore).get(connectionId);
     expect(connection).toMatchObject({ accountId: ALICE, status: 'active' });

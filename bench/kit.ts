@@ -63,6 +63,8 @@ export async function startRig(
   await Promise.all([google.start(), trello.start()]);
   const env = {
     PROVIDER_ORIGINS: JSON.stringify({ ...google.origins(), ...trello.origins() }),
+    // The cluster runs with NODE_ENV=production, which refuses PROVIDER_ORIGINS without this.
+    ALLOW_PROVIDER_ORIGINS: 'true',
     GOOGLE_CALENDAR_CLIENT_ID: google.clients[0].clientId,
     GOOGLE_CALENDAR_CLIENT_SECRET: google.clients[0].clientSecret,
     TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,

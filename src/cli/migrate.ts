@@ -15,7 +15,8 @@ import { resolveDatabaseUrl } from '../core/runtime/prepare-runtime.js';
  */
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
-  const config = loadConfigFromProcessEnv();
+  // Only Postgres is used: DATABASE_URL without NODE_ENV (production) needs nothing else.
+  const config = loadConfigFromProcessEnv([], { service: false });
   const { url, stop } = await resolveDatabaseUrl(config);
   try {
     if (command === 'run') {

@@ -8,6 +8,8 @@ import {
 export function googleEnv(google: GoogleCalendarFake): Record<string, string> {
   return {
     PROVIDER_ORIGINS: JSON.stringify(google.origins()),
+    // The cluster runs with NODE_ENV=production, which refuses PROVIDER_ORIGINS without this.
+    ALLOW_PROVIDER_ORIGINS: 'true',
     GOOGLE_CALENDAR_CLIENT_ID: google.clients[0].clientId,
     GOOGLE_CALENDAR_CLIENT_SECRET: google.clients[0].clientSecret,
   };

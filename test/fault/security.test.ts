@@ -110,7 +110,9 @@ describe('security sweep: auth on every route, hostile input, no secret anywhere
   });
 
   it('refuses every documented operation without a valid bearer token, except the public ones', async () => {
-    const docs = await rec.send('openapi', '/docs/json');
+    // In production the docs need the token too.
+    expect((await rec.send('openapi', '/docs/json')).status).toBe(401);
+    const docs = await rec.internal('openapi', '/docs/json');
     expect(docs.status).toBe(200);
     const document = JSON.parse(docs.text) as { paths: Record<string, Record<string, unknown>> };
     const params = { id: googleId, provider: 'google-calendar' };
@@ -156,8 +158,9 @@ describe('security sweep: auth on every route, hostile input, no secret anywhere
     }
     expect(open.sort()).toEqual(EXPECTED_PUBLIC);
     expect(wrongBearer).toEqual([]);
-    // Pages outside the document: the docs are public, /metrics needs the token.
-    expect((await rec.send('swagger ui', '/docs')).status).toBe(200);
+    // Pages outside the document: in production the docs and /metrics need the token.
+    expect((await rec.send('swagger ui', '/docs')).status).toBe(401);
+    expect((await rec.internal('swagger ui', '/docs')).status).toBe(200);
     expect((await rec.send('/metrics', '/metrics')).status).toBe(401);
     // There is no operator UI: /admin does not exist and answers 404. An operator route added
     // later must answer 401 without credentials, like every other internal route (and then this

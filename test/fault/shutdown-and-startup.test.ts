@@ -106,6 +106,7 @@ describe('graceful shutdown and startup checks', () => {
     const evicting = await new RedisInstance({ maxmemoryPolicy: 'allkeys-lru' }).start();
     const service = new ServiceProcess('evicting', 'worker', {
       NODE_ENV: 'production',
+      PUBLIC_URL: cluster.baseUrl,
       DATABASE_URL: cluster.pg.url,
       REDIS_URL: evicting.url,
       INTERNAL_API_TOKENS: 'x'.repeat(32),

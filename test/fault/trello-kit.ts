@@ -9,6 +9,8 @@ import { eventually } from '../support/eventually.js';
 export function trelloEnv(trello: TrelloFake): Record<string, string> {
   return {
     PROVIDER_ORIGINS: JSON.stringify(trello.origins()),
+    // The cluster runs with NODE_ENV=production, which refuses PROVIDER_ORIGINS without this.
+    ALLOW_PROVIDER_ORIGINS: 'true',
     TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,
     TRELLO_API_SECRET: SANDBOX_TRELLO_APP.secret,
   };

@@ -41,9 +41,13 @@ export interface AppConfig {
   role: Role;
   internalApiTokens: string[];
   encryptionKeys: EncryptionKeyConfig[];
+  /** The kid that encrypts (ENCRYPTION_PRIMARY_KEY_ID); undefined: the first of encryptionKeys. */
+  encryptionPrimaryKeyId?: string;
   providerCredentials: Record<string, ProviderCredentials | undefined>;
   providerOrigins: Record<string, string>;
   returnToOrigins: string[];
+  /** Whether /docs answers without the internal bearer token (DOCS_PUBLIC; default: not in production). */
+  docsPublic: boolean;
   pdeckEvents?: { url: string; secret: string };
   logLevel: string;
   /**
@@ -53,6 +57,33 @@ export interface AppConfig {
   logDestination?: { write(line: string): void };
   dataDir: string;
   syncConcurrency: number;
+  /** Postgres statement_timeout in ms (DATABASE_STATEMENT_TIMEOUT_MS); 0 = none. */
+  databaseStatementTimeoutMs: number;
+  /** Deadline of one sync job (SYNC_JOB_TIMEOUT_MS). */
+  syncJobTimeoutMs: number;
+  /** Deadline of processing one stored webhook delivery (WEBHOOK_JOB_TIMEOUT_MS). */
+  webhookJobTimeoutMs: number;
+  /** ROLE=worker: port of the health and metrics server (WORKER_HEALTH_PORT); 0 = none. */
+  workerHealthPort: number;
+  /** Express `trust proxy` (TRUST_PROXY): which proxies may name the client's address. */
+  trustProxy: false | number | string[];
+  /** OAuth callback requests per client address per minute (OAUTH_CALLBACK_RATE_LIMIT); 0 = off. */
+  oauthCallbackRateLimit: number;
+  /** Failed webhook verifications per client address per minute before 429; 0 = off. */
+  webhookFailureRateLimit: number;
+  retention: RetentionConfig;
+}
+
+/** How long history and inboxes are kept (WEBHOOK_*_RETENTION_DAYS, SYNC_RUN_RETENTION_*). */
+export interface RetentionConfig {
+  /** Days a finished webhook delivery keeps its body. */
+  webhookBodyDays: number;
+  /** Days a finished webhook delivery row is kept; never less than webhookBodyDays. */
+  webhookDeliveryDays: number;
+  /** The newest sync runs of each connection kept whatever their age. */
+  syncRunCount: number;
+  /** Days every sync run is kept. */
+  syncRunDays: number;
 }
 
 /** Resolved configuration after development defaults were filled in (database, keys, tokens). */

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Transform } from 'class-transformer';
 import {
   IsIn,
@@ -22,7 +23,7 @@ const toInt = ({ value }: { value: unknown }) =>
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
-/** `kid:base64-of-32-bytes`, comma separated; the first is primary. */
+/** `kid:base64-of-32-bytes`, comma separated; the first is primary unless ENCRYPTION_PRIMARY_KEY_ID names another. */
 @ValidatorConstraint({ name: 'encryptionKeys' })
 export class EncryptionKeysRule implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -84,6 +85,31 @@ export class TokenListRule implements ValidatorConstraintInterface {
   }
 }
 
+/**
+ * TRUST_PROXY: `false`, a hop count, or comma-separated proxy addresses, subnets (CIDR) or
+ * Express's names (loopback, linklocal, uniquelocal). `true` is refused: trusting every hop lets
+ * any client choose its own address through X-Forwarded-For, and so escape rate limits.
+ */
+@ValidatorConstraint({ name: 'trustProxy' })
+export class TrustProxyRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    if (value === 'false' || /^\d{1,2}$/.test(value)) return true;
+    return value.split(',').every((entry) => {
+      const item = entry.trim();
+      if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+      const [address, bits, extra] = item.split('/');
+      const family = isIP(address);
+      if (!family || extra !== undefined) return false;
+      if (bits === undefined) return true;
+      return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+    });
+  }
+  defaultMessage(): string {
+    return 'TRUST_PROXY must be false, a hop count (e.g. 1), or comma-separated proxy addresses, CIDR subnets or loopback/linklocal/uniquelocal (true is refused: it lets clients pick their address)';
+  }
+}
+
 export function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
@@ -98,6 +124,7 @@ export function isOrigin(value: string): boolean {
  * ARCHITECTURE.md is here; the few extra ones are optional operational knobs.
  */
 export class EnvironmentVariables {
+  /** Unset: development, or production when DATABASE_URL is set (parseConfig decides). */
   @IsOptional()
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
@@ -151,8 +178,25 @@ export class EnvironmentVariables {
 
   @Transform(trimmed)
   @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,32}$/, {
+    message: 'ENCRYPTION_PRIMARY_KEY_ID must be a key id of ENCRYPTION_KEYS ([A-Za-z0-9_-]{1,32})',
+  })
+  ENCRYPTION_PRIMARY_KEY_ID?: string;
+
+  @Transform(trimmed)
+  @IsOptional()
   @Validate(ProviderOriginsRule)
   PROVIDER_ORIGINS?: string;
+
+  @Transform(trimmed)
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  ALLOW_PROVIDER_ORIGINS?: 'true' | 'false';
+
+  @Transform(trimmed)
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  DOCS_PUBLIC?: 'true' | 'false';
 
   @Transform(trimmed)
   @IsOptional()
@@ -174,6 +218,59 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** Postgres statement_timeout of the service's connections, in ms; 0 = none. Not for migrations. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
+
+  /** How long one sync job may run before it is aborted (and retried from its committed pages). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  SYNC_JOB_TIMEOUT_MS = 1_800_000;
+
+  /** How long processing one stored webhook delivery may take before its job fails (and retries). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  WEBHOOK_JOB_TIMEOUT_MS = 120_000;
+
+  /** ROLE=worker: port of the health and metrics server; 0 = no server. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_HEALTH_PORT = 3001;
+
+  @Transform(trimmed)
+  @IsOptional()
+  @Validate(TrustProxyRule)
+  TRUST_PROXY = 'false';
+
+  /** OAuth callback requests per client address per minute; 0 = no limit. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  OAUTH_CALLBACK_RATE_LIMIT = 60;
+
+  /** Webhook deliveries failing verification per client address per minute before 429; 0 = no limit. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  WEBHOOK_FAILURE_RATE_LIMIT = 60;
+
   @Transform(trimmed)
   @IsOptional()
   @IsString()
@@ -185,4 +282,36 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(256)
   SYNC_CONCURRENCY = 4;
+
+  /** Days a finished webhook delivery keeps its body (never one still waiting). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  WEBHOOK_BODY_RETENTION_DAYS = 7;
+
+  /** Days a finished webhook delivery row is kept (the dedupe record); >= the body window. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  WEBHOOK_DELIVERY_RETENTION_DAYS = 30;
+
+  /** Sync runs always kept per connection, however old (the newest N). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  SYNC_RUN_RETENTION_COUNT = 100;
+
+  /** Days every sync run is kept; older ones go unless among the newest N of their connection. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  SYNC_RUN_RETENTION_DAYS = 30;
 }

@@ -128,13 +128,14 @@ describe('parseConfig', () => {
       INTERNAL_API_TOKENS: TOKEN,
       ENCRYPTION_KEYS: KEY,
       DATABASE_URL: 'postgres://u:p@db:5432/pdeck',
+      PUBLIC_URL: 'https://int.pdeck.io',
     };
 
     it('starts with the required variables', () => {
       expect(parseConfig(complete).nodeEnv).toBe('production');
     });
 
-    it.each(['INTERNAL_API_TOKENS', 'ENCRYPTION_KEYS', 'DATABASE_URL'])(
+    it.each(['INTERNAL_API_TOKENS', 'ENCRYPTION_KEYS', 'DATABASE_URL', 'PUBLIC_URL'])(
       'refuses without %s',
       (name) => {
         const env: Record<string, string> = { ...complete };
@@ -144,5 +145,104 @@ describe('parseConfig', () => {
         );
       },
     );
+
+    it('treats NODE_ENV unset with DATABASE_URL set as production', () => {
+      const { NODE_ENV: _, ...unset } = complete;
+      expect(parseConfig(unset).nodeEnv).toBe('production');
+      const { INTERNAL_API_TOKENS: __, ...noTokens } = unset;
+      expect(errorOf(noTokens)).toMatch(
+        /^Invalid configuration: INTERNAL_API_TOKENS is required in production \(NODE_ENV is unset and DATABASE_URL is set; .*\)$/,
+      );
+      const dev = { NODE_ENV: 'development', DATABASE_URL: complete.DATABASE_URL };
+      expect(parseConfig(dev).nodeEnv).toBe('development');
+      expect(parseConfig({ ...dev, NODE_ENV: 'test' }).nodeEnv).toBe('test');
+    });
+
+    it('asks the command-line tools for DATABASE_URL only', () => {
+      const tool = { service: false };
+      const db = { DATABASE_URL: complete.DATABASE_URL };
+      expect(parseConfig(db, [], tool).nodeEnv).toBe('production');
+      expect(() => parseConfig({ NODE_ENV: 'production' }, [], tool)).toThrow(
+        /DATABASE_URL is required when NODE_ENV=production/,
+      );
+    });
+
+    it('refuses PROVIDER_ORIGINS unless ALLOW_PROVIDER_ORIGINS=true', () => {
+      const origins = {
+        ...complete,
+        PROVIDER_ORIGINS: '{"https://a.example":"http://127.0.0.1:1"}',
+      };
+      expect(errorOf(origins)).toMatch(
+        /^Invalid configuration: PROVIDER_ORIGINS is refused in production .*ALLOW_PROVIDER_ORIGINS=true/,
+      );
+      expect(errorOf({ ...origins, ALLOW_PROVIDER_ORIGINS: 'false' })).toMatch(/PROVIDER_ORIGINS/);
+      const allowed = parseConfig({ ...origins, ALLOW_PROVIDER_ORIGINS: 'true' });
+      expect(allowed.providerOrigins).toEqual({ 'https://a.example': 'http://127.0.0.1:1' });
+    });
+
+    it('protects /docs unless DOCS_PUBLIC=true', () => {
+      expect(parseConfig(complete).docsPublic).toBe(false);
+      expect(parseConfig({ ...complete, DOCS_PUBLIC: 'true' }).docsPublic).toBe(true);
+      expect(parseConfig({}).docsPublic).toBe(true);
+      expect(parseConfig({ NODE_ENV: 'test', DOCS_PUBLIC: 'false' }).docsPublic).toBe(false);
+      expect(errorOf({ DOCS_PUBLIC: 'yes' })).toMatch(/DOCS_PUBLIC must be one of/);
+    });
+  });
+
+  describe('ENCRYPTION_PRIMARY_KEY_ID', () => {
+    const keys = `${KEY},new:${Buffer.alloc(32, 2).toString('base64')}`;
+
+    it('names the encrypting key; unset, the first key encrypts', () => {
+      expect(parseConfig({ ENCRYPTION_KEYS: keys }).encryptionPrimaryKeyId).toBeUndefined();
+      const promoted = parseConfig({ ENCRYPTION_KEYS: keys, ENCRYPTION_PRIMARY_KEY_ID: 'new' });
+      expect(promoted.encryptionPrimaryKeyId).toBe('new');
+      expect(promoted.encryptionKeys.map((k) => k.kid)).toEqual(['k1', 'new']);
+    });
+
+    it('must be one of the key ids of ENCRYPTION_KEYS', () => {
+      expect(errorOf({ ENCRYPTION_KEYS: keys, ENCRYPTION_PRIMARY_KEY_ID: 'k2' })).toBe(
+        'Invalid configuration: ENCRYPTION_PRIMARY_KEY_ID "k2" is not a key id of ENCRYPTION_KEYS (k1, new)',
+      );
+      expect(errorOf({ ENCRYPTION_PRIMARY_KEY_ID: 'k1' })).toBe(
+        'Invalid configuration: ENCRYPTION_PRIMARY_KEY_ID is set but ENCRYPTION_KEYS is not',
+      );
+      expect(errorOf({ ENCRYPTION_KEYS: keys, ENCRYPTION_PRIMARY_KEY_ID: 'a.b' })).toMatch(
+        /^Invalid configuration: ENCRYPTION_PRIMARY_KEY_ID must be a key id/,
+      );
+    });
+  });
+
+  describe('timeouts, worker health port, TRUST_PROXY', () => {
+    it('defaults: 30 s statements, 30 min sync jobs, 2 min webhook jobs, port 3001, no proxy', () => {
+      expect(parseConfig({})).toMatchObject({
+        databaseStatementTimeoutMs: 30_000,
+        syncJobTimeoutMs: 1_800_000,
+        webhookJobTimeoutMs: 120_000,
+        workerHealthPort: 3001,
+        trustProxy: false,
+        oauthCallbackRateLimit: 60,
+        webhookFailureRateLimit: 60,
+      });
+      expect(
+        parseConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0', WORKER_HEALTH_PORT: '0' }),
+      ).toMatchObject({ databaseStatementTimeoutMs: 0, workerHealthPort: 0 });
+      expect(errorOf({ SYNC_JOB_TIMEOUT_MS: '10' })).toMatch(
+        /^Invalid configuration: SYNC_JOB_TIMEOUT_MS/,
+      );
+      expect(errorOf({ DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toMatch(
+        /DATABASE_STATEMENT_TIMEOUT_MS must be an integer/,
+      );
+    });
+
+    it('reads TRUST_PROXY as a hop count or a list of proxies, and refuses true', () => {
+      expect(parseConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+      expect(parseConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).trustProxy).toEqual([
+        'loopback',
+        '10.0.0.0/8',
+        'fd00::1',
+      ]);
+      expect(errorOf({ TRUST_PROXY: 'true' })).toMatch(/TRUST_PROXY must be false, a hop count/);
+      expect(errorOf({ TRUST_PROXY: '10.0.0.0/33' })).toMatch(/TRUST_PROXY/);
+    });
   });
 });

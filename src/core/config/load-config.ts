@@ -8,7 +8,21 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const PRODUCTION_REQUIRED = ['INTERNAL_API_TOKENS', 'ENCRYPTION_KEYS', 'DATABASE_URL'] as const;
+const PRODUCTION_REQUIRED = [
+  'INTERNAL_API_TOKENS',
+  'ENCRYPTION_KEYS',
+  'DATABASE_URL',
+  'PUBLIC_URL',
+] as const;
+
+export interface ParseOptions {
+  /**
+   * False for the command-line tools (migrate, keys:rotate): they only talk to Postgres (and
+   * Redis), so in production they need DATABASE_URL but none of the variables only the running
+   * service uses (tokens, public URL, provider origins). Default true.
+   */
+  service?: boolean;
+}
 
 /**
  * Validates an environment and returns the typed configuration, or throws a ConfigError whose
@@ -19,6 +33,7 @@ const PRODUCTION_REQUIRED = ['INTERNAL_API_TOKENS', 'ENCRYPTION_KEYS', 'DATABASE
 export function parseConfig(
   env: Record<string, string | undefined>,
   integrations: readonly IntegrationCredentialsEnv[] = [],
+  options: ParseOptions = {},
 ): AppConfig {
   const known = Object.fromEntries(ENV_NAMES.map((k) => [k, env[k]]));
   const vars = plainToInstance(EnvironmentVariables, stripUndefined(known), {
@@ -27,13 +42,37 @@ export function parseConfig(
   const errors = validateSync(vars, { skipMissingProperties: false });
   if (errors.length > 0) throw new ConfigError(describe(errors[0], known));
 
-  if (vars.NODE_ENV === 'production') {
-    const missing = PRODUCTION_REQUIRED.find((name) => !vars[name]);
+  // Fail closed: a process pointed at a real database without NODE_ENV is a production process
+  // (a forgotten NODE_ENV must not bring development defaults such as generated keys).
+  const nodeEnv = known.NODE_ENV ? vars.NODE_ENV : vars.DATABASE_URL ? 'production' : 'development';
+  if (nodeEnv === 'production') {
+    const service = options.service ?? true;
+    const required = service ? PRODUCTION_REQUIRED : (['DATABASE_URL'] as const);
+    const missing = required.find((name) => !vars[name]);
     if (missing) {
       throw new ConfigError(
-        `Invalid configuration: ${missing} is required when NODE_ENV=production`,
+        known.NODE_ENV
+          ? `Invalid configuration: ${missing} is required when NODE_ENV=production`
+          : `Invalid configuration: ${missing} is required in production (NODE_ENV is unset and DATABASE_URL is set; set NODE_ENV=development or test for a non-production run)`,
       );
     }
+    if (service && vars.PROVIDER_ORIGINS && vars.ALLOW_PROVIDER_ORIGINS !== 'true') {
+      throw new ConfigError(
+        'Invalid configuration: PROVIDER_ORIGINS is refused in production (it redirects every provider call); set ALLOW_PROVIDER_ORIGINS=true to use it anyway',
+      );
+    }
+  }
+  const encryptionKeys = splitList(vars.ENCRYPTION_KEYS).map((entry) => {
+    const [kid, b64] = entry.split(':');
+    return { kid, key: Buffer.from(b64, 'base64') };
+  });
+  const primaryKid = vars.ENCRYPTION_PRIMARY_KEY_ID;
+  if (primaryKid && !encryptionKeys.some((k) => k.kid === primaryKid)) {
+    throw new ConfigError(
+      encryptionKeys.length === 0
+        ? 'Invalid configuration: ENCRYPTION_PRIMARY_KEY_ID is set but ENCRYPTION_KEYS is not'
+        : `Invalid configuration: ENCRYPTION_PRIMARY_KEY_ID "${primaryKid}" is not a key id of ENCRYPTION_KEYS (${encryptionKeys.map((k) => k.kid).join(', ')})`,
+    );
   }
   const providerCredentials = Object.fromEntries(
     integrations.map((names) => [names.provider, readCredentials(env, names)]),
@@ -42,9 +81,14 @@ export function parseConfig(
     const unset = vars.PDECK_EVENTS_URL ? 'PDECK_EVENTS_SECRET' : 'PDECK_EVENTS_URL';
     throw new ConfigError(`Invalid configuration: ${unset} must be set together with its pair`);
   }
+  if (vars.WEBHOOK_BODY_RETENTION_DAYS > vars.WEBHOOK_DELIVERY_RETENTION_DAYS) {
+    throw new ConfigError(
+      `Invalid configuration: WEBHOOK_BODY_RETENTION_DAYS must not exceed WEBHOOK_DELIVERY_RETENTION_DAYS (got ${vars.WEBHOOK_BODY_RETENTION_DAYS} > ${vars.WEBHOOK_DELIVERY_RETENTION_DAYS})`,
+    );
+  }
 
   return {
-    nodeEnv: vars.NODE_ENV,
+    nodeEnv,
     port: vars.PORT,
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
     databaseUrl: vars.DATABASE_URL,
@@ -52,15 +96,14 @@ export function parseConfig(
     redisKeyPrefix: vars.REDIS_KEY_PREFIX,
     role: vars.ROLE,
     internalApiTokens: splitList(vars.INTERNAL_API_TOKENS),
-    encryptionKeys: splitList(vars.ENCRYPTION_KEYS).map((entry) => {
-      const [kid, b64] = entry.split(':');
-      return { kid, key: Buffer.from(b64, 'base64') };
-    }),
+    encryptionKeys,
+    encryptionPrimaryKeyId: primaryKid,
     providerCredentials,
     providerOrigins: vars.PROVIDER_ORIGINS
       ? (JSON.parse(vars.PROVIDER_ORIGINS) as Record<string, string>)
       : {},
     returnToOrigins: splitList(vars.RETURN_TO_ORIGINS),
+    docsPublic: vars.DOCS_PUBLIC ? vars.DOCS_PUBLIC === 'true' : nodeEnv !== 'production',
     pdeckEvents:
       vars.PDECK_EVENTS_URL && vars.PDECK_EVENTS_SECRET
         ? { url: vars.PDECK_EVENTS_URL, secret: vars.PDECK_EVENTS_SECRET }
@@ -68,14 +111,28 @@ export function parseConfig(
     logLevel: vars.LOG_LEVEL,
     dataDir: vars.DATA_DIR,
     syncConcurrency: vars.SYNC_CONCURRENCY,
+    databaseStatementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
+    syncJobTimeoutMs: vars.SYNC_JOB_TIMEOUT_MS,
+    webhookJobTimeoutMs: vars.WEBHOOK_JOB_TIMEOUT_MS,
+    workerHealthPort: vars.WORKER_HEALTH_PORT,
+    trustProxy: parseTrustProxy(vars.TRUST_PROXY),
+    oauthCallbackRateLimit: vars.OAUTH_CALLBACK_RATE_LIMIT,
+    webhookFailureRateLimit: vars.WEBHOOK_FAILURE_RATE_LIMIT,
+    retention: {
+      webhookBodyDays: vars.WEBHOOK_BODY_RETENTION_DAYS,
+      webhookDeliveryDays: vars.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      syncRunCount: vars.SYNC_RUN_RETENTION_COUNT,
+      syncRunDays: vars.SYNC_RUN_RETENTION_DAYS,
+    },
   };
 }
 
 /** The only place that reads process.env. */
 export function loadConfigFromProcessEnv(
   integrations: readonly IntegrationCredentialsEnv[] = [],
+  options: ParseOptions = {},
 ): AppConfig {
-  return parseConfig(process.env, integrations);
+  return parseConfig(process.env, integrations, options);
 }
 
 /**
@@ -92,13 +149,27 @@ export const ENV_NAMES = [
   'ROLE',
   'INTERNAL_API_TOKENS',
   'ENCRYPTION_KEYS',
+  'ENCRYPTION_PRIMARY_KEY_ID',
   'PROVIDER_ORIGINS',
+  'ALLOW_PROVIDER_ORIGINS',
+  'DOCS_PUBLIC',
   'RETURN_TO_ORIGINS',
   'PDECK_EVENTS_URL',
   'PDECK_EVENTS_SECRET',
   'LOG_LEVEL',
   'DATA_DIR',
   'SYNC_CONCURRENCY',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'SYNC_JOB_TIMEOUT_MS',
+  'WEBHOOK_JOB_TIMEOUT_MS',
+  'WORKER_HEALTH_PORT',
+  'TRUST_PROXY',
+  'OAUTH_CALLBACK_RATE_LIMIT',
+  'WEBHOOK_FAILURE_RATE_LIMIT',
+  'WEBHOOK_BODY_RETENTION_DAYS',
+  'WEBHOOK_DELIVERY_RETENTION_DAYS',
+  'SYNC_RUN_RETENTION_COUNT',
+  'SYNC_RUN_RETENTION_DAYS',
 ] as const satisfies readonly (keyof EnvironmentVariables)[];
 
 /**
@@ -121,6 +192,13 @@ function readCredentials(
   if (!clientId || !clientSecret) return undefined;
   const signingSecret = read(names.signingSecret);
   return signingSecret ? { clientId, clientSecret, signingSecret } : { clientId, clientSecret };
+}
+
+/** TRUST_PROXY, already validated: false, a hop count, or a list of addresses/subnets/names. */
+function parseTrustProxy(value: string): false | number | string[] {
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return splitList(value);
 }
 
 function splitList(value: string | undefined): string[] {

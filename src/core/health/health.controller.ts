@@ -1,9 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   type HealthCheckResult,
   HealthCheckService,
+  type HealthIndicatorResult,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { Public } from '../security/public.decorator.js';
@@ -16,6 +17,8 @@ export const HEALTH_CHECK_TIMEOUT_MS = 1500;
 @Public()
 @Controller('health')
 export class HealthController {
+  private readonly logger = new Logger('Health');
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly postgres: TypeOrmHealthIndicator,
@@ -35,15 +38,43 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Postgres and Redis answer. 503 with the failing details otherwise. */
+  /**
+   * Readiness: Postgres and Redis answer. 503 otherwise. The answer is public, so it says only
+   * which dependency is up or down; why (driver messages name hosts, users, databases) goes to
+   * the log.
+   */
   @Get('ready')
   @ApiOperation({ summary: 'Readiness probe (Postgres and Redis)' })
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      // terminus 12 deprecates the `timeout` option in favour of withTimeout() on the attempt.
-      () => this.postgres.pingCheck('postgres').withTimeout(HEALTH_CHECK_TIMEOUT_MS),
-      () => this.redis.pingCheck('redis', HEALTH_CHECK_TIMEOUT_MS),
-    ]);
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return statusOnly(
+        await this.health.check([
+          // terminus 12 deprecates the `timeout` option in favour of withTimeout() on the attempt.
+          () => this.postgres.pingCheck('postgres').withTimeout(HEALTH_CHECK_TIMEOUT_MS),
+          () => this.redis.pingCheck('redis', HEALTH_CHECK_TIMEOUT_MS),
+        ]),
+      );
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const result = error.getResponse() as HealthCheckResult;
+      this.logger.error({ msg: 'readiness check failed', status: result.status, ...result.error });
+      throw new ServiceUnavailableException(statusOnly(result));
+    }
   }
+}
+
+/** The same result with each dependency's status only (no messages or other details). */
+function statusOnly(result: HealthCheckResult): HealthCheckResult {
+  const strip = <T extends Partial<HealthIndicatorResult> | undefined>(r: T): T =>
+    (r &&
+      Object.fromEntries(
+        Object.entries(r).map(([key, value]) => [key, { status: value?.status }]),
+      )) as T;
+  return {
+    status: result.status,
+    info: strip(result.info),
+    error: strip(result.error),
+    details: strip(result.details),
+  };
 }

@@ -5,10 +5,11 @@ import { RedisHealthIndicator } from './redis.health.js';
 
 /**
  * GET /health/live and GET /health/ready. Relies on the root TypeOrmModule (DataSource) and the
- * global REDIS provider; terminus logs failed checks through the app's logger.
+ * global REDIS provider. Terminus' own (multi-line) failure log is off: the controller logs each
+ * failed check as one structured line instead.
  */
 @Module({
-  imports: [TerminusModule],
+  imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
   providers: [RedisHealthIndicator],
 })

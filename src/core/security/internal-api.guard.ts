@@ -18,13 +18,13 @@ import { IS_PUBLIC } from './public.decorator.js';
  */
 @Injectable()
 export class InternalApiGuard implements CanActivate {
-  private readonly digests: Buffer[];
+  private readonly tokens: TokenSet;
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: ResolvedAppConfig,
   ) {
-    this.digests = config.internalApiTokens.map(digest);
+    this.tokens = new TokenSet(config.internalApiTokens);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -36,6 +36,19 @@ export class InternalApiGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     if (this.matches(bearerToken(request.headers.authorization))) return true;
     throw new UnauthorizedException('A valid internal API bearer token is required');
+  }
+
+  matches(token: string | undefined): boolean {
+    return this.tokens.matches(token);
+  }
+}
+
+/** INTERNAL_API_TOKENS as SHA-256 digests, compared in constant time (also used by /docs). */
+export class TokenSet {
+  private readonly digests: Buffer[];
+
+  constructor(tokens: readonly string[]) {
+    this.digests = tokens.map(digest);
   }
 
   matches(token: string | undefined): boolean {

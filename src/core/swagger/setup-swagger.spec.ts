@@ -8,7 +8,10 @@ import { applyHttpSecurity } from '../logging/http-security.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { setupSwagger } from './setup-swagger.js';
 
-const config = { publicUrl: 'https://integrations.example.test' } as ResolvedAppConfig;
+const config = {
+  publicUrl: 'https://integrations.example.test',
+  docsPublic: true,
+} as ResolvedAppConfig;
 
 describe('setupSwagger with applyHttpSecurity', () => {
   let app: NestExpressApplication;
@@ -62,5 +65,38 @@ describe('setupSwagger with applyHttpSecurity', () => {
   it('serves that document at /docs/json', async () => {
     const json = await request(app.getHttpServer()).get('/docs/json').expect(200);
     expect(json.body).toEqual(JSON.parse(JSON.stringify(document)));
+  });
+});
+
+describe('setupSwagger when the docs are not public', () => {
+  const TOKEN = 'docs-token-0123456789abcdef';
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({}).compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    setupSwagger(app, { ...config, docsPublic: false, internalApiTokens: [TOKEN] });
+    await app.init();
+  });
+
+  afterAll(() => app.close());
+
+  it('asks for the token on every docs page, as a bearer header or a browser login', async () => {
+    const server = app.getHttpServer();
+    for (const path of ['/docs', '/docs/json', '/docs/yaml', '/docs/swagger-ui-init.js']) {
+      const refused = await request(server).get(path).expect(401);
+      expect(refused.headers['www-authenticate']).toContain('Basic realm=');
+      await request(server)
+        .get(path)
+        .set('authorization', 'Bearer wrong-token-0123456789')
+        .expect(401);
+      await request(server).get(path).set('authorization', `Bearer ${TOKEN}`).expect(200);
+    }
+    const basic = (user: string, password: string) =>
+      `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    await request(server).get('/docs').set('authorization', basic('me', TOKEN)).expect(200);
+    await request(server).get('/docs').set('authorization', basic(TOKEN, '')).expect(401);
+    // Nothing of the docs is served outside /docs.
+    await request(server).get('/docs-yaml').set('authorization', `Bearer ${TOKEN}`).expect(404);
   });
 });

@@ -1,4 +1,10 @@
+import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
+import {
+  describePresence,
+  processesLacking,
+  readKeyPresence,
+} from '../core/crypto/key-presence.js';
 import { type EncryptionContext, Keyring } from '../core/crypto/keyring.js';
 
 /** An encrypted column whose values are bound (AAD) to table, column and row id. */
@@ -35,7 +41,8 @@ const PAGE_SIZE = 500;
 const MAX_ATTEMPTS = 5;
 
 /**
- * Re-encrypts every stored secret that is not yet under the primary key. Row by row with
+ * Re-encrypts every stored secret that is not yet under the primary key (ENCRYPTION_PRIMARY_KEY_ID,
+ * else the first of ENCRYPTION_KEYS). Row by row with
  * compare-and-swap on the old ciphertext, so it runs safely next to live traffic: a row that a
  * refresh rewrote meanwhile is re-read (and usually already current). It needs only a DataSource
  * and a Keyring, so `npm run keys:rotate` uses it without booting the Nest application.
@@ -143,6 +150,52 @@ export class KeyRotationService {
     );
     return rows[0]?.value ?? null;
   }
+}
+
+export interface RotationPreflight {
+  /** Set when a running process could not read what the rotation writes: who and which key. */
+  problem?: string;
+  /** What the check saw, for the operator (one line each). */
+  notes: string[];
+}
+
+/**
+ * The check `keys:rotate` runs first: every running process (api and worker, as published in
+ * Redis by KeyPresencePublisher) must be able to decrypt the key the rotation writes with, else
+ * the rows the rotation rewrites become unreadable to that process (a rolling restart not
+ * finished, a forgotten host). Throws when Redis cannot be read: no answer is not a yes.
+ */
+export async function preflightRotation(
+  redis: Redis,
+  prefix: string,
+  keyring: Keyring,
+): Promise<RotationPreflight> {
+  const live = await readKeyPresence(redis, prefix);
+  const target = keyring.primaryKid;
+  const lacking = processesLacking(live, [target]);
+  if (lacking.length > 0) {
+    const who = lacking
+      .map(({ process }) => `${describePresence(process)} (process ${process.processId})`)
+      .join(', ');
+    const n = lacking.length;
+    return {
+      problem: `${n} running process${n === 1 ? '' : 'es'} cannot decrypt key "${target}": ${who}`,
+      notes: [],
+    };
+  }
+  const notes = [
+    live.length === 0
+      ? 'No running process has published its key ids (none running, or none reached Redis).'
+      : `${live.length === 1 ? 'The 1 running process' : `All ${live.length} running processes`} can decrypt key "${target}".`,
+  ];
+  const other = live.filter((p) => p.primaryKid !== target);
+  if (other.length > 0) {
+    const kids = [...new Set(other.map((p) => `"${p.primaryKid}"`))].join(', ');
+    notes.push(
+      `Note: ${other.length} running ${other.length === 1 ? 'process still encrypts' : 'processes still encrypt'} with ${kids}: promote "${target}" (ENCRYPTION_PRIMARY_KEY_ID) everywhere, then run keys:rotate again before removing the old key.`,
+    );
+  }
+  return { notes };
 }
 
 function emptyCounts(): RotationCounts {

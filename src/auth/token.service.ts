@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { DecryptionError } from '../core/crypto/keyring.js';
 import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
 import type { ConnectionCredentials } from '../providers/integration-provider.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
@@ -195,7 +196,22 @@ export class TokenService {
         },
       );
     }
-    return { connection, credentials: this.store.credentialsOf(connection) };
+    try {
+      return { connection, credentials: this.store.credentialsOf(connection) };
+    } catch (error) {
+      // Our fault, not the user's (a key this process lacks during a key rotation, a damaged
+      // row): the connection stays active, never needs_reauth, and the caller's job retries,
+      // possibly on a process that has the key. The key id comes from the stored value.
+      if (error instanceof DecryptionError) {
+        this.logger.error({
+          msg: 'stored credentials do not decrypt: is this key in ENCRYPTION_KEYS?',
+          connectionId,
+          provider: connection.provider,
+          kid: error.kid ?? 'unknown',
+        });
+      }
+      throw error;
+    }
   }
 }
 

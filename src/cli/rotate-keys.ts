@@ -1,24 +1,41 @@
 import 'reflect-metadata';
+import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { KeyRotationService } from '../auth/key-rotation.service.js';
+import { KeyRotationService, preflightRotation } from '../auth/key-rotation.service.js';
 import { ConfigError, loadConfigFromProcessEnv } from '../core/config/load-config.js';
 import { Keyring } from '../core/crypto/keyring.js';
 import { appDataSourceOptions } from '../app.entities.js';
 import { resolveDatabaseUrl } from '../core/runtime/prepare-runtime.js';
 
+const USAGE = 'usage: keys:rotate [--force]';
+
 /**
- * `npm run keys:rotate`: re-encrypts every stored secret under the first key of ENCRYPTION_KEYS.
- * Procedure: put the new key first and keep the old ones after it, deploy, run this, then remove
- * the old keys once it reports failed=0. Safe to run while the service is up, and to repeat.
+ * `npm run keys:rotate [-- --force]`: re-encrypts every stored secret under the primary key
+ * (ENCRYPTION_PRIMARY_KEY_ID, else the first of ENCRYPTION_KEYS). Run it with the same
+ * ENCRYPTION_KEYS and ENCRYPTION_PRIMARY_KEY_ID as the service, once the new key is promoted
+ * everywhere; remove the old key once it reports failed=0. Safe next to live traffic, and to
+ * repeat. It first refuses (exit 1, one line) while a running process, as published in Redis,
+ * cannot decrypt the primary key; --force skips that check.
  */
 async function main(): Promise<void> {
-  const config = loadConfigFromProcessEnv();
+  const args = process.argv.slice(2);
+  const force = args.includes('--force');
+  if (args.some((a) => a !== '--force')) throw new ConfigError(USAGE);
+  // Only Postgres and Redis are used: the service-only variables are not required.
+  const config = loadConfigFromProcessEnv([], { service: false });
   // Without ENCRYPTION_KEYS the service falls back to a generated development key; a rotation
   // needs an explicit target, or it could re-encrypt everything under a key nobody configured.
   if (config.encryptionKeys.length === 0) {
-    throw new ConfigError('ENCRYPTION_KEYS must be set: its first key becomes the primary key');
+    throw new ConfigError(
+      'ENCRYPTION_KEYS must be set: its primary key is what values are rotated to',
+    );
   }
-  const keyring = new Keyring(config.encryptionKeys);
+  const keyring = new Keyring(config.encryptionKeys, config.encryptionPrimaryKeyId);
+  if (!(await preflight(config.redisUrl, config.redisKeyPrefix, keyring, force))) {
+    process.exitCode = 1;
+    return;
+  }
+
   const { url, stop } = await resolveDatabaseUrl(config);
   const dataSource = await new DataSource(appDataSourceOptions(url, 2)).initialize();
   try {
@@ -36,6 +53,50 @@ async function main(): Promise<void> {
   } finally {
     await dataSource.destroy();
     await stop();
+  }
+}
+
+/** True when the rotation may go ahead; prints the verdict. */
+async function preflight(
+  redisUrl: string,
+  prefix: string,
+  keyring: Keyring,
+  force: boolean,
+): Promise<boolean> {
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error)); // reported below, once
+  try {
+    await redis.connect();
+    const check = await preflightRotation(redis, prefix, keyring);
+    if (!check.problem) {
+      for (const line of check.notes) console.log(line);
+      return true;
+    }
+    if (!force) {
+      console.error(
+        `Refusing to rotate: ${check.problem}. Deploy ENCRYPTION_KEYS with "${keyring.primaryKid}" to every process first, or pass --force.`,
+      );
+      return false;
+    }
+    console.error(`Going ahead (--force) although ${check.problem}.`);
+    return true;
+  } catch (error) {
+    const cause = lastError ?? (error as Error);
+    const why = `cannot list the running processes' key ids in Redis (${cause.message})`;
+    if (!force) {
+      console.error(`Refusing to rotate: ${why}; pass --force to skip the check.`);
+      return false;
+    }
+    console.error(`Going ahead without the check (--force): ${why}.`);
+    return true;
+  } finally {
+    redis.disconnect();
   }
 }
 

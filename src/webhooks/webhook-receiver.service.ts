@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  GoneException,
   HttpException,
   Inject,
   Injectable,
@@ -26,9 +27,20 @@ import { CLOCK, type Clock } from './webhooks.constants.js';
 /** Postgres failed during a lookup: the caller gets 503 (retry), not 401 (give up). */
 class StoreUnavailableError extends Error {}
 
+/**
+ * Our own stored secret did not decrypt: our fault (a key this process lacks during a key
+ * rotation, a damaged row), not the sender's, so 503 (retry) too, never 401.
+ */
+class UndecryptableSecretError extends Error {
+  constructor(readonly kid: string | undefined) {
+    super('stored webhook secret does not decrypt');
+  }
+}
+
 const INVALID_SIGNATURE = { statusCode: 401, message: 'Invalid webhook signature' };
 const NOT_FOUND = { statusCode: 404, message: 'Not Found' };
 const MALFORMED = { statusCode: 400, message: 'Malformed webhook body' };
+const GONE = { statusCode: 410, message: 'No such subscription: delete this webhook' };
 const UNAVAILABLE = { statusCode: 503, message: 'Temporarily unavailable, retry later' };
 const OK: WebhookImmediateResponse = {
   status: 200,
@@ -79,7 +91,8 @@ export class WebhookReceiverService {
   ): Promise<WebhookImmediateResponse> {
     const verdict = await this.verify(provider, handler, req);
     if (!verdict.ok) {
-      this.count(provider, 'rejected');
+      // `gone`: authentic, for a subscription that is not ours; the provider drops it.
+      this.count(provider, verdict.status === 410 ? 'gone' : 'rejected');
       this.logger.warn({
         msg: 'webhook rejected',
         provider,
@@ -122,6 +135,16 @@ export class WebhookReceiverService {
     try {
       return await handler.verify(req, this.verifyContext(provider));
     } catch (error) {
+      if (error instanceof UndecryptableSecretError) {
+        // The key id only (from the stored value), never key material or the secret.
+        this.logger.error({
+          msg: 'webhook secret does not decrypt: is this key in ENCRYPTION_KEYS?',
+          provider,
+          kid: error.kid ?? 'unknown',
+        });
+        this.count(provider, 'unavailable');
+        throw new ServiceUnavailableException(UNAVAILABLE);
+      }
       if (error instanceof StoreUnavailableError) {
         this.logger.error({ msg: 'webhook lookup failed', provider, error: error.message });
         this.count(provider, 'unavailable');
@@ -141,8 +164,14 @@ export class WebhookReceiverService {
         try {
           return await this.subscriptions.findByExternalId(provider, externalId);
         } catch (error) {
-          // A secret that does not decrypt means the row is not ours to trust: unauthentic.
-          if (error instanceof DecryptionError) throw error;
+          if (error instanceof DecryptionError) throw new UndecryptableSecretError(error.kid);
+          throw new StoreUnavailableError((error as Error).message);
+        }
+      },
+      callbackUrlsFor: async (resourceId) => {
+        try {
+          return await this.subscriptions.callbackUrlsFor(provider, resourceId);
+        } catch (error) {
           throw new StoreUnavailableError((error as Error).message);
         }
       },
@@ -189,8 +218,9 @@ export class WebhookReceiverService {
   }
 }
 
-function rejection(status: 400 | 401 | 404 | undefined): HttpException {
+function rejection(status: 400 | 401 | 404 | 410 | undefined): HttpException {
   if (status === 404) return new NotFoundException(NOT_FOUND);
+  if (status === 410) return new GoneException(GONE);
   if (status === 400) return new BadRequestException(MALFORMED);
   return new UnauthorizedException(INVALID_SIGNATURE);
 }

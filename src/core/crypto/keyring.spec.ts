@@ -107,6 +107,46 @@ describe('Keyring', () => {
     expectDecryptionError(() => retired.decrypt(legacy, ctx));
   });
 
+  it('encrypts with the named primary key, in any position, and keeps decrypting with all', () => {
+    const legacy = new Keyring([oldKey]).encrypt('secret-token', ctx);
+    // Deployed decrypt-only: the new key is configured but the old one still encrypts.
+    const decryptOnly = new Keyring([oldKey, newKey], 'old');
+    expect(decryptOnly.keyIdOf(decryptOnly.encrypt('x', ctx))).toBe('old');
+    expect(decryptOnly.keyIds).toEqual(['old', 'new']);
+    // Promoted: the same list, the new key encrypts; both kinds of value stay readable.
+    const promoted = new Keyring([oldKey, newKey], 'new');
+    const written = promoted.encrypt('secret-token', ctx);
+    expect(promoted.primaryKid).toBe('new');
+    expect(promoted.keyIdOf(written)).toBe('new');
+    expect(promoted.needsRotation(legacy)).toBe(true);
+    expect(promoted.needsRotation(written)).toBe(false);
+    expect(promoted.decrypt(legacy, ctx)).toBe('secret-token');
+    expect(decryptOnly.decrypt(written, ctx)).toBe('secret-token');
+    // A process without the new key fails on it, and the error names the key (not the key bytes).
+    const error = (() => {
+      try {
+        new Keyring([oldKey]).decrypt(written, ctx);
+      } catch (e) {
+        return e as DecryptionError;
+      }
+    })();
+    expect(error).toBeInstanceOf(DecryptionError);
+    expect(error?.kid).toBe('new');
+    expect(() => new Keyring([oldKey, newKey], 'other')).toThrow(/"other" is not among/);
+  });
+
+  it('names the key id in authentication failures too', () => {
+    const ct = keyring.encrypt('x', ctx);
+    const error = (() => {
+      try {
+        keyring.decrypt(ct, { ...ctx, rowId: 'elsewhere' });
+      } catch (e) {
+        return e as DecryptionError;
+      }
+    })();
+    expect(error?.kid).toBe('new');
+  });
+
   it('validates its configuration', () => {
     expect(() => new Keyring([])).toThrow(/empty/);
     expect(() => new Keyring([{ kid: 'k', key: randomBytes(16) }])).toThrow(/32 bytes/);

@@ -14,11 +14,17 @@ export interface EncryptionContext {
   rowId: string;
 }
 
-/** Thrown for every decryption problem. Messages never carry plaintext or key material. */
+/**
+ * Thrown for every decryption problem. Messages never carry plaintext or key material; `kid` is
+ * the key id the value names (not secret), when the value was well-formed enough to name one.
+ */
 export class DecryptionError extends Error {
   readonly code = 'DECRYPTION_FAILED' as const;
 
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    readonly kid?: string,
+  ) {
     super(`Decryption failed: ${reason}`);
     this.name = 'DecryptionError';
   }
@@ -39,8 +45,9 @@ interface ParsedCiphertext {
 }
 
 /**
- * AES-256-GCM envelope over a set of keys. The first key encrypts; all keys decrypt, so a new
- * key can be put first while values written with older keys stay readable until re-encrypted.
+ * AES-256-GCM envelope over a set of keys. The primary key encrypts (the one `primaryKid` names,
+ * else the first); all keys decrypt. So a new key can first be deployed decrypt-only everywhere,
+ * then promoted, while values written with older keys stay readable until re-encrypted.
  * Format: `v1.<kid>.<base64url nonce>.<base64url ciphertext+tag>`.
  */
 export class Keyring {
@@ -48,7 +55,7 @@ export class Keyring {
   // KeyObjects rather than Buffers: they do not print their bytes when logged or inspected.
   private readonly keys = new Map<string, KeyObject>();
 
-  constructor(entries: readonly EncryptionKeyConfig[]) {
+  constructor(entries: readonly EncryptionKeyConfig[], primaryKid?: string) {
     if (entries.length === 0) throw new Error('ENCRYPTION_KEYS is empty');
     for (const { kid, key } of entries) {
       if (!KID_PATTERN.test(kid)) throw new Error(`Invalid encryption key id "${kid}"`);
@@ -56,7 +63,15 @@ export class Keyring {
       if (this.keys.has(kid)) throw new Error(`Duplicate encryption key id "${kid}"`);
       this.keys.set(kid, createSecretKey(Buffer.from(key)));
     }
-    this.primaryKid = entries[0].kid;
+    if (primaryKid !== undefined && !this.keys.has(primaryKid)) {
+      throw new Error(`Primary encryption key id "${primaryKid}" is not among the keys`);
+    }
+    this.primaryKid = primaryKid ?? entries[0].kid;
+  }
+
+  /** Every key id this keyring can decrypt, in configuration order. */
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
   }
 
   encrypt(plaintext: string, aad: EncryptionContext): string {
@@ -78,7 +93,7 @@ export class Keyring {
   decrypt(ciphertext: string, aad: EncryptionContext): string {
     const { kid, nonce, sealed } = parse(ciphertext);
     const key = this.keys.get(kid);
-    if (!key) throw new DecryptionError(`unknown key id "${kid}"`);
+    if (!key) throw new DecryptionError(`unknown key id "${kid}"`, kid);
     try {
       const decipher = createDecipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
       decipher.setAAD(buildAad(VERSION, kid, aad));
@@ -87,7 +102,7 @@ export class Keyring {
       return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
     } catch {
       // Node's error is generic anyway; the cause is deliberately dropped so nothing leaks.
-      throw new DecryptionError('authentication failed (tampered value or wrong context)');
+      throw new DecryptionError('authentication failed (tampered value or wrong context)', kid);
     }
   }
 
@@ -103,7 +118,7 @@ export class Keyring {
       return JSON.parse(json) as T;
     } catch {
       // No cause: JSON.parse messages quote fragments of the (secret) input.
-      throw new DecryptionError('value is not JSON');
+      throw new DecryptionError('value is not JSON', this.keyIdOf(ciphertext));
     }
   }
 

@@ -91,6 +91,7 @@ export class SyncRunnerService {
 
     const wanted = await this.resourcesToSync(scope, data.resourceIds);
     for (const [index, resource] of wanted.entries()) {
+      signal?.throwIfAborted();
       try {
         await this.syncResource(scope, resource, data.mode);
       } catch (error) {
@@ -187,7 +188,11 @@ export class SyncRunnerService {
       fullPass ? 'full' : 'incremental',
     );
     const target = { connection: scope.connection, runId: scope.runId, resource, state, fullPass };
-    for await (const page of pages) await this.pages.commit(target, page);
+    for await (const page of pages) {
+      // Past the job's deadline no further page is committed (the retry resumes from here).
+      scope.ctx.signal?.throwIfAborted();
+      await this.pages.commit(target, page);
+    }
   }
 
   private record(

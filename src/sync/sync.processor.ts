@@ -6,6 +6,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { ConnectionStore } from '../auth/connection-store.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
+import { withDeadline } from '../core/queue/job-deadline.js';
 import { backoffDelay } from './sync-error-policy.js';
 import { SyncDelayedError, SyncRunnerService } from './sync-runner.service.js';
 import { SyncRunsService } from './sync-runs.service.js';
@@ -52,7 +53,13 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     const data = { ...job.data, syncRunId: job.data.syncRunId ?? job.id! };
     const started = performance.now();
     try {
-      const { outcome, provider } = await this.runner.run(data);
+      // SYNC_JOB_TIMEOUT_MS: a hung provider call or a stuck statement cannot hold the slot forever;
+      // past it the job fails (JOB_DEADLINE) and its retry resumes from the committed pages.
+      const { outcome, provider } = await withDeadline(
+        this.config.syncJobTimeoutMs,
+        `sync job ${job.id}`,
+        (signal) => this.runner.run(data, signal),
+      );
       this.countRun(provider, data.mode, outcome, (performance.now() - started) / 1000);
       return outcome;
     } catch (error) {

@@ -2,7 +2,9 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { WORKER_LOCK } from '../core/queue/redis-connection.js';
 import { Inject, Logger } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
+import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
+import { withDeadline } from '../core/queue/job-deadline.js';
 import type { WebhookParseContext } from '../providers/webhook-contract.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import type { WebhookDelivery } from './entities/webhook-delivery.entity.js';
@@ -21,6 +23,7 @@ type Outcome = 'processed' | 'ignored' | 'unroutable' | 'skipped';
 @Processor(WEBHOOKS_QUEUE, { concurrency: 10, ...WORKER_LOCK })
 export class WebhookProcessor extends WorkerHost {
   private readonly logger = new Logger('WebhookProcessor');
+  @Inject(APP_CONFIG) private readonly config!: ResolvedAppConfig;
 
   constructor(
     private readonly deliveries: WebhookDeliveriesService,
@@ -33,7 +36,17 @@ export class WebhookProcessor extends WorkerHost {
     super();
   }
 
+  /**
+   * Bounded by WEBHOOK_JOB_TIMEOUT_MS: past it the job fails and is retried (the row, still
+   * `received`, is the state), so a statement stuck on a lock cannot hold a worker slot forever.
+   */
   async process(job: Job<WebhookJobData>): Promise<Outcome> {
+    return withDeadline(this.config.webhookJobTimeoutMs, `webhook job ${job.id}`, () =>
+      this.processDelivery(job),
+    );
+  }
+
+  private async processDelivery(job: Job<WebhookJobData>): Promise<Outcome> {
     const row = await this.deliveries.startAttempt(job.data.deliveryId);
     if (!row) return 'skipped';
     const outcome = await this.handle(row);

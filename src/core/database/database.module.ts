@@ -18,7 +18,12 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [APP_CONFIG],
           useFactory: (config: ResolvedAppConfig) =>
-            buildDataSourceOptions(config.databaseUrl, entities),
+            buildDataSourceOptions(
+              config.databaseUrl,
+              entities,
+              undefined,
+              config.databaseStatementTimeoutMs,
+            ),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
             await runMigrationsLocked(dataSource);

@@ -52,8 +52,10 @@ export class PdeckNotifier {
       backoff: { type: PDECK_BACKOFF_TYPE, delay: this.backoffBaseMs },
       // Completed jobs are only useful for a day of debugging; bound their memory.
       removeOnComplete: { age: 86_400, count: 10_000 },
-      // Failed jobs are the dead letter: kept until someone retries or removes them.
-      removeOnFail: false,
+      // Failed jobs are the dead letter, kept for a retry or inspection: 14 days and at most the
+      // newest 10,000, so a long PDeck outage cannot fill a noeviction Redis. Events beyond the
+      // bound are gone from Redis; PDeck catches up from the changes feed (GET /v1/items).
+      removeOnFail: { age: 14 * 86_400, count: 10_000 },
     };
     await this.queue.add(type, event, options);
   }

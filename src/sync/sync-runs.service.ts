@@ -11,6 +11,41 @@ export interface PageCounts {
   unchanged: number;
 }
 
+/**
+ * Connection ids that have runs, in order, after $1 (NULL: from the first), at most $2: a loose
+ * index scan over (connection_id, created_at), one index probe per connection instead of reading
+ * every run.
+ */
+const CONNECTIONS_WITH_RUNS_SQL = `WITH RECURSIVE conns AS (
+    (SELECT connection_id FROM sync_runs WHERE $1::uuid IS NULL OR connection_id > $1::uuid
+      ORDER BY connection_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT r.connection_id FROM sync_runs r WHERE r.connection_id > conns.connection_id
+      ORDER BY r.connection_id LIMIT 1)
+    FROM conns WHERE conns.connection_id IS NOT NULL)
+  SELECT connection_id FROM conns WHERE connection_id IS NOT NULL LIMIT $2`;
+
+/**
+ * Deletes up to $4 runs of the connections $1 that are outside both kept sets: not among their
+ * connection's newest $2 (at or before the ($2+1)-th newest, `edge`) and created more than $3
+ * days ago. Queued and running runs are never deleted.
+ */
+const DELETE_EXPIRED_RUNS_SQL = `WITH doomed AS (
+    SELECT old.id FROM unnest($1::uuid[]) AS c(connection_id)
+    CROSS JOIN LATERAL (
+      SELECT created_at, id FROM sync_runs k WHERE k.connection_id = c.connection_id
+      ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1) AS edge
+    CROSS JOIN LATERAL (
+      SELECT o.id FROM sync_runs o
+      WHERE o.connection_id = c.connection_id
+        AND (o.created_at, o.id) <= (edge.created_at, edge.id)
+        AND o.created_at < now() - make_interval(days => $3)
+        AND o.status NOT IN ('queued', 'running')
+      LIMIT $4) AS old
+    LIMIT $4),
+  gone AS (DELETE FROM sync_runs r USING doomed WHERE r.id = doomed.id RETURNING 1)
+SELECT count(*)::int AS n FROM gone`;
+
 /** The sync_runs history: created when a sync is requested, counted per committed page. */
 @Injectable()
 export class SyncRunsService {
@@ -108,5 +143,33 @@ export class SyncRunsService {
       order: { createdAt: 'DESC' },
       take: limit,
     });
+  }
+
+  /** Retention: up to `limit` connection ids with runs, in id order, after `after`. */
+  async connectionsWithRuns(after: string | null, limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ connection_id: string }[]>(
+      CONNECTIONS_WITH_RUNS_SQL,
+      [after, limit],
+    );
+    return rows.map((r) => r.connection_id);
+  }
+
+  /**
+   * Retention: deletes up to `batch` runs of these connections that are neither among their
+   * connection's newest `keep` nor younger than `days` days; never a queued or running one.
+   */
+  async deleteExpired(
+    connectionIds: readonly string[],
+    keep: number,
+    days: number,
+    batch: number,
+  ): Promise<number> {
+    const [row] = await this.dataSource.query<{ n: number }[]>(DELETE_EXPIRED_RUNS_SQL, [
+      connectionIds,
+      keep,
+      days,
+      batch,
+    ]);
+    return row?.n ?? 0;
   }
 }

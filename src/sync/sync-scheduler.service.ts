@@ -7,7 +7,7 @@ import { ConnectionStore } from '../auth/connection-store.service.js';
 import type { Connection } from '../auth/entities/connection.entity.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { SyncStateService } from './sync-state.service.js';
-import { SyncTriggerService } from './sync-trigger.service.js';
+import { SYNC_JOB_RETENTION, SyncTriggerService } from './sync-trigger.service.js';
 import { schedulerId, SYNC_JOB, SYNC_QUEUE, type SyncJobData } from './sync.constants.js';
 
 /** Minutes between scheduled incremental syncs: the connection's override, else the catalog's. */
@@ -44,7 +44,9 @@ export class SyncSchedulerService {
       {
         name: SYNC_JOB.tick,
         data: { connectionId: connection.id, mode: 'incremental', trigger: 'schedule' },
-        opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
+        // A completed tick holds nothing (its run is a job of its own); failed ones are bounded
+        // like every failed job of the queue.
+        opts: { removeOnComplete: true, removeOnFail: SYNC_JOB_RETENTION.removeOnFail },
       },
     );
   }

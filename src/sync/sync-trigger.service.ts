@@ -14,6 +14,16 @@ import {
   type SyncTrigger,
 } from './sync.constants.js';
 
+/**
+ * Finished jobs of the sync queue, bounded by count and age (Redis runs with noeviction): a day
+ * of completed runs, a week of failed ones (sync_runs keeps the history). The counts bound the
+ * whole set, so every job of the queue (runs and scheduler ticks) uses the same values.
+ */
+export const SYNC_JOB_RETENTION = {
+  removeOnComplete: { age: 86_400, count: 5_000 },
+  removeOnFail: { age: 7 * 86_400, count: 5_000 },
+} as const satisfies JobsOptions;
+
 /** A follow-up request outlives any sync; a day is far longer than one runs. */
 const FOLLOW_UP_TTL_MS = 86_400_000;
 
@@ -125,8 +135,7 @@ export class SyncTriggerService {
       deduplication: { id: `conn-${connectionId}` },
       attempts: DEFAULT_SYNC_ATTEMPTS,
       backoff: { type: 'sync' },
-      removeOnComplete: { age: 86_400, count: 5_000 },
-      removeOnFail: { age: 7 * 86_400 },
+      ...SYNC_JOB_RETENTION,
     };
   }
 

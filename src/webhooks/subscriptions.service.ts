@@ -18,11 +18,19 @@ import {
 } from './webhooks.constants.js';
 import { RESOURCES_REMOVED_EVENT, type ResourcesRemovedEvent } from '../sync/sync.constants.js';
 
+/**
+ * Finished jobs of the subscriptions queue, bounded by count and age (Redis runs with
+ * noeviction). The counts bound the whole set, so every job of the queue uses the same values.
+ */
+const JOB_RETENTION = {
+  removeOnComplete: { age: 86_400, count: 1_000 },
+  removeOnFail: { age: 7 * 86_400, count: 1_000 },
+};
+
 const JOB_OPTIONS = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 5_000 },
-  removeOnComplete: { age: 86_400, count: 1_000 },
-  removeOnFail: { age: 7 * 86_400 },
+  ...JOB_RETENTION,
 };
 
 /**
@@ -116,7 +124,7 @@ export class SubscriptionsService {
       {
         name: SUBSCRIPTION_JOB.renewDue,
         data: {},
-        opts: { removeOnComplete: 100, removeOnFail: 100 },
+        opts: JOB_RETENTION,
       },
     );
   }

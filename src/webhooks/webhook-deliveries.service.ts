@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { WebhookDelivery, type WebhookDeliveryStatus } from './entities/webhook-delivery.entity.js';
 
 export interface NewDelivery {
@@ -31,8 +31,56 @@ const START_ATTEMPT_SQL = `WITH attempt AS (
 SELECT * FROM attempt`;
 
 /** Only a delivery still waiting is finished: a final state is never overwritten. */
-const FINISH_SQL = `UPDATE webhook_deliveries SET status = $2, error = $3, processed_at = $4
+const FINISH_SQL = `UPDATE webhook_deliveries
+  SET status = $2, error = $3, processed_at = $4, connection_ids = $5::uuid[]
   WHERE id = $1 AND status = 'received'`;
+
+/**
+ * Deliveries still waiting that arrived before $1, in (received_at, id) order after the cursor
+ * ($2, $3; NULLs: from the start). received_at travels as text so the cursor keeps Postgres'
+ * microseconds: a JavaScript Date would round it down and revisit the same rows forever.
+ */
+const STALE_SQL = `SELECT id, received_at::text AS received_at FROM webhook_deliveries
+  WHERE status = 'received' AND received_at < $1
+    AND ($2::timestamptz IS NULL OR (received_at, id) > ($2::timestamptz, $3::uuid))
+  ORDER BY received_at, id LIMIT $4`;
+
+/*
+ * Retention and purge statements: each touches at most $batch rows (callers loop), so no
+ * statement holds row locks for long; SKIP LOCKED leaves rows another statement holds for the
+ * next round. Only finished rows (processed_at set) are ever stripped or deleted by retention.
+ */
+const DELETE_FINISHED_SQL = `WITH doomed AS (
+    SELECT id FROM webhook_deliveries
+    WHERE processed_at < now() - make_interval(days => $1) AND status <> 'received'
+    LIMIT $2 FOR UPDATE SKIP LOCKED),
+  gone AS (DELETE FROM webhook_deliveries d USING doomed WHERE d.id = doomed.id RETURNING 1)
+SELECT count(*)::int AS n FROM gone`;
+
+const STRIP_BODIES_SQL = `WITH doomed AS (
+    SELECT id FROM webhook_deliveries
+    WHERE processed_at < now() - make_interval(days => $1) AND body IS NOT NULL
+      AND status <> 'received'
+    LIMIT $2 FOR UPDATE SKIP LOCKED),
+  stripped AS (UPDATE webhook_deliveries d SET body = NULL FROM doomed WHERE d.id = doomed.id
+    RETURNING 1)
+SELECT count(*)::int AS n FROM stripped`;
+
+const PURGE_CONNECTION_SQL = `WITH doomed AS (
+    SELECT id FROM webhook_deliveries WHERE connection_ids @> ARRAY[$1::uuid]
+    LIMIT $2 FOR UPDATE SKIP LOCKED),
+  gone AS (DELETE FROM webhook_deliveries d USING doomed WHERE d.id = doomed.id RETURNING 1)
+SELECT count(*)::int AS n FROM gone`;
+
+/** Rows per retention or purge statement. */
+export const RETENTION_BATCH = 5_000;
+
+/** Where the sweeper's last page ended: the next page starts after it. */
+export interface StaleCursor {
+  /** received_at as Postgres text (full precision). */
+  receivedAt: string;
+  id: string;
+}
 
 interface AttemptRow {
   id: string;
@@ -46,6 +94,9 @@ interface AttemptRow {
   processed_at: Date | null;
   error: string | null;
 }
+
+/** A delivery being processed: still waiting, so its body is always there. */
+export type WaitingDelivery = WebhookDelivery & { body: string };
 
 /** Final states: the worker never touches these again. */
 type FinalStatus = Exclude<WebhookDeliveryStatus, 'received'>;
@@ -78,10 +129,10 @@ export class WebhookDeliveriesService {
   }
 
   /** Counts an attempt on a delivery that still waits; null when it was already finished. */
-  async startAttempt(id: string): Promise<WebhookDelivery | null> {
+  async startAttempt(id: string): Promise<WaitingDelivery | null> {
     const [row] = await this.repo.query<AttemptRow[]>(START_ATTEMPT_SQL, [id]);
     if (!row) return null;
-    return this.repo.create({
+    const delivery = this.repo.create({
       id: row.id,
       provider: row.provider,
       deliveryId: row.delivery_id,
@@ -93,20 +144,69 @@ export class WebhookDeliveriesService {
       processedAt: row.processed_at,
       error: row.error,
     });
+    return Object.assign(delivery, { body: row.body });
   }
 
-  async finish(id: string, status: FinalStatus, error: string | null = null): Promise<void> {
-    await this.repo.query(FINISH_SQL, [id, status, error?.slice(0, 500) ?? null, new Date()]);
+  /**
+   * Records a delivery's final state and the connections it was routed to (what a purge of one
+   * of them deletes). A delivery already finished is left as it is.
+   */
+  async finish(
+    id: string,
+    status: FinalStatus,
+    error: string | null = null,
+    connectionIds: readonly string[] = [],
+  ): Promise<void> {
+    await this.repo.query(FINISH_SQL, [
+      id,
+      status,
+      error?.slice(0, 500) ?? null,
+      new Date(),
+      [...new Set(connectionIds)],
+    ]);
   }
 
-  /** Ids of deliveries still waiting that arrived before `before` (lost enqueue, lost Redis). */
-  async stale(before: Date, limit = 500): Promise<string[]> {
-    const rows = await this.repo.find({
-      select: { id: true },
-      where: { status: 'received', receivedAt: LessThan(before) },
-      order: { receivedAt: 'ASC' },
-      take: limit,
-    });
-    return rows.map((r) => r.id);
+  /**
+   * One page of deliveries still waiting that arrived before `before` (lost enqueue, lost Redis,
+   * a job that ended without finishing its row), oldest first, starting after `after`. The
+   * sweeper walks the pages with the returned cursor, so a page of rows it cannot move on does
+   * not hide the rows behind it; `next` is null once the last page was read.
+   */
+  async stale(
+    before: Date,
+    after: StaleCursor | null = null,
+    limit = 500,
+  ): Promise<{ ids: string[]; next: StaleCursor | null }> {
+    const rows = await this.repo.query<{ id: string; received_at: string }[]>(STALE_SQL, [
+      before,
+      after?.receivedAt ?? null,
+      after?.id ?? null,
+      limit,
+    ]);
+    const last = rows.at(-1);
+    return {
+      ids: rows.map((r) => r.id),
+      next: rows.length === limit && last ? { receivedAt: last.received_at, id: last.id } : null,
+    };
+  }
+
+  /** Deletes up to `batch` finished deliveries finished more than `days` days ago. */
+  async deleteFinished(days: number, batch = RETENTION_BATCH): Promise<number> {
+    return this.count(DELETE_FINISHED_SQL, [days, batch]);
+  }
+
+  /** Empties the body of up to `batch` finished deliveries finished more than `days` days ago. */
+  async stripBodies(days: number, batch = RETENTION_BATCH): Promise<number> {
+    return this.count(STRIP_BODIES_SQL, [days, batch]);
+  }
+
+  /** Deletes up to `batch` deliveries routed to the connection, whatever their age or status. */
+  async purgeConnection(connectionId: string, batch = RETENTION_BATCH): Promise<number> {
+    return this.count(PURGE_CONNECTION_SQL, [connectionId, batch]);
+  }
+
+  private async count(sql: string, params: unknown[]): Promise<number> {
+    const [row] = await this.repo.query<{ n: number }[]>(sql, params);
+    return row?.n ?? 0;
   }
 }

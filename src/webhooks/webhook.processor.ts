@@ -7,13 +7,18 @@ import { MetricsService } from '../core/metrics/metrics.service.js';
 import { withDeadline } from '../core/queue/job-deadline.js';
 import type { WebhookParseContext } from '../providers/webhook-contract.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
-import type { WebhookDelivery } from './entities/webhook-delivery.entity.js';
-import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
+import { type WaitingDelivery, WebhookDeliveriesService } from './webhook-deliveries.service.js';
 import { WebhookEventsService } from './webhook-events.service.js';
 import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
 import { CLOCK, type Clock, WEBHOOKS_QUEUE, type WebhookJobData } from './webhooks.constants.js';
 
 type Outcome = 'processed' | 'ignored' | 'unroutable' | 'skipped';
+
+/** What the parser's lookups found: whether one missed, and every connection they named. */
+interface Lookups {
+  missed: boolean;
+  routed: Set<string>;
+}
 
 /**
  * Worker side of the receiver: parses a stored delivery and applies its events. The row, not
@@ -49,8 +54,10 @@ export class WebhookProcessor extends WorkerHost {
   private async processDelivery(job: Job<WebhookJobData>): Promise<Outcome> {
     const row = await this.deliveries.startAttempt(job.data.deliveryId);
     if (!row) return 'skipped';
-    const outcome = await this.handle(row);
-    await this.deliveries.finish(row.id, outcome);
+    const lookups: Lookups = { missed: false, routed: new Set() };
+    const outcome = await this.handle(row, lookups);
+    // The connections it was routed to: a disconnect with purgeItems deletes the row with theirs.
+    await this.deliveries.finish(row.id, outcome, null, [...lookups.routed]);
     if (outcome === 'unroutable') {
       this.metrics.webhookDeliveries.inc({ provider: row.provider, outcome });
       this.logger.warn({
@@ -64,10 +71,12 @@ export class WebhookProcessor extends WorkerHost {
     return outcome;
   }
 
-  private async handle(row: WebhookDelivery): Promise<Exclude<Outcome, 'skipped'>> {
+  private async handle(
+    row: WaitingDelivery,
+    lookups: Lookups,
+  ): Promise<Exclude<Outcome, 'skipped'>> {
     const handler = this.registry.find(row.provider)?.webhooks;
     if (!handler) return 'ignored';
-    const lookups = { missed: false };
     const delivery = {
       deliveryId: row.deliveryId,
       body: row.body,
@@ -83,19 +92,25 @@ export class WebhookProcessor extends WorkerHost {
         throw new UnrecoverableError(`unparsable delivery: ${error.message}`);
       throw error;
     }
+    for (const event of events) lookups.routed.add(event.connectionId);
     if (events.length === 0) return lookups.missed ? 'unroutable' : 'ignored';
     await this.events.apply(events);
     return 'processed';
   }
 
-  private parseContext(provider: string, lookups: { missed: boolean }): WebhookParseContext {
+  private parseContext(provider: string, lookups: Lookups): WebhookParseContext {
     return {
       findConnections: async (query) => {
         const found = await this.subscriptions.findConnections(provider, query);
         lookups.missed ||= found.length === 0;
+        for (const c of found) lookups.routed.add(c.connectionId);
         return found;
       },
-      findSubscription: (externalId) => this.subscriptions.findByExternalId(provider, externalId),
+      findSubscription: async (externalId) => {
+        const found = await this.subscriptions.findByExternalId(provider, externalId);
+        if (found) lookups.routed.add(found.connectionId);
+        return found;
+      },
       now: () => this.clock.now(),
     };
   }

@@ -14,6 +14,7 @@ import { WebhookDelivery } from './entities/webhook-delivery.entity.js';
 import { WebhookSubscription } from './entities/webhook-subscription.entity.js';
 import { SubscriptionLifecycleService } from './subscription-lifecycle.service.js';
 import { SubscriptionsService } from './subscriptions.service.js';
+import { WebhookDeliveriesPurgeListener } from './webhook-deliveries-purge.listener.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 import { WebhookJobs } from './webhook-jobs.service.js';
 import { keepUnparsableWebhookBodies } from './webhook-raw-body.js';
@@ -43,6 +44,7 @@ import {
     // A fresh object per app, so a test can move one app's time without touching another's.
     { provide: CLOCK, useFactory: () => ({ now: () => new Date() }) },
     WebhookDeliveriesService,
+    WebhookDeliveriesPurgeListener,
     WebhookSubscriptionsStore,
     WebhookJobs,
     WebhookReceiverService,

@@ -116,6 +116,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly retentionRows = new Counter({
+    name: 'retention_rows_total',
+    help: 'Rows removed by retention passes and purges, by table and action (deleted, stripped: body removed, purged: disconnect with purgeItems).',
+    labelNames: ['table', 'action'] as const,
+    registers: [this.registry],
+  });
+
   private readonly queues = new Map<string, CountableQueue>();
 
   readonly queueJobs = new Gauge({

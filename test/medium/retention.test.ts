@@ -159,6 +159,16 @@ describe('sync_runs retention on real Postgres', () => {
     );
   }
 
+  /** A connection row for runs to belong to. */
+  async function newConnection(): Promise<string> {
+    const id = randomUUID();
+    await db.dataSource.query(
+      `INSERT INTO connections (id, user_id, provider, account_id) VALUES ($1, 'user-runs', 'test-hooks', $2)`,
+      [id, id],
+    );
+    return id;
+  }
+
   /** Remaining runs by key (the key rides in error_message). */
   async function remaining(): Promise<string[]> {
     const rows: { error_message: string }[] = await db.dataSource.query(
@@ -168,7 +178,7 @@ describe('sync_runs retention on real Postgres', () => {
   }
 
   it('deletes a run only when it is older than the window and not among the last N of its connection, never a queued or running one', async () => {
-    const busy = randomUUID();
+    const busy = await newConnection();
     for (let day = 1; day <= 5; day++) await seed(busy, `busy-recent-${day}`, day);
     await seed(busy, 'busy-old-succeeded', 40);
     await seed(busy, 'busy-old-running', 41, 'running');
@@ -176,9 +186,9 @@ describe('sync_runs retention on real Postgres', () => {
     await seed(busy, 'busy-old-failed', 50, 'failed');
     await seed(busy, 'busy-old-partial', 51, 'partial');
     // A quiet connection: all its runs are old, the newest 3 stay whatever their age.
-    const quiet = randomUUID();
+    const quiet = await newConnection();
     for (let n = 0; n < 5; n++) await seed(quiet, `quiet-old-${n}`, 100 + n);
-    const lone = randomUUID();
+    const lone = await newConnection();
     await seed(lone, 'lone-old', 365);
 
     const metrics = new MetricsService();
@@ -202,7 +212,7 @@ describe('sync_runs retention on real Postgres', () => {
   });
 
   it('keeps the default 100 newest runs of a connection even when all are old', async () => {
-    const connection = randomUUID();
+    const connection = await newConnection();
     await db.dataSource.query(
       `INSERT INTO sync_runs (id, connection_id, mode, trigger, status, error_message, created_at)
        SELECT gen_random_uuid(), $1, 'incremental', 'schedule', 'succeeded',
@@ -223,13 +233,17 @@ describe('sync_runs retention on real Postgres', () => {
     // 450 connections (more than one round of 200) with 5 old runs each, plus one connection
     // with 6,000 old runs (more than one statement of 5,000).
     await db.dataSource.query(
-      `INSERT INTO sync_runs (id, connection_id, mode, trigger, status, created_at)
+      `WITH c AS (
+         INSERT INTO connections (id, user_id, provider, account_id)
+         SELECT id, 'user-runs', 'test-hooks', id::text
+         FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 450)) AS ids
+         RETURNING id)
+       INSERT INTO sync_runs (id, connection_id, mode, trigger, status, created_at)
        SELECT gen_random_uuid(), c.id, 'full', 'schedule', 'succeeded',
          now() - interval '40 days' - make_interval(mins => n)
-       FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 450)) AS c,
-         generate_series(1, 5) AS n`,
+       FROM c, generate_series(1, 5) AS n`,
     );
-    const big = randomUUID();
+    const big = await newConnection();
     await db.dataSource.query(
       `INSERT INTO sync_runs (id, connection_id, mode, trigger, status, created_at)
        SELECT gen_random_uuid(), $1, 'full', 'schedule', 'succeeded',

@@ -60,15 +60,20 @@ describe('connections API: list, get, disconnect (revocation at oidc-provider)',
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   };
 
-  /** The real connect flow: authorize, consent at oidc-provider, our callback. */
+  /** The real connect flow: authorize, consent at oidc-provider, our callback, confirmation. */
   const connect = async (userId: string, account: string): Promise<string> => {
     oidc.setAccount(account);
     const started = await call('POST', `/v1/connections/${TEST_OAUTH_ID}/authorize`, { userId });
     expect(started.status).toBe(201);
     const callback = await followConsent(String(started.body.authorizeUrl), baseUrl);
     const res = await fetch(callback);
-    const body = (await res.json()) as { connectionId: string };
+    const body = (await res.json()) as { connectionId: string; confirm: string };
     expect(res.status).toBe(200);
+    const confirmed = await call('POST', `/v1/connections/${body.connectionId}/confirm`, {
+      userId,
+      token: body.confirm,
+    });
+    expect(confirmed.status).toBe(200);
     const store = app.get(ConnectionStore);
     const creds = store.credentialsOf(await store.get(body.connectionId));
     issued.push(creds.accessToken, creds.refreshToken!);

@@ -5,7 +5,7 @@ import type { ItemDto, ItemsPageDto } from '../../src/items/dto/item.dto.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from '../../src/auth/connection-events.js';
 import { ItemsRepository } from '../../src/items/items.repository.js';
 import type { ItemDeletion, NormalizedItem } from '../../src/providers/integration-provider.js';
-import { makeItem, newConnection, version } from '../support/items-fixtures.js';
+import { makeItem, newConnection, storeConnections, version } from '../support/items-fixtures.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 
 describe('GET /v1/items (changes feed)', () => {
@@ -54,6 +54,7 @@ describe('GET /v1/items (changes feed)', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
+    await storeConnections(t.app.get(DataSource), calendar, trello, stranger);
     const task = (n: number) =>
       makeItem(n, {
         kind: 'task',

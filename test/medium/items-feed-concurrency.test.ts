@@ -4,6 +4,7 @@ import { ItemsRepository } from '../../src/items/items.repository.js';
 import {
   makeItem,
   newConnection,
+  storeConnections,
   openMigratedDatabase,
   version,
   type MigratedDatabase,
@@ -39,6 +40,7 @@ describe('changes feed under concurrent writers of one user', () => {
 
   async function writer(userId: string, w: number): Promise<void> {
     const conn = newConnection(userId);
+    await storeConnections(db.dataSource, conn);
     for (let t = 0; t < TRANSACTIONS_PER_WRITER; t++) {
       const fresh = [makeItem(t * 2), makeItem(t * 2 + 1)];
       // Every third transaction also edits and deletes earlier items of this writer.
@@ -92,6 +94,8 @@ describe('changes feed under concurrent writers of one user', () => {
   it('does not make writers of different users wait for each other', async () => {
     const a = newConnection();
     const b = newConnection();
+    const sameUser = newConnection(a.userId);
+    await storeConnections(db.dataSource, a, b, sameUser);
     const runner = db.dataSource.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
@@ -107,7 +111,7 @@ describe('changes feed under concurrent writers of one user', () => {
       const same = db.dataSource.transaction(async (manager) => {
         await manager.query(`SET LOCAL lock_timeout = '200ms'`);
         return repo.upsertPage(manager, {
-          ...newConnection(a.userId),
+          ...sameUser,
           upserts: [makeItem(2)],
           deletions: [],
         });

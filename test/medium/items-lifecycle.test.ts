@@ -21,7 +21,7 @@ describe('ItemsRepository sweep, purge and round-trips on real Postgres', () => 
   });
 
   it('sweeps only the unseen items of the swept container, keeping live writes of the pass', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     const other = (n: number) =>
       makeItem(n, { externalId: `cal-2/evt-${n}`, containerId: 'cal-2' });
     await write(conn, [makeItem(1), makeItem(2), makeItem(3), makeItem(4), other(5)], [], 1);
@@ -73,7 +73,7 @@ describe('ItemsRepository sweep, purge and round-trips on real Postgres', () => 
   });
 
   it('round-trips assignees, labels and raw exactly', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     const tricky = [
       'ünïcødé ✓',
       '日本語',
@@ -124,8 +124,8 @@ describe('ItemsRepository sweep, purge and round-trips on real Postgres', () => 
   });
 
   it('purges one connection and the links to its items, nothing else', async () => {
-    const gone = newConnection();
-    const kept = newConnection(gone.userId);
+    const gone = await h.connection();
+    const kept = await h.connection(gone.userId);
     await write(gone, [makeItem(1), makeItem(2)]);
     await write(kept, [makeItem(1)]);
     const ids = await h.db.dataSource.query<{ id: string; connection_id: string }[]>(

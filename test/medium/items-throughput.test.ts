@@ -6,6 +6,7 @@ import type { NormalizedItem } from '../../src/providers/integration-provider.js
 import {
   makeItem,
   openMigratedDatabase,
+  storeConnections,
   type MigratedDatabase,
 } from '../support/items-fixtures.js';
 
@@ -108,6 +109,11 @@ describe('items write throughput (measurement, no timing assertion)', () => {
     run: (connectionId: string) => Promise<void>,
   ): Promise<number> {
     const connectionId = randomUUID();
+    await storeConnections(db.dataSource, {
+      connectionId,
+      userId: 'user-bench',
+      provider: 'google-calendar',
+    });
     const started = performance.now();
     await run(connectionId);
     const rate = Math.round((ROWS / (performance.now() - started)) * 1000);
@@ -144,7 +150,7 @@ describe('items write throughput (measurement, no timing assertion)', () => {
     const base: number[] = [];
     const mine: number[] = [];
     for (const which of ['baseline', 'upsertPage', 'upsertPage', 'baseline']) {
-      await db.dataSource.query('TRUNCATE items');
+      await db.dataSource.query('TRUNCATE items CASCADE');
       if (which === 'baseline') base.push(await timed('baseline unnest insert', baseline));
       else mine.push(await timed('upsertPage insert (generation 1)', (c) => viaRepository(c, 1)));
     }

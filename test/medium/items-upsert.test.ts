@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   makeItem,
-  newConnection,
   openItemsHarness,
   version,
   type ItemsHarness,
@@ -21,7 +20,7 @@ describe('ItemsRepository.upsertPage on real Postgres', () => {
   });
 
   it('inserts a page, then counts the same page as unchanged without touching the rows', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     const page = [makeItem(1), makeItem(2), makeItem(3)];
     const first = await write(conn, page);
     expect(first).toMatchObject({ inserted: 3, updated: 0, unchanged: 0, deleted: 0 });
@@ -46,7 +45,7 @@ describe('ItemsRepository.upsertPage on real Postgres', () => {
   });
 
   it('keeps the newer version when an older one arrives later', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     await write(conn, [makeItem(1)]);
     const newer = await write(conn, [makeItem(1, { externalVersion: version(3), title: 'v3' })]);
     expect(newer).toMatchObject({ inserted: 0, updated: 1, unchanged: 0 });
@@ -59,7 +58,7 @@ describe('ItemsRepository.upsertPage on real Postgres', () => {
   });
 
   it('tombstones on deletion with a new change_seq, once, and ignores unknown items', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     await write(conn, [makeItem(1), makeItem(2)]);
     const before = (await rows(conn)).get('cal-1/evt-1');
     const del = await write(
@@ -85,7 +84,7 @@ describe('ItemsRepository.upsertPage on real Postgres', () => {
   });
 
   it('ignores a deletion older than the stored version', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     await write(conn, [makeItem(1, { externalVersion: version(5) })]);
     const stale = await write(
       conn,
@@ -97,7 +96,7 @@ describe('ItemsRepository.upsertPage on real Postgres', () => {
   });
 
   it('revives a tombstone only with a version newer than the deletion', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     await write(conn, [makeItem(1, { externalVersion: version(1) })]);
     await write(
       conn,
@@ -117,7 +116,7 @@ describe('ItemsRepository.upsertPage on real Postgres', () => {
   });
 
   it('writes one row per duplicated external id, the highest version', async () => {
-    const conn = newConnection();
+    const conn = await h.connection();
     const result = await write(conn, [
       makeItem(1, { externalVersion: version(2), title: 'two' }),
       makeItem(1, { externalVersion: version(7), title: 'seven' }),

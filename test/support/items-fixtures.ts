@@ -71,6 +71,23 @@ export function newConnection(userId = `user-${randomUUID().slice(0, 8)}`): {
 
 export type TestConnection = ReturnType<typeof newConnection>;
 
+/**
+ * Stores the `connections` rows the test connections stand for: items (and sync states, runs,
+ * subscriptions) reference their connection with a foreign key.
+ */
+export async function storeConnections(
+  ds: Pick<DataSource, 'query'>,
+  ...connections: TestConnection[]
+): Promise<void> {
+  for (const c of connections) {
+    await ds.query(
+      `INSERT INTO connections (id, user_id, provider, account_id)
+       VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+      [c.connectionId, c.userId, c.provider, `account-${c.connectionId}`],
+    );
+  }
+}
+
 export interface ItemRow {
   external_id: string;
   container_id: string | null;
@@ -85,6 +102,8 @@ export interface ItemRow {
 export interface ItemsHarness {
   db: MigratedDatabase;
   repo: ItemsRepository;
+  /** A new connection of `userId` (a new user by default), stored. */
+  connection(userId?: string): Promise<TestConnection>;
   /** One page in its own transaction, as the sync engine writes it. */
   write(
     conn: TestConnection,
@@ -103,6 +122,11 @@ export async function openItemsHarness(adminUrl: string): Promise<ItemsHarness> 
   return {
     db,
     repo,
+    connection: async (userId) => {
+      const conn = newConnection(userId);
+      await storeConnections(db.dataSource, conn);
+      return conn;
+    },
     write: (conn, upserts, deletions = [], generation) =>
       db.dataSource.transaction((m) =>
         repo.upsertPage(m, { ...conn, upserts, deletions, generation }),

@@ -26,9 +26,8 @@ export class QueryLogger implements TypeOrmLogger {
     this.logger.warn({ msg: 'slow query', ms: time, query: clip(query) });
   }
 
-  logSchemaBuild(message: string): void {
-    this.logger.debug(clip(message));
-  }
+  /** Schema-builder chatter ("N migrations were found"): not logged, as before. */
+  logSchemaBuild(): void {}
 
   logMigration(message: string): void {
     this.logger.log(clip(message));

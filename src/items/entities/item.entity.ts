@@ -1,4 +1,14 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { Connection } from '../../auth/entities/connection.entity.js';
 import type { ItemKind } from '../../providers/integration-provider.js';
 
 /**
@@ -20,6 +30,11 @@ export class Item {
 
   @Column('uuid', { name: 'connection_id' })
   connectionId: string;
+
+  /** ON DELETE CASCADE (migration 1796800000000): the row goes with its connection. Never loaded. */
+  @ManyToOne('Connection', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'connection_id', foreignKeyConstraintName: 'fk_items_connection' })
+  connection?: Pick<Connection, 'id'>;
 
   @Column('text')
   provider: string;

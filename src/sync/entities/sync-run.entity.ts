@@ -1,4 +1,13 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+} from 'typeorm';
+import type { Connection } from '../../auth/entities/connection.entity.js';
 
 export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
 
@@ -23,6 +32,11 @@ export class SyncRun {
 
   @Column('uuid', { name: 'connection_id' })
   connectionId: string;
+
+  /** ON DELETE CASCADE (migration 1796800000000): the row goes with its connection. Never loaded. */
+  @ManyToOne('Connection', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'connection_id', foreignKeyConstraintName: 'fk_sync_runs_connection' })
+  connection?: Pick<Connection, 'id'>;
 
   @Column('text')
   mode: 'full' | 'incremental';

@@ -1,4 +1,13 @@
-import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { Connection } from '../../auth/entities/connection.entity.js';
 import type { SyncCursor } from '../../providers/integration-provider.js';
 
 export type ResourceStatus = 'ok' | 'error' | 'permission' | 'not_found';
@@ -15,6 +24,11 @@ export class SyncState {
 
   @Column('uuid', { name: 'connection_id' })
   connectionId: string;
+
+  /** ON DELETE CASCADE (migration 1796800000000): the row goes with its connection. Never loaded. */
+  @ManyToOne('Connection', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'connection_id', foreignKeyConstraintName: 'fk_sync_states_connection' })
+  connection?: Pick<Connection, 'id'>;
 
   @Column('text', { name: 'resource_id' })
   resourceId: string;

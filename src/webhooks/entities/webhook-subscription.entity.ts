@@ -1,4 +1,14 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { Connection } from '../../auth/entities/connection.entity.js';
 
 export type WebhookSubscriptionStatus = 'active' | 'stopped' | 'failed';
 
@@ -16,6 +26,14 @@ export class WebhookSubscription {
 
   @Column('uuid', { name: 'connection_id' })
   connectionId: string;
+
+  /** ON DELETE CASCADE (migration 1796800000000): the row goes with its connection. Never loaded. */
+  @ManyToOne('Connection', { onDelete: 'CASCADE' })
+  @JoinColumn({
+    name: 'connection_id',
+    foreignKeyConstraintName: 'fk_webhook_subscriptions_connection',
+  })
+  connection?: Pick<Connection, 'id'>;
 
   @Column('text')
   provider: string;

@@ -23,7 +23,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # --- runtime --------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    PORT=3000
+    PORT=3000 \
+    WORKER_HEALTH_PORT=3001
 WORKDIR /app
 # package.json is needed at runtime: it carries "type": "module" for the ESM output in dist/.
 COPY --chown=node:node package.json ./
@@ -32,8 +33,10 @@ COPY --from=build --chown=node:node /app/dist ./dist
 # DATA_DIR defaults to .data (relative to /app); make it writable by the unprivileged user.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
-EXPOSE 3000
-# No curl in the slim image: use Node's global fetch. Shell form so ${PORT:-3000} expands.
+# 3000: the API (ROLE=api or all); 3001: a worker's health and metrics server (ROLE=worker).
+EXPOSE 3000 3001
+# No curl in the slim image: use Node's global fetch. The probe follows the role: the API's
+# /health/live on $PORT, or a worker's on $WORKER_HEALTH_PORT (ROLE=worker has no API server).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:${PORT:-3000}/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const e=process.env,p=e.ROLE==='worker'?(e.WORKER_HEALTH_PORT||3001):(e.PORT||3000);fetch('http://127.0.0.1:'+p+'/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "dist/main.js"]

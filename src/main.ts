@@ -2,6 +2,10 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { createHttpApp, createWorkerContext } from './app.factory.js';
 import { ConfigError, loadConfigFromProcessEnv } from './core/config/load-config.js';
+import {
+  startWorkerHealthServer,
+  type WorkerHealthServer,
+} from './core/health/worker-health-server.js';
 import { prepareRuntime } from './core/runtime/prepare-runtime.js';
 import { credentialsEnvOf } from './providers/integrations.js';
 
@@ -18,11 +22,18 @@ async function main(): Promise<void> {
   }
   const runtime = await prepareRuntime(config);
   let app: INestApplicationContext;
+  let health: WorkerHealthServer | undefined;
   if (config.role === 'worker') {
     app = await createWorkerContext(runtime.config);
     await app.init();
+    // /health/live, /health/ready and /metrics on WORKER_HEALTH_PORT (a port in use stops it).
+    health = await startWorkerHealthServer(app, runtime.config).catch(async (error: unknown) => {
+      await app.close();
+      await runtime.stop();
+      throw error;
+    });
     console.log(
-      `PDeck Integrations (ROLE=worker) ready: processing the sync, webhook and event queues`,
+      `PDeck Integrations (ROLE=worker) ready: processing the sync, webhook and event queues${health ? `; health and metrics on port ${health.port}` : ''}`,
     );
   } else {
     const http = await createHttpApp(runtime.config);
@@ -43,6 +54,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 60_000).unref();
     try {
       await app.close();
+      await health?.close();
       await runtime.stop();
     } finally {
       clearTimeout(force);

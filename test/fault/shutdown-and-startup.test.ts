@@ -112,6 +112,8 @@ describe('graceful shutdown and startup checks', () => {
       INTERNAL_API_TOKENS: 'x'.repeat(32),
       ENCRYPTION_KEYS: cluster.encryptionKey,
       LOG_LEVEL: 'info',
+      // No health server: the cluster's workers own their ports, this one needs none.
+      WORKER_HEALTH_PORT: '0',
     });
     try {
       await service.start();

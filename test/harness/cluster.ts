@@ -33,6 +33,8 @@ export class Cluster {
   readonly redis: RedisInstance;
   api!: ServiceProcess;
   workers: ServiceProcess[] = [];
+  /** Each worker's WORKER_HEALTH_PORT (health probes and its own /metrics), by worker index. */
+  workerHealthPorts: number[] = [];
   baseUrl = '';
   logDir = '';
   readonly encryptionKey = `k1:${randomBytes(32).toString('base64')}`;
@@ -87,14 +89,17 @@ export class Cluster {
       nodeArgs: this.options.apiNodeArgs,
     });
     await this.api.start();
-    this.workers = Array.from(
-      { length: this.options.workers ?? 2 },
-      (_, i) =>
-        new ServiceProcess(`worker-${i + 1}`, 'worker', env, {
-          logFile,
-          entry,
-          nodeArgs: this.options.workerNodeArgs,
-        }),
+    const count = this.options.workers ?? 2;
+    this.workerHealthPorts = [];
+    for (let i = 0; i < count; i++) this.workerHealthPorts.push(await freePort());
+    this.workers = this.workerHealthPorts.map(
+      (healthPort, i) =>
+        new ServiceProcess(
+          `worker-${i + 1}`,
+          'worker',
+          { ...env, WORKER_HEALTH_PORT: String(healthPort) },
+          { logFile, entry, nodeArgs: this.options.workerNodeArgs },
+        ),
     );
     await Promise.all(this.workers.map((w) => w.start()));
     return this;
@@ -110,6 +115,11 @@ export class Cluster {
         ...(init.headers as Record<string, string> | undefined),
       },
     });
+  }
+
+  /** fetch against worker `index`'s health server (/health/live, /health/ready, /metrics). */
+  workerRequest(index: number, path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`http://127.0.0.1:${this.workerHealthPorts[index]}${path}`, init);
   }
 
   async stop(): Promise<void> {

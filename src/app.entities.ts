@@ -1,11 +1,13 @@
 import type { DataSourceOptions } from 'typeorm';
 import { Connection } from './auth/entities/connection.entity.js';
 import { buildDataSourceOptions } from './core/database/data-source-options.js';
+import { EventOutboxEntry } from './events/entities/event-outbox.entity.js';
 import { ItemLink } from './items/entities/item-link.entity.js';
 import { Item } from './items/entities/item.entity.js';
 import { SyncRun } from './sync/entities/sync-run.entity.js';
 import { SyncState } from './sync/entities/sync-state.entity.js';
 import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity.js';
+import { WebhookSubscribeAttempt } from './webhooks/entities/webhook-subscribe-attempt.entity.js';
 import { WebhookSubscription } from './webhooks/entities/webhook-subscription.entity.js';
 
 /**
@@ -21,6 +23,8 @@ export const ENTITIES = [
   ItemLink,
   WebhookDelivery,
   WebhookSubscription,
+  WebhookSubscribeAttempt,
+  EventOutboxEntry,
 ];
 
 /** The service's connection options (CLI, tests, benchmarks): every entity, every migration. */

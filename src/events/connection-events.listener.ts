@@ -35,10 +35,10 @@ export class ConnectionEventsListener {
     try {
       await this.notifier.notify(type, data);
     } catch (err) {
-      // The emitter does not await listeners: a Redis failure must be logged here, and must not
-      // fail the Auth operation that emitted the event.
+      // The emitter does not await listeners: a failure to write the outbox must be logged here,
+      // and must not fail the Auth operation that emitted the event.
       this.logger.error({
-        msg: 'could not queue a PDeck event',
+        msg: 'could not record a PDeck event',
         type,
         connectionId: event.connectionId,
         error: (err as Error).message,

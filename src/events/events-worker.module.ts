@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from './events.module.js';
+import { OutboxRelay } from './outbox-relay.service.js';
 import { PdeckEventsProcessor } from './pdeck-events.processor.js';
 
-/** Delivers the queued notifications to PDeck (ROLE=worker or all). */
+/** Relays the outbox to the queue and delivers the queued notifications (ROLE=worker or all). */
 @Module({
   imports: [EventsModule],
-  providers: [PdeckEventsProcessor],
+  providers: [OutboxRelay, PdeckEventsProcessor],
 })
 export class EventsWorkerModule {}

@@ -26,3 +26,14 @@ export const PDECK_EVENTS_ATTEMPTS = 15;
 export const PDECK_BACKOFF_TYPE = 'pdeck-exponential';
 /** Per-request timeout of a delivery. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
+
+/** How often an idle outbox relay looks for committed events (the notification latency bound). */
+export const OUTBOX_POLL_MS = 250;
+/** Events per relay transaction; a full batch is followed by the next one at once. */
+export const OUTBOX_BATCH = 200;
+/** A queueing that takes longer is treated as Redis being away (the rows stay, retried later). */
+export const OUTBOX_ENQUEUE_TIMEOUT_MS = 5_000;
+/** Cap of the relay's retry delay while Postgres or Redis fails (doubling from the poll). */
+export const OUTBOX_MAX_RETRY_MS = 5_000;
+/** Postgres advisory lock held by the one relay running at a time ("PDEV" in ASCII). */
+export const OUTBOX_RELAY_LOCK_ID = 0x5044_4556;

@@ -8,22 +8,25 @@ import {
   PDECK_EVENTS_BACKOFF_BASE_MS,
   PDECK_EVENTS_QUEUE,
 } from './events.constants.js';
+import { EventOutboxStore } from './event-outbox.store.js';
 import { PdeckNotifier } from './pdeck-notifier.service.js';
 
 /**
- * Notifications to PDeck, enqueue side: every process that changes data imports this and calls
- * PdeckNotifier. The delivering processor lives in EventsWorkerModule (worker processes only).
- * Needs the global CoreModule (APP_CONFIG, BullModule.forRoot, EventEmitterModule, metrics).
+ * Notifications to PDeck, recording side: every process that changes data imports this and
+ * records events with PdeckNotifier into the outbox. The relay and the delivering processor live
+ * in EventsWorkerModule (worker processes only). Needs the global CoreModule (APP_CONFIG,
+ * Postgres, BullModule.forRoot, EventEmitterModule, metrics).
  */
 @Module({
   imports: [BullModule.registerQueue({ name: PDECK_EVENTS_QUEUE })],
   providers: [
     // Tests shorten the retry backoff with overrideProvider(PDECK_EVENTS_BACKOFF_BASE_MS).
     { provide: PDECK_EVENTS_BACKOFF_BASE_MS, useValue: DEFAULT_BACKOFF_BASE_MS },
+    EventOutboxStore,
     PdeckNotifier,
     ConnectionEventsListener,
   ],
-  exports: [PdeckNotifier, PDECK_EVENTS_BACKOFF_BASE_MS, BullModule],
+  exports: [PdeckNotifier, EventOutboxStore, PDECK_EVENTS_BACKOFF_BASE_MS, BullModule],
 })
 export class EventsModule implements OnModuleInit {
   constructor(

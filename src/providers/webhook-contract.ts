@@ -46,6 +46,14 @@ export interface WebhookVerifyContext {
   appSecret: string;
   /** The subscription with this provider-side id (Google channel id), or null. */
   findSubscription(externalId: string): Promise<StoredWebhookSubscription | null>;
+  /**
+   * The callback URLs registered for this provider's subscriptions watching our resource
+   * `resourceId` (a Trello board): the active ones, and those whose subscribe call is under way
+   * (the provider may deliver before it has answered). [] when nothing of ours watches it. A
+   * provider that signs its callback URL (Trello) verifies against these, not the current
+   * PUBLIC_URL, so existing subscriptions survive a change of PUBLIC_URL.
+   */
+  callbackUrlsFor(resourceId: string): Promise<string[]>;
   /** The service clock (replay windows); injectable so tests can move time. */
   now(): Date;
 }
@@ -78,9 +86,11 @@ export type VerifyResult =
       /**
        * 401 (default): not authentic. 404: addressed to nothing we know (unknown Google channel).
        * 400: authentic but malformed (only after the signature checked out, so an attacker
-       * learns nothing).
+       * learns nothing). 410: authentic, but from a subscription that is not ours (a Trello
+       * webhook someone else pointed at us, or one we no longer watch): providers that delete a
+       * subscription whose callback answers 410 (Trello) stop sending. Nothing is stored.
        */
-      status?: 400 | 401 | 404;
+      status?: 400 | 401 | 404 | 410;
     };
 
 /** A stored, verified delivery handed to the parser in the worker. */
@@ -156,8 +166,11 @@ export interface WebhookHandler {
   parse(delivery: StoredWebhookDelivery, ctx: WebhookParseContext): Promise<WebhookEvent[]>;
   /**
    * Creates a subscription for one resource, calling back to `callbackUrl` exactly (Trello signs
-   * it). Null when the resource needs none (Slack: one app-level Request URL for everything).
-   * Providers without per-connection subscriptions omit it.
+   * it). Null when the resource needs none or cannot have one (Slack: one app-level Request URL
+   * for everything; Google: calendars that do not support push); the engine then leaves the
+   * resource to scheduled syncs until the connection is reconnected. A throw is a failure of this
+   * resource only (recorded, retried with backoff) unless it concerns the whole connection (the
+   * grant, a rate limit). Providers without per-connection subscriptions omit it.
    */
   subscribe?(
     ctx: ProviderContext,

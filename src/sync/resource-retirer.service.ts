@@ -32,26 +32,25 @@ export class ResourceRetirer {
     const gone = (await this.states.list(connection.id)).filter((s) => !ids.has(s.resourceId));
     if (gone.length === 0) return;
     for (const state of gone) {
-      const swept = await this.dataSource.transaction(async (manager) => {
+      await this.dataSource.transaction(async (manager) => {
         const result = await this.items.tombstoneContainer(manager, {
           connectionId: connection.id,
           userId: connection.userId,
           containerId: state.resourceId,
         });
         await this.states.delete(manager, state.id);
-        return result;
+        if (result.minChangeSeq !== null && result.maxChangeSeq !== null) {
+          await this.notifier.record(manager, 'items.changed', {
+            connectionId: connection.id,
+            userId: connection.userId,
+            provider: connection.provider,
+            upserted: 0,
+            deleted: result.deleted,
+            fromChangeSeq: result.minChangeSeq,
+            toChangeSeq: result.maxChangeSeq,
+          });
+        }
       });
-      if (swept.minChangeSeq !== null && swept.maxChangeSeq !== null) {
-        await this.notifier.notify('items.changed', {
-          connectionId: connection.id,
-          userId: connection.userId,
-          provider: connection.provider,
-          upserted: 0,
-          deleted: swept.deleted,
-          fromChangeSeq: swept.minChangeSeq,
-          toChangeSeq: swept.maxChangeSeq,
-        });
-      }
     }
     const event: ResourcesRemovedEvent = {
       connectionId: connection.id,

@@ -22,8 +22,8 @@ export interface PageTarget {
 /**
  * Commits one page of a sync: the items, the deletion sweep at the end of a full pass, the
  * resource's cursor and the run's counts, all in one transaction, so a crash anywhere resumes
- * from the last committed page with no gap and no duplicate. PDeck hears of the change after
- * the commit.
+ * from the last committed page with no gap and no duplicate. The page's items.changed event is
+ * recorded in the same transaction (the outbox), and relayed to PDeck after the commit.
  */
 @Injectable()
 export class SyncPageCommitter {
@@ -65,26 +65,22 @@ export class SyncPageCommitter {
         unchanged: written.unchanged,
       };
       await this.runs.addCounts(manager, target.runId, counts);
-      return {
-        counts,
-        created: written.inserted,
-        updated: written.updated,
-        from: written.minChangeSeq ?? swept.minChangeSeq,
-        to: swept.maxChangeSeq ?? written.maxChangeSeq,
-      };
+      const from = written.minChangeSeq ?? swept.minChangeSeq;
+      const to = swept.maxChangeSeq ?? written.maxChangeSeq;
+      if (from !== null && to !== null) {
+        await this.notifier.record(manager, 'items.changed', {
+          connectionId: connection.id,
+          userId: connection.userId,
+          provider: connection.provider,
+          upserted: counts.upserted,
+          deleted: counts.deleted,
+          fromChangeSeq: from,
+          toChangeSeq: to,
+        });
+      }
+      return { counts, created: written.inserted, updated: written.updated };
     });
     this.count(connection.provider, result.created, result.updated, result.counts);
-    if (result.from !== null && result.to !== null) {
-      await this.notifier.notify('items.changed', {
-        connectionId: connection.id,
-        userId: connection.userId,
-        provider: connection.provider,
-        upserted: result.counts.upserted,
-        deleted: result.counts.deleted,
-        fromChangeSeq: result.from,
-        toChangeSeq: result.to,
-      });
-    }
     return result.counts;
   }
 

@@ -4,7 +4,10 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { Queue } from 'bullmq';
 import { CONNECTION_EVENTS, type ConnectionEvent } from '../auth/connection-events.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
-import { SubscriptionLifecycleService } from './subscription-lifecycle.service.js';
+import {
+  SUBSCRIBE_STALE_MS,
+  SubscriptionLifecycleService,
+} from './subscription-lifecycle.service.js';
 import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
 import {
   CLOCK,
@@ -56,6 +59,8 @@ export class SubscriptionsService {
     if (!this.registry.isEnabled(event.provider)) return;
     if (!this.registry.get(event.provider).webhooks?.subscribe) return;
     try {
+      // A reconnect tries every resource again, whatever failed or was unsupported before.
+      await this.store.clearFinishedAttempts(event.connectionId);
       await this.queueSubscribe(event.connectionId);
     } catch (error) {
       // Periodic syncs still cover the connection; the next reconnect subscribes again.
@@ -73,6 +78,7 @@ export class SubscriptionsService {
   async onEnded(event: ConnectionEvent): Promise<void> {
     try {
       await this.stopAll(event.connectionId);
+      await this.store.clearAttempts(event.connectionId);
     } catch (error) {
       this.logger.error({
         msg: 'could not stop webhook subscriptions',
@@ -87,6 +93,9 @@ export class SubscriptionsService {
   /** A board the member left, a calendar the user hid: stop watching it. */
   @OnEvent(RESOURCES_REMOVED_EVENT)
   async onResourcesRemoved(event: ResourcesRemovedEvent): Promise<void> {
+    for (const resourceId of event.resourceIds) {
+      await this.store.clearAttempt(event.connectionId, resourceId);
+    }
     const subs = (await this.store.listForConnection(event.connectionId)).filter((s) =>
       event.resourceIds.includes(s.resourceId),
     );
@@ -140,14 +149,22 @@ export class SubscriptionsService {
 
   /**
    * Queues a renewal (retried with backoff) for every subscription inside its provider's margin,
-   * and a subscribe for active connections that have none (a subscribe lost at connect time).
+   * and a subscribe for active connections that have none (a subscribe lost at connect time) or
+   * whose failed resources are due again (SubscriptionLifecycleService backs off per resource,
+   * so a resource that keeps failing is retried at most daily, not at every round).
    */
   async queueDueRenewals(): Promise<number> {
     let queued = 0;
     for (const provider of this.registry.enabled()) {
       if (!provider.webhooks?.renew && !provider.webhooks?.subscribe) continue;
       if (provider.webhooks.subscribe) {
-        for (const connectionId of await this.store.unsubscribedConnections(provider.catalog.id)) {
+        const now = this.clock.now();
+        const stale = new Date(now.getTime() - SUBSCRIBE_STALE_MS);
+        for (const connectionId of await this.store.connectionsToSubscribe(
+          provider.catalog.id,
+          now,
+          stale,
+        )) {
           await this.queueSubscribe(connectionId);
           queued++;
         }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ConnectionStore, type ConnectionSummary } from '../auth/connection-store.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
@@ -54,8 +54,7 @@ export class WebhookEventsService {
       // A connection ended since the delivery was routed keeps no new items.
       if (connection?.status === 'active') active.set(id, connection);
     }
-    const written = await this.dataSource.transaction(async (manager) => {
-      const results: Written[] = [];
+    await this.dataSource.transaction(async (manager) => {
       for (const event of events) {
         const connection = active.get(event.connectionId);
         if (!connection) continue;
@@ -66,7 +65,7 @@ export class WebhookEventsService {
           upserts: event.upserts,
           deletions: event.deletions,
         });
-        results.push({
+        await this.notify(manager, {
           connection,
           upserted: result.inserted + result.updated,
           deleted: result.deleted,
@@ -74,14 +73,13 @@ export class WebhookEventsService {
           to: result.maxChangeSeq,
         });
       }
-      return results;
     });
-    for (const w of written) await this.notify(w);
   }
 
-  private async notify(w: Written): Promise<void> {
+  /** In the delivery's transaction: the event exists exactly when the change does. */
+  private async notify(manager: EntityManager, w: Written): Promise<void> {
     if (w.upserted + w.deleted === 0 || !w.from || !w.to) return;
-    await this.notifier.notify('items.changed', {
+    await this.notifier.record(manager, 'items.changed', {
       connectionId: w.connection.id,
       userId: w.connection.userId,
       provider: w.connection.provider,

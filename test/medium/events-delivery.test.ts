@@ -7,7 +7,9 @@ import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ENTITIES } from '../../src/app.entities.js';
 import { CONNECTION_EVENTS } from '../../src/auth/connection-events.js';
+import { DatabaseModule } from '../../src/core/database/database.module.js';
 import { MetricsService } from '../../src/core/metrics/metrics.service.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
@@ -22,6 +24,7 @@ import type { ItemsChangedData } from '../../src/events/pdeck-event.js';
 import { PdeckNotifier } from '../../src/events/pdeck-notifier.service.js';
 import { verifyStandardWebhook } from '../../src/events/standard-webhooks.js';
 import { until } from '../support/eventually.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { flushPrefix } from '../support/test-services.js';
 
 interface Received {
@@ -74,12 +77,23 @@ function testConfig(env: Record<string, string>): ResolvedAppConfig {
   return { ...config, databaseUrl: inject('databaseUrl') };
 }
 
+const databases: TestDatabase[] = [];
+afterAll(async () => {
+  await Promise.all(databases.map((d) => d.drop()));
+});
+
 async function startModule(config: ResolvedAppConfig, worker: boolean): Promise<TestingModule> {
+  // Events are recorded in Postgres first (the outbox): a fresh, migrated database per module.
+  const database = await createTestDatabase(inject('databaseUrl'));
+  databases.push(database);
   // What CoreModule provides globally in the app, reduced to what EventsModule needs.
   const configModule: DynamicModule = {
     module: class TestConfigModule {},
     global: true,
-    providers: [{ provide: APP_CONFIG, useValue: config }, MetricsService],
+    providers: [
+      { provide: APP_CONFIG, useValue: { ...config, databaseUrl: database.url } },
+      MetricsService,
+    ],
     exports: [APP_CONFIG, MetricsService],
   };
   const moduleRef = await Test.createTestingModule({
@@ -90,6 +104,7 @@ async function startModule(config: ResolvedAppConfig, worker: boolean): Promise<
         connection: bullConnection(config.redisUrl),
         prefix: queuePrefix(config.redisKeyPrefix),
       }),
+      DatabaseModule.forRoot(ENTITIES),
       worker ? EventsWorkerModule : EventsModule,
     ],
   })

@@ -3,6 +3,7 @@ import { DataModel1795827577874 } from './migrations/1795827577874-data-model.js
 import { SweepGuard1795829600079 } from './migrations/1795829600079-sweep-guard.js';
 import { SyncRunResources1796400000000 } from './migrations/1796400000000-sync-run-resources.js';
 import { WebhookRetention1796600000000 } from './migrations/1796600000000-webhook-retention.js';
+import { EventOutbox1796700000000 } from './migrations/1796700000000-event-outbox.js';
 import { ForeignKeys1796800000000 } from './migrations/1796800000000-foreign-keys.js';
 import { ConnectionConfirmation1796900000000 } from './migrations/1796900000000-connection-confirmation.js';
 
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   SweepGuard1795829600079,
   SyncRunResources1796400000000,
   WebhookRetention1796600000000,
+  EventOutbox1796700000000,
   ForeignKeys1796800000000,
   ConnectionConfirmation1796900000000,
 ];

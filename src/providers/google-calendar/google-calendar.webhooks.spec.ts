@@ -31,6 +31,7 @@ const verifyCtx: WebhookVerifyContext = {
   appSecret: 'unused-by-google',
   now: () => NOW,
   findSubscription: async (externalId) => (externalId === SUB.externalId ? SUB : null),
+  callbackUrlsFor: async () => [],
 };
 
 /** The fact sheet's example notification, addressed to SUB. */
@@ -150,7 +151,20 @@ describe('subscription lifecycle over HTTP', () => {
       req.on('end', () => {
         const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
         seen.push({ path: req.url!, body, auth: req.headers.authorization });
-        if (req.url!.endsWith('/events/watch')) {
+        const refusal = req.url!.includes('holiday')
+          ? 'pushNotSupportedForRequestedResource'
+          : req.url!.includes('broken')
+            ? 'invalid'
+            : undefined;
+        if (refusal) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          const message = 'Push notifications are not supported by this resource.';
+          res.end(
+            JSON.stringify({
+              error: { errors: [{ domain: 'calendar', reason: refusal, message }], code: 400 },
+            }),
+          );
+        } else if (req.url!.endsWith('/events/watch')) {
           res.writeHead(200, { 'content-type': 'application/json' });
           // Google echoes the channel; int64 expiration arrives as a string.
           const expiration = String(Number(body.expiration) - 60_000);
@@ -203,8 +217,15 @@ describe('subscription lifecycle over HTTP', () => {
       { id: 'alice@example.com', name: 'Alice' },
       SUB.callbackUrl,
     );
-    expect(again.externalId).not.toBe(sub.externalId);
-    expect(again.secret).not.toBe(sub.secret);
+    expect(again!.externalId).not.toBe(sub!.externalId);
+    expect(again!.secret).not.toBe(sub!.secret);
+  });
+
+  it('subscribes nothing for a calendar Google does not push for, fails on other errors', async () => {
+    const holidays = { id: 'en.usa#holiday@group.v.calendar.google.com', name: 'Holidays' };
+    expect(await hooks.subscribe(ctx(), holidays, SUB.callbackUrl)).toBeNull();
+    const other = hooks.subscribe(ctx(), { id: 'broken', name: 'Broken' }, SUB.callbackUrl);
+    await expect(other).rejects.toMatchObject({ code: 'UNKNOWN', status: 400 });
   });
 
   it('stops a channel by id and resource id', async () => {

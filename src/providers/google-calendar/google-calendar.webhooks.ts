@@ -11,7 +11,7 @@ import type {
   WebhookRequest,
   WebhookVerifyContext,
 } from '../webhook-contract.js';
-import { ProviderError } from '../errors/provider-error.js';
+import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { CALENDAR_API, GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import { callGoogle, segment } from './google-calendar.http.js';
 import type { GoogleChannel } from './google-calendar.types.js';
@@ -32,6 +32,9 @@ const H = {
   state: 'x-goog-resource-state',
   messageNumber: 'x-goog-message-number',
 } as const;
+
+/** Google's error reason for events.watch on a calendar that has no push notifications. */
+const PUSH_NOT_SUPPORTED = 'pushNotSupportedForRequestedResource';
 
 /** The acknowledgement for messages that carry no change (`sync`, unknown states). */
 const ACK = { status: 200 } as const;
@@ -92,22 +95,34 @@ export class GoogleCalendarWebhooks implements WebhookHandler {
     return events;
   }
 
-  /** events.watch on one calendar. Also the renewal: Google channels cannot be extended. */
+  /**
+   * events.watch on one calendar. Also the renewal: Google channels cannot be extended. Null for a
+   * calendar Google does not push for (400 `pushNotSupportedForRequestedResource`: holiday,
+   * birthday and other generated calendars): scheduled syncs keep it current, and asking again at
+   * every round would only repeat the refusal. Any other failure is thrown for the engine to
+   * record against this calendar alone.
+   */
   async subscribe(
     ctx: ProviderContext,
     resource: SyncResource,
     callbackUrl: string,
-  ): Promise<NewSubscription> {
+  ): Promise<NewSubscription | null> {
     const id = randomUUID();
     // 32 random bytes (43 characters, within the 256 allowed): the channel's shared secret.
     const token = randomBytes(32).toString('base64url');
     const requested = Date.now() + CHANNEL_TTL_MS;
-    const channel = await callGoogle<GoogleChannel>(ctx, {
-      operation: 'events.watch',
-      method: 'POST',
-      url: `${CALENDAR_API}/calendars/${segment(resource.id)}/events/watch`,
-      json: { id, type: 'web_hook', address: callbackUrl, token, expiration: requested },
-    });
+    let channel: GoogleChannel;
+    try {
+      channel = await callGoogle<GoogleChannel>(ctx, {
+        operation: 'events.watch',
+        method: 'POST',
+        url: `${CALENDAR_API}/calendars/${segment(resource.id)}/events/watch`,
+        json: { id, type: 'web_hook', address: callbackUrl, token, expiration: requested },
+      });
+    } catch (error) {
+      if (isProviderError(error) && error.detail === PUSH_NOT_SUPPORTED) return null;
+      throw error;
+    }
     if (typeof channel?.resourceId !== 'string' || !channel.resourceId) {
       // Without it no notification verifies and the channel cannot be stopped.
       throw new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: watch answer has no resourceId`, {

@@ -20,10 +20,15 @@ const VECTOR = {
 
 const hooks = new TrelloWebhooks(() => 'api-key');
 
-function verifyContext(secret = VECTOR.secret): WebhookVerifyContext {
+/** Our subscriptions: the vector's board, registered at the vector's callback URL. */
+function verifyContext(
+  secret = VECTOR.secret,
+  watched: Record<string, string[]> = { '5f0b0b0b0b0b0b0b0b0b0b0b': [VECTOR.callbackURL] },
+): WebhookVerifyContext {
   return {
     appSecret: secret,
     findSubscription: async () => null,
+    callbackUrlsFor: async (resourceId) => watched[resourceId] ?? [],
     now: () => new Date('2026-03-04T10:00:00.000Z'),
   };
 }
@@ -77,11 +82,43 @@ describe('TrelloWebhooks.verify', () => {
     const result = await hooks.verify(request(VECTOR.rawBody, header), verifyContext());
     expect(result).toMatchObject({ ok: false, reason: 'signature mismatch' });
     // ... and a trailing slash is another URL too (gotcha 1).
+    const slashed = trelloSignature(
+      VECTOR.secret,
+      Buffer.from(VECTOR.rawBody),
+      `${VECTOR.callbackURL}/`,
+    );
     const slash = await hooks.verify(
-      request(VECTOR.rawBody, VECTOR.header, `${VECTOR.callbackURL}/`),
+      request(VECTOR.rawBody, slashed, `${VECTOR.callbackURL}/`),
       verifyContext(),
     );
-    expect(slash).toMatchObject({ ok: false });
+    expect(slash).toMatchObject({ ok: false, reason: 'signature mismatch' });
+  });
+
+  it('verifies against the URL stored with the subscription, not the URL called', async () => {
+    // PUBLIC_URL moved after the webhook was registered: Trello still signs the old URL.
+    const old = 'https://old.example/v1/webhooks/trello';
+    const called = 'https://new.example/v1/webhooks/trello';
+    const ctx = verifyContext(VECTOR.secret, { '5f0b0b0b0b0b0b0b0b0b0b0b': [old] });
+    const header = trelloSignature(VECTOR.secret, Buffer.from(VECTOR.rawBody), old);
+    expect(await hooks.verify(request(VECTOR.rawBody, header, called), ctx)).toEqual({
+      ok: true,
+      deliveryId: '5f0b0b0b0b0b0b0b0b0b0b0b:5f0c0c0c0c0c0c0c0c0c0c0c',
+    });
+    // Signed for the URL called, which this board's webhook was never registered with.
+    const forCalled = trelloSignature(VECTOR.secret, Buffer.from(VECTOR.rawBody), called);
+    expect(await hooks.verify(request(VECTOR.rawBody, forCalled, called), ctx)).toMatchObject({
+      ok: false,
+      reason: 'signature mismatch',
+    });
+  });
+
+  it('answers 410 for an authentic delivery about a board we do not watch, 401 if forged', async () => {
+    const ctx = verifyContext(VECTOR.secret, {});
+    const gone = await hooks.verify(request(VECTOR.rawBody, VECTOR.header), ctx);
+    expect(gone).toMatchObject({ ok: false, status: 410 });
+    const forged = await hooks.verify(request(VECTOR.rawBody, 'AAAAAAAAAAAAAAAAAAAAAAAAAAA='), ctx);
+    expect(forged).toMatchObject({ ok: false, reason: 'signature mismatch' });
+    expect((forged as { status?: number }).status).toBeUndefined();
   });
 
   it('rejects the same JSON re-serialized (whitespace, key order, unicode escapes)', async () => {
@@ -98,20 +135,34 @@ describe('TrelloWebhooks.verify', () => {
   });
 
   it('verifies the raw bytes of a non-ASCII body', async () => {
-    const body = Buffer.from('{"action":{"id":"a1","type":"updateCard","data":{"t":"Café ✓"}}}');
+    const body = Buffer.from(
+      '{"action":{"id":"a1","type":"updateCard","data":{"t":"Café ✓"}},"model":{"id":"b1"}}',
+    );
     const header = trelloSignature(VECTOR.secret, body, VECTOR.callbackURL);
-    expect(await hooks.verify(request(body, header), verifyContext())).toEqual({
+    const ctx = verifyContext(VECTOR.secret, { b1: [VECTOR.callbackURL] });
+    expect(await hooks.verify(request(body, header), ctx)).toEqual({
       ok: true,
-      deliveryId: 'a1',
+      deliveryId: 'b1:a1',
     });
   });
 
-  it('answers 400 for a correctly signed body that is not a Trello delivery', async () => {
-    for (const body of ['not json', '{"model":{"id":"b1"}}']) {
-      const header = trelloSignature(VECTOR.secret, Buffer.from(body), VECTOR.callbackURL);
-      const result = await hooks.verify(request(body, header), verifyContext());
-      expect(result).toMatchObject({ ok: false, status: 400 });
-    }
+  it('answers 400 for a correctly signed delivery about our board without an action', async () => {
+    const body = '{"model":{"id":"b1"}}';
+    const header = trelloSignature(VECTOR.secret, Buffer.from(body), VECTOR.callbackURL);
+    const ctx = verifyContext(VECTOR.secret, { b1: [VECTOR.callbackURL] });
+    expect(await hooks.verify(request(body, header), ctx)).toMatchObject({
+      ok: false,
+      status: 400,
+    });
+  });
+
+  it('answers 410 for a correctly signed body that names no model of ours', async () => {
+    const body = 'not json';
+    const header = trelloSignature(VECTOR.secret, Buffer.from(body), VECTOR.callbackURL);
+    expect(await hooks.verify(request(body, header), verifyContext())).toMatchObject({
+      ok: false,
+      status: 410,
+    });
   });
 });
 

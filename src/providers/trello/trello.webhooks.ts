@@ -43,26 +43,36 @@ export class TrelloWebhooks implements WebhookHandler {
   constructor(private readonly apiKey: ApiKeySource) {}
 
   /**
-   * The signed URL is the one Trello called, which is the one we registered (`req.url` is
-   * PUBLIC_URL + the exact path and query). The delivery id is the watched model plus the action
-   * id: stable across Trello's retries, and one row per action and board even when several
-   * tokens watch the same board (the first delivery is routed to all of their connections).
+   * Trello signs the body with the callback URL the webhook was registered with, so the delivery
+   * is checked against the URLs stored with our subscriptions of its board (`model.id`): a change
+   * of PUBLIC_URL does not break webhooks registered before it (their old URL must still reach
+   * us). A board we watch nowhere gets 410 once the signature checks out against the URL called
+   * (PUBLIC_URL + path): Trello then deletes that webhook, which someone holding a token for our
+   * API key pointed at us, or one we no longer want. Nothing is stored for it. The board id read
+   * before the signature check only chooses the URLs to check against.
+   *
+   * The delivery id is the watched model plus the action id: stable across Trello's retries, and
+   * one row per action and board even when several tokens watch the same board (the first
+   * delivery is routed to all of their connections).
    */
   async verify(req: WebhookRequest, ctx: WebhookVerifyContext): Promise<VerifyResult> {
     const header = req.headers[SIGNATURE_HEADER]?.trim();
     if (!header) return { ok: false, reason: 'no X-Trello-Webhook header' };
     if (!ctx.appSecret) return { ok: false, reason: 'no app secret configured' };
-    const expected = Buffer.from(trelloSignature(ctx.appSecret, req.rawBody, req.url));
-    const given = Buffer.from(header);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    const unverified = parseBody(req.rawBody.toString('utf8'));
+    const modelId = idOf(unverified?.model?.id);
+    const registered = modelId ? await ctx.callbackUrlsFor(modelId) : [];
+    const candidates = registered.length > 0 ? registered : [req.url];
+    if (!candidates.some((url) => signedFor(header, ctx.appSecret, req.rawBody, url))) {
       return { ok: false, reason: 'signature mismatch' };
     }
-    // Parsed only now: an unsigned body is never interpreted.
-    const body = parseBody(req.rawBody.toString('utf8'));
-    const actionId = idOf(body?.action?.id);
+    // Authentic from here on: the body is what Trello sent.
+    if (registered.length === 0) {
+      return { ok: false, status: 410, reason: 'no subscription of ours watches this model' };
+    }
+    const actionId = idOf(unverified?.action?.id);
     if (!actionId) return { ok: false, status: 400, reason: 'no action id' };
-    const modelId = idOf(body?.model?.id);
-    return { ok: true, deliveryId: modelId ? `${modelId}:${actionId}` : actionId };
+    return { ok: true, deliveryId: `${modelId}:${actionId}` };
   }
 
   /**
@@ -164,6 +174,13 @@ export class TrelloWebhooks implements WebhookHandler {
     );
     return idOf(match?.id);
   }
+}
+
+/** Constant-time comparison of the X-Trello-Webhook header with the signature for `url`. */
+function signedFor(header: string, secret: string, rawBody: Buffer, url: string): boolean {
+  const expected = Buffer.from(trelloSignature(secret, rawBody, url));
+  const given = Buffer.from(header);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function isDuplicateRefusal(error: unknown): boolean {

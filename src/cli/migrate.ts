@@ -6,6 +6,7 @@ import { ConfigError, loadConfigFromProcessEnv } from '../core/config/load-confi
 import { appDataSourceOptions } from '../app.entities.js';
 import { runMigrationsLocked } from '../core/database/run-migrations.js';
 import { resolveDatabaseUrl } from '../core/runtime/prepare-runtime.js';
+import { EmbeddedPostgresError } from '../core/database/embedded-postgres.error.js';
 
 /**
  * `migrate run`: apply pending migrations (same advisory lock as startup).
@@ -94,6 +95,8 @@ ${lines(down)}
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Expected failures print their one-line message; anything else is a bug worth its stack.
+  const expected = error instanceof ConfigError || error instanceof EmbeddedPostgresError;
+  console.error(expected ? error.message : error);
   process.exit(1);
 });

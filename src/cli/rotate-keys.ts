@@ -6,6 +6,7 @@ import { ConfigError, loadConfigFromProcessEnv } from '../core/config/load-confi
 import { Keyring } from '../core/crypto/keyring.js';
 import { appDataSourceOptions } from '../app.entities.js';
 import { resolveDatabaseUrl } from '../core/runtime/prepare-runtime.js';
+import { EmbeddedPostgresError } from '../core/database/embedded-postgres.error.js';
 
 const USAGE = 'usage: keys:rotate [--force]';
 
@@ -101,6 +102,8 @@ async function preflight(
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Expected failures print their one-line message; anything else is a bug worth its stack.
+  const expected = error instanceof ConfigError || error instanceof EmbeddedPostgresError;
+  console.error(expected ? error.message : error);
   process.exit(1);
 });

@@ -19,6 +19,8 @@ export type WebhookSubscriptionStatus = 'active' | 'stopped' | 'failed';
 @Entity({ name: 'webhook_subscriptions' })
 @Index('uq_webhook_subscriptions_provider_external', ['provider', 'externalId'], { unique: true })
 @Index('ix_webhook_subscriptions_connection', ['connectionId'])
+/** Routing by watched resource: Trello deliveries name the board (verify and parse). */
+@Index('ix_webhook_subscriptions_resource', ['provider', 'resourceId'])
 @Index('ix_webhook_subscriptions_expires', ['status', 'expiresAt'])
 export class WebhookSubscription {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'PK_webhook_subscriptions' })

@@ -2,8 +2,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The transactional outbox of notifications to PDeck (written with the items they describe,
- * relayed to the queue after commit), and the subscribe attempts of webhook subscriptions
- * (in-flight calls, and failures with their backoff and reason).
+ * relayed to the queue after commit), the subscribe attempts of webhook subscriptions
+ * (in-flight calls, and failures with their backoff and reason), and an index to find the
+ * subscriptions watching a resource (every Trello delivery looks them up).
  */
 export class EventOutbox1796700000000 implements MigrationInterface {
   name = 'EventOutbox1796700000000';
@@ -21,6 +22,9 @@ export class EventOutbox1796700000000 implements MigrationInterface {
       'CREATE INDEX "ix_webhook_subscribe_attempts_resource" ON "webhook_subscribe_attempts" ("provider", "resource_id") ',
     );
     await queryRunner.query(
+      'CREATE INDEX "ix_webhook_subscriptions_resource" ON "webhook_subscriptions" ("provider", "resource_id") ',
+    );
+    await queryRunner.query(
       'ALTER TABLE "webhook_subscribe_attempts" ADD CONSTRAINT "fk_webhook_subscribe_attempts_connection" FOREIGN KEY ("connection_id") REFERENCES "connections"("id") ON DELETE CASCADE ON UPDATE NO ACTION',
     );
   }
@@ -29,6 +33,7 @@ export class EventOutbox1796700000000 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "webhook_subscribe_attempts" DROP CONSTRAINT "fk_webhook_subscribe_attempts_connection"',
     );
+    await queryRunner.query('DROP INDEX "public"."ix_webhook_subscriptions_resource"');
     await queryRunner.query('DROP INDEX "public"."ix_webhook_subscribe_attempts_resource"');
     await queryRunner.query('DROP TABLE "webhook_subscribe_attempts"');
     await queryRunner.query('DROP INDEX "public"."ix_event_outbox_seq"');

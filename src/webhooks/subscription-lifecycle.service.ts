@@ -30,6 +30,8 @@ export const SUBSCRIBE_RETRY_BASE_MS = RENEWALS_EVERY_MS;
 export const SUBSCRIBE_RETRY_MAX_MS = 24 * 3600_000;
 /** A subscribe call under way for longer than this is taken as lost (its worker died). */
 export const SUBSCRIBE_STALE_MS = 10 * 60_000;
+/** `last_error` of a resource the provider offers no subscription for. */
+const UNSUPPORTED = 'the provider offers no subscription for it';
 /** The `resource_id` of the attempt row that records a failed listing of the resources. */
 export const LISTING_ATTEMPT = '';
 
@@ -178,7 +180,7 @@ export class SubscriptionLifecycleService {
       return 'failed';
     }
     if (!created) {
-      await this.store.markUnsupported(target, 'the provider offers no subscription for it');
+      await this.store.markUnsupported(target, UNSUPPORTED, this.clock.now());
       this.logger.log({
         msg: 'resource left to scheduled syncs: no webhook subscription possible',
         connectionId: connection.id,
@@ -239,6 +241,7 @@ export class SubscriptionLifecycleService {
         const target = this.targetOf(connection, sub.resourceId);
         const next = await handler.subscribe(ctx, resource, target.callbackUrl);
         if (next) await this.store.create(target, next);
+        else await this.store.markUnsupported(target, UNSUPPORTED, this.clock.now());
         await this.stop(scope, sub);
       }
     });

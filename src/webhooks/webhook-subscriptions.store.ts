@@ -130,12 +130,14 @@ export class WebhookSubscriptionsStore {
   }
 
   /** The provider offers no subscription for this resource: not retried until reconnect. */
-  async markUnsupported(target: SubscriptionTarget, reason: string): Promise<void> {
+  async markUnsupported(target: SubscriptionTarget, reason: string, now: Date): Promise<void> {
     await this.dataSource.query(
-      `UPDATE webhook_subscribe_attempts SET status = 'unsupported', last_error = $3,
-         next_attempt_at = NULL, updated_at = now()
-        WHERE connection_id = $1 AND resource_id = $2`,
-      [target.connectionId, target.resourceId, reason],
+      `INSERT INTO webhook_subscribe_attempts
+         (connection_id, resource_id, provider, callback_url, status, last_error, started_at)
+       VALUES ($1, $2, $3, $4, 'unsupported', $5, $6)
+       ON CONFLICT (connection_id, resource_id) DO UPDATE SET status = 'unsupported',
+         last_error = EXCLUDED.last_error, next_attempt_at = NULL, updated_at = now()`,
+      [target.connectionId, target.resourceId, target.provider, target.callbackUrl, reason, now],
     );
   }
 

@@ -5,7 +5,7 @@ import type { WebhookHandler } from './webhook-contract.js';
 
 export type ItemKind = 'event' | 'task' | 'message';
 
-/** Static facts about an OAuth 2.0 authorization server, as data (see STYLE.md). */
+/** Static facts about an OAuth 2.0 authorization server, as data, not code. */
 export interface OAuth2AuthDescriptor {
   scheme: 'oauth2';
   authorizeUrl: string;

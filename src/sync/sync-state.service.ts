@@ -6,8 +6,8 @@ import type { SyncCursor, SyncResource } from '../providers/integration-provider
 import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js';
 
 /**
- * Performs every transition of a resource's sync state (STYLE.md: one row is the state machine,
- * one service moves it). Jobs re-read the row before working; nothing is cached in memory.
+ * Performs every transition of a resource's sync state (one row is the state machine, one
+ * service moves it). Jobs re-read the row before working; nothing is cached in memory.
  */
 @Injectable()
 export class SyncStateService {

@@ -32,7 +32,7 @@ const FOLLOW_UP_TTL_MS = 86_400_000;
  * the connection, so 20 concurrent requests make one job. A request that arrives while a sync
  * is already running may be about changes that sync has passed, so it is kept as a follow-up
  * (in Redis, latest wins, full stays full) and runs right after. (BullMQ's keepLastIfActive
- * should do this, but in our runs the kept job never appeared; see the note of issue 4.)
+ * should do this, but in our runs the kept job never appeared.)
  */
 @Injectable()
 export class SyncTriggerService {

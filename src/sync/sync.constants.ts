@@ -9,7 +9,7 @@ export const SYNC_JOB = {
 
 export type SyncTrigger = 'schedule' | 'manual' | 'webhook' | 'connect';
 
-/** Ids only: never credentials (ARCHITECTURE.md). */
+/** Ids only: never credentials (job payloads carry ids only, docs/architecture.md). */
 export interface SyncJobData {
   connectionId: string;
   syncRunId?: string;

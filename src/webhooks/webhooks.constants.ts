@@ -18,7 +18,7 @@ export const SUBSCRIPTION_JOB = {
 export const RENEWALS_SCHEDULER_ID = 'webhook-renewals';
 export const RENEWALS_EVERY_MS = 10 * 60_000;
 
-/** Ids only in job data (ARCHITECTURE.md): the body and secrets stay in Postgres. */
+/** Ids only in job data (docs/architecture.md): the body and secrets stay in Postgres. */
 export interface WebhookJobData {
   deliveryId: string;
 }

@@ -120,8 +120,9 @@ export function isOrigin(value: string): boolean {
 }
 
 /**
- * The raw environment, as strings, validated. Every variable of the external contract in
- * ARCHITECTURE.md is here; the few extra ones are optional operational knobs.
+ * The raw environment, as strings, validated. Every variable of the external contract
+ * (docs/architecture.md, "Configuration") is here; the few extra ones are optional operational
+ * knobs.
  */
 export class EnvironmentVariables {
   /** Unset: development, or production when DATABASE_URL is set (parseConfig decides). */

@@ -13,22 +13,25 @@ const auth: OAuth2AuthDescriptor = {
   // Used by GoogleCalendarProvider.revoke, not by the framework's RFC 7009 request: Google
   // documents a form post of `token` alone, without client credentials.
   revokeUrl: 'https://oauth2.googleapis.com/revoke',
-  // calendar.readonly rather than calendar.events.readonly + calendar.calendarlist.readonly:
-  // the pair is narrower (no ACLs, settings or free/busy), but the fact sheet confirms it only
-  // for listing calendars and events. Whether events.watch and channels.stop accept it is
-  // UNCONFIRMED, and a channel we cannot stop keeps calling us until it expires; calendar.readonly
-  // is listed for every method we call (calendarList.get/list, events.list/watch, channels.stop).
-  // Identity comes from calendarList/primary (its id is the email), so no openid/email scope.
+  // calendar.readonly rather than calendar.events.readonly + calendar.calendarlist.readonly: the
+  // pair is narrower (no ACLs, settings or free/busy), but the Calendar API discovery document
+  // (https://www.googleapis.com/discovery/v1/apis/calendar/v3/rest) lists it only for listing
+  // calendars and events. Whether events.watch and channels.stop accept it is UNCONFIRMED, and a
+  // channel we cannot stop keeps calling us until it expires; calendar.readonly is listed for every
+  // method we call (calendarList.get/list, events.list/watch, channels.stop). Identity comes from
+  // calendarList/primary (its id is the email), so no openid/email scope.
   scopes: ['https://www.googleapis.com/auth/calendar.readonly'],
   scopeSeparator: ' ',
-  // Discovery lists S256 (fact sheet); Google enforcing it for Web clients is UNCONFIRMED, so
-  // client_secret is sent as well (clientAuth 'body').
+  // Google's OpenID discovery document lists S256
+  // (https://accounts.google.com/.well-known/openid-configuration); Google enforcing it for Web
+  // clients is UNCONFIRMED, so client_secret is sent as well (clientAuth 'body').
   pkce: true,
   authorizeParams: {
     // Offline access yields a refresh token; prompt=consent yields one on every connect, not only
-    // the first (fact sheet, gotcha 1). include_granted_scopes is deliberately absent: incremental
-    // authorization would merge any other scopes the user once granted this Google project into
-    // our token, widening it beyond the one scope above.
+    // the first (https://developers.google.com/identity/protocols/oauth2/web-server).
+    // include_granted_scopes is deliberately absent: incremental authorization would merge any
+    // other scopes the user once granted this Google project into our token, widening it beyond the
+    // one scope above.
     access_type: 'offline',
     prompt: 'consent',
   },
@@ -40,11 +43,11 @@ const auth: OAuth2AuthDescriptor = {
 };
 
 /**
- * Static facts about Google Calendar (STYLE.md: data, not code). Quotas: Google enforces
- * per-minute limits per project and per project per user, and publishes no defaults (they are in
- * the Cloud Console; a 1,000,000/day figure is UNCONFIRMED). The budgets are deliberately low so
- * a deployment stays under common console values; raise them to the project's console numbers.
- * Going over is still safe: 403/429 usageLimits map to RATE_LIMITED (google-calendar.errors.ts).
+ * Static facts about Google Calendar (data, not code). Quotas: Google enforces per-minute limits
+ * per project and per project per user, and publishes no defaults (they are in the Cloud Console; a
+ * 1,000,000/day figure is UNCONFIRMED). The budgets are deliberately low so a deployment stays
+ * under common console values; raise them to the project's console numbers. Going over is still
+ * safe: 403/429 usageLimits map to RATE_LIMITED (google-calendar.errors.ts).
  */
 export const GOOGLE_CALENDAR_CATALOG: ProviderCatalogEntry = {
   id: GOOGLE_CALENDAR_ID,
@@ -56,7 +59,8 @@ export const GOOGLE_CALENDAR_CATALOG: ProviderCatalogEntry = {
     clientSecret: 'GOOGLE_CALENDAR_CLIENT_SECRET',
   },
   // Push notifications keep calendars fresh; the schedule is the fallback for dropped messages
-  // (delivery is not 100% reliable, [G-PUSH]).
+  // (delivery is not 100% reliable,
+  // https://developers.google.com/workspace/calendar/api/guides/push).
   sync: { defaultIntervalMinutes: 15 },
   rateBudgets: [
     // Per user (one connection = one Google account): 5 requests/s on average per minute.

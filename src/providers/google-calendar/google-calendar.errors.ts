@@ -25,11 +25,12 @@ interface ErrorFacts {
 }
 
 /**
- * Maps any failure of a Google Calendar call to the shared code set (the one pure function of
- * STYLE.md; `now` and `random` are parameters so the backoff is testable).
+ * Maps any failure of a Google Calendar call to the shared code set (one pure function maps
+ * errors; `now` and `random` are parameters so the backoff is testable).
  *
  * 401: TEMPORARY with `accessTokenRejected`, not AUTH_REVOKED. Google says: on a 401 authError,
- * refresh the access token, and only if that fails send the user through OAuth again ([G-ERR]).
+ * refresh the access token, and only if that fails send the user through OAuth again
+ * (https://developers.google.com/workspace/calendar/api/guides/errors).
  * The engine marks the token expired, the retry refreshes it, and a refused refresh
  * (invalid_grant) moves the connection to needs_reauth; a 401 alone would have put a connection
  * that one refresh could save into needs_reauth, which only the user can undo.
@@ -66,8 +67,9 @@ export function mapGoogleError(
   }
   // Insufficient permissions / scopes, API not enabled, calendar not readable by this user.
   if (status === 403) return new ProviderError('PERMISSION', text, opts);
-  // A calendar that went away (deleted, unsubscribed). [G-ERR] advises backoff for 404 right
-  // after a create; we never create, so for us it is the resource that is gone.
+  // A calendar that went away (deleted, unsubscribed). Google's error guide
+  // (https://developers.google.com/workspace/calendar/api/guides/errors) advises backoff for 404
+  // right after a create; we never create, so for us it is the resource that is gone.
   if (status === 404) return new ProviderError('NOT_FOUND', text, opts);
   if (status === 408 || status >= 500) return new ProviderError('TEMPORARY', text, opts);
   return new ProviderError('UNKNOWN', text, opts);
@@ -78,9 +80,10 @@ function fail(cause: unknown) {
 }
 
 function isRateLimit(facts: ErrorFacts): boolean {
-  // "Over quota, you get 403 usageLimits or 429 usageLimits" [G-QUOTA]; RESOURCE_EXHAUSTED is
-  // the google.rpc status of the same condition. Reading an unlisted quota signal as a rate
-  // limit errs on the safe side: waiting costs a minute, PERMISSION would skip the calendar.
+  // Over quota, Google answers 403 or 429 with domain usageLimits
+  // (https://developers.google.com/workspace/calendar/api/guides/quota); RESOURCE_EXHAUSTED is the
+  // google.rpc status of the same condition. Reading an unlisted quota signal as a rate limit errs
+  // on the safe side: waiting costs a minute, PERMISSION would skip the calendar.
   return (
     facts.reasons.some((r) => RATE_LIMIT_REASONS.has(r)) ||
     facts.domains.includes('usageLimits') ||
@@ -88,7 +91,10 @@ function isRateLimit(facts: ErrorFacts): boolean {
   );
 }
 
-/** Retry-After header, else the "Retry after <time>" of the message (NANGO), else backoff. */
+/**
+ * Retry-After header, else the "Retry after <time>" of the message ("User-rate limit exceeded.
+ * Retry after ...", a form other Google integrations parse too), else backoff.
+ */
 function retryAtOf(
   header: string | null,
   message: string | undefined,

@@ -14,7 +14,7 @@ const CAL: CalendarRef = { id: 'alice@example.com', name: 'Alice', timeZone: 'Eu
 const full = mapEvents(page('events-full-page.json').items!, CAL);
 const byId = (id: string) => full.upserts.find((i) => i.externalId === `${CAL.id}:${id}`)!;
 
-describe('mapEvents on the fact sheet example (last page of an incremental sync)', () => {
+describe('mapEvents on an example last page of an incremental sync', () => {
   const mapped = mapEvents(page('events-incremental-last-page.json').items!, CAL);
 
   it('maps the confirmed timed event to an exact instant from its offset', () => {

@@ -16,10 +16,11 @@ export interface MappedEvents {
 }
 
 /**
- * Event fields kept in `raw`: what the item columns do not hold but PDeck needs to render or
- * expand an event (location, people, recurrence and the instance's place in its series, the
- * original start/end with their zones). Reminders are left out on purpose: changing them does
- * not bump `updated`, so a stored copy could never be kept current (fact sheet, gotcha 8).
+ * Event fields kept in `raw`: what the item columns do not hold but PDeck needs to render or expand
+ * an event (location, people, recurrence and the instance's place in its series, the original
+ * start/end with their zones). Reminders are left out on purpose: changing them does not bump
+ * `updated`, so a stored copy could never be kept current (the Calendar API discovery document,
+ * https://www.googleapis.com/discovery/v1/apis/calendar/v3/rest, says so of `updated`).
  */
 const RAW_FIELDS = [
   'id',
@@ -46,9 +47,9 @@ const RAW_FIELDS = [
 ] as const satisfies readonly (keyof GoogleEvent)[];
 
 /**
- * Event ids are unique per calendar only, and one meeting keeps its id in every calendar it is
- * on (ARCHITECTURE.md), so the calendar id is part of the key. Event ids are base32hex (no ':'),
- * so the last ':' always separates the two.
+ * Event ids are unique per calendar only, and one meeting keeps its id in every calendar it is on
+ * (docs/architecture.md, "Data model"), so the calendar id is part of the key. Event ids are
+ * base32hex (no ':'), so the last ':' always separates the two.
  */
 export function eventExternalId(calendarId: string, eventId: string): string {
   return `${calendarId}:${eventId}`;
@@ -96,9 +97,10 @@ export function toItem(event: GoogleEvent, calendar: CalendarRef): NormalizedIte
 }
 
 /**
- * A cancelled event as a deletion. Only `id` is guaranteed on it (fact sheet), so the version is
- * set only when `updated` came along; without one the deletion is unconditional, which is right
- * because Google lists an event once per listing, in its latest state.
+ * A cancelled event as a deletion. Only `id` is guaranteed on it
+ * (https://www.googleapis.com/discovery/v1/apis/calendar/v3/rest), so the version is set only when
+ * `updated` came along; without one the deletion is unconditional, which is right because Google
+ * lists an event once per listing, in its latest state.
  */
 export function toDeletion(event: GoogleEvent, calendar: CalendarRef): ItemDeletion {
   const version = versionOf(event.updated);

@@ -43,7 +43,10 @@ export class GoogleCalendarProvider implements IntegrationProvider {
   readonly catalog = GOOGLE_CALENDAR_CATALOG;
   readonly webhooks: WebhookHandler = new GoogleCalendarWebhooks();
 
-  /** The primary calendar's id is the account's email (fact sheet: NANGO does the same). */
+  /**
+   * The primary calendar's id is the account's email: common practice among integrations rather
+   * than a sentence in Google's guides.
+   */
   async fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity> {
     const primary = await callGoogle<GoogleCalendarListEntry>(ctx, {
       operation: 'calendarList.get',
@@ -140,10 +143,11 @@ export class GoogleCalendarProvider implements IntegrationProvider {
     resumed: boolean,
   ): Promise<GoogleEventsPage> {
     try {
-      // The same parameters in both modes: with a syncToken every other parameter must match
-      // the full listing (fact sheet, gotcha 6), and showDeleted/singleEvents/time filters are
-      // either forbidden with a token or would have to be repeated. Deleted events come with
-      // the token anyway; a full pass needs none (the engine sweeps what it did not see).
+      // The same parameters in both modes: with a syncToken every other parameter must match the
+      // full listing (https://developers.google.com/workspace/calendar/api/guides/sync), and
+      // showDeleted/singleEvents/time filters are either forbidden with a token or would have to be
+      // repeated. Deleted events come with the token anyway; a full pass needs none (the engine
+      // sweeps what it did not see).
       return await callGoogle<GoogleEventsPage>(ctx, {
         operation: 'events.list',
         url: `${CALENDAR_API}/calendars/${segment(calendarId)}/events`,

@@ -37,7 +37,7 @@ export function parseRfc3339(text: string | undefined, zone?: string): Date | nu
   const local = wallToUtcMs(wall);
   if (local === null) return null;
   const offset = m[8];
-  // No offset: Google's responses carry one (fact sheet example); reading a zone-less value in
+  // No offset: Google's responses carry one (RFC 3339 `dateTime`); reading a zone-less value in
   // the event's zone is the fallback, since a guess in the server's zone would shift the event.
   if (!offset) return new Date(local - zoneOffsetAt(local, zone));
   if (offset.toUpperCase() === 'Z') return new Date(local);

@@ -1,7 +1,7 @@
 /**
- * The Calendar API v3 JSON this integration reads, in the shapes of the fact sheet
- * (shared/docs/providers/google-calendar.md, from the discovery document [G-SDK]). Every field is
- * optional except ids: cancelled events can carry nothing but `id` (fact sheet, gotcha 7).
+ * The Calendar API v3 JSON this integration reads, in the shapes of the Calendar API discovery
+ * document (https://www.googleapis.com/discovery/v1/apis/calendar/v3/rest). Every field is optional
+ * except ids: cancelled events can carry nothing but `id` (same document).
  */
 
 export interface GoogleEventDateTime {
@@ -60,7 +60,7 @@ export interface GoogleEventsPage {
   timeZone?: string;
   summary?: string;
   nextPageToken?: string;
-  /** Only on the last page (fact sheet, gotcha 5). */
+  /** Only on the last page (https://developers.google.com/workspace/calendar/api/guides/sync). */
   nextSyncToken?: string;
 }
 

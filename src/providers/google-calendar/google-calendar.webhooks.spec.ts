@@ -34,7 +34,10 @@ const verifyCtx: WebhookVerifyContext = {
   callbackUrlsFor: async () => [],
 };
 
-/** The fact sheet's example notification, addressed to SUB. */
+/**
+ * The example notification of Google's push guide
+ * (https://developers.google.com/workspace/calendar/api/guides/push), addressed to SUB.
+ */
 function notification(overrides: Record<string, string | undefined> = {}): WebhookRequest {
   const headers: Record<string, string | undefined> = {
     'content-type': 'application/json; utf-8',

@@ -18,8 +18,9 @@ import type { GoogleChannel } from './google-calendar.types.js';
 
 /**
  * Requested channel lifetime. Google applies the more restrictive of this and its own limit,
- * which is not documented for events.watch (UNCONFIRMED); 7 days is what NANGO requests. The
- * stored expiry is the one Google answers with, so renewal follows the real lifetime.
+ * which is not documented for events.watch (UNCONFIRMED); 7 days is what other open-source
+ * integrations request. The stored expiry is the one Google answers with, so renewal follows the
+ * real lifetime.
  */
 export const CHANNEL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** Replace a channel one day before it ends: around day 6 of 7, leaving a day for retries. */
@@ -42,8 +43,9 @@ const ACK = { status: 200 } as const;
 /**
  * Google push for calendar events: one channel per calendar (events.watch). Notifications have
  * no body and no signature; the channel token we chose, compared in constant time, plus the
- * channel and resource ids we stored, are the only proof of origin ([G-PUSH]). A notification
- * only says "something in this calendar changed", so it becomes an incremental sync request.
+ * channel and resource ids we stored, are the only proof of origin
+ * (https://developers.google.com/workspace/calendar/api/guides/push). A notification only says
+ * "something in this calendar changed", so it becomes an incremental sync request.
  */
 export class GoogleCalendarWebhooks implements WebhookHandler {
   readonly storedHeaders = [H.channelId, H.resourceId, H.state, H.messageNumber] as const;
@@ -57,7 +59,7 @@ export class GoogleCalendarWebhooks implements WebhookHandler {
     const sub = await ctx.findSubscription(channelId);
     if (!sub) {
       // `sync` can arrive before the watch response, i.e. before the channel is stored
-      // (fact sheet, gotcha 10): acknowledge it; it would change nothing anyway.
+      // (Google's push guide, above): acknowledge it; it would change nothing anyway.
       if (state === 'sync') {
         return { ok: true, deliveryId: `${channelId}:sync`, immediateResponse: ACK };
       }

@@ -5,9 +5,10 @@ import type { TrelloAction } from './trello.types.js';
  * Action types that change a card as we map it (title, body, list, dates, members, labels,
  * archived flag, board), including its creation, deletion and moves between boards. Other card
  * actions (comments, checklists, attachments, custom fields, ...) change nothing we store; they
- * are ignored (webhooks: an empty parse; syncs: skipped). Names per [T-ACT]; the label ones may
- * be "excluded" types that never show up in the action history: the sync's dateLastActivity
- * check is the fallback for those (trello.sync.ts).
+ * are ignored (webhooks: an empty parse; syncs: skipped). Names per
+ * https://developer.atlassian.com/cloud/trello/guides/rest-api/action-types/; the label ones may be
+ * "excluded" types that never show up in the action history: the sync's dateLastActivity check is
+ * the fallback for those (trello.sync.ts).
  */
 export const CARD_CHANGE_TYPES: ReadonlySet<string> = new Set([
   'createCard',

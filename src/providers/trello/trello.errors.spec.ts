@@ -68,7 +68,7 @@ describe('mapTrelloError', () => {
     expect(mapped.detail).toBe('invalid_token');
   });
 
-  it('401 with another body: AUTH_REVOKED (fact sheet: any 401 means re-authorize)', () => {
+  it('401 with another body: AUTH_REVOKED (any 401 means re-authorize)', () => {
     expect(mapTrelloError(httpError(401, ''), NOW).code).toBe('AUTH_REVOKED');
   });
 

@@ -3,18 +3,26 @@ import { parseRetryAfter } from '../../core/http/retry-after.js';
 import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { TRELLO_ID } from './trello.catalog.js';
 
-/** Trello's key and token windows are 10 s ([T-RL]); no Retry-After is documented. */
+/**
+ * Trello's key and token windows are 10 s; no Retry-After is documented
+ * (https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits).
+ */
 export const RATE_WINDOW_MS = 10_000;
 /** Spread over 2 s so the workers a 429 stopped do not all come back on the same tick. */
 export const RATE_JITTER_MS = 2_000;
 /**
  * For a 429 we cannot place in a 10 s window: MEMBER_LIMIT_EXCEEDED (the /1/members bucket is
  * 100 per 900 s) or an unknown body. Longer, because retrying too early adds to the 200 rejected
- * calls after which Trello blocks the whole key (gotcha 8).
+ * calls after which Trello blocks the whole key
+ * (https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits).
  */
 export const OTHER_LIMIT_MS = 60_000;
 
-/** 429 `error` codes of the 10 s windows ([T-RL]; the DB-time one per [DOSSIER]). */
+/**
+ * 429 `error` codes of the 10 s windows
+ * (https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits); the DB-time one
+ * is reported by secondary sources, not by that page.
+ */
 const TEN_SECOND_LIMITS: ReadonlySet<string> = new Set([
   'API_TOKEN_LIMIT_EXCEEDED',
   'API_KEY_LIMIT_EXCEEDED',
@@ -22,7 +30,7 @@ const TEN_SECOND_LIMITS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Maps any failure of a Trello call to the shared code set (the one pure function of STYLE.md;
+ * Maps any failure of a Trello call to the shared code set (one pure function maps errors;
  * `now` and `random` are parameters so the backoff is testable). Messages are rebuilt from the
  * operation and status, never from the URL: token endpoints carry the token in the path.
  *
@@ -63,12 +71,13 @@ export function mapTrelloError(
 }
 
 /**
- * Trello answers 401 with a plain-text body. `invalid token` (revoked or expired) is documented
- * [DOSSIER], and the fact sheet says to treat any 401 as "re-authorize", which we do, with one
+ * Trello answers 401 with a plain-text body. `invalid token` (revoked or expired) is the commonly
+ * reported one, and the usual advice is to treat any 401 as "re-authorize", which we do, with one
  * exception: `unauthorized ... permission requested` is, by common report, what a valid token
- * gets for a board it may no longer read (UNCONFIRMED: not in the fact sheet). Mapping that to
- * PERMISSION skips the one board instead of disconnecting the user; a really dead token is still
- * caught, because every run first lists boards on /1/members/me, which answers `invalid token`.
+ * gets for a board it may no longer read (UNCONFIRMED: not in Trello's documentation). Mapping
+ * that to PERMISSION skips the one board instead of disconnecting the user; a really dead token
+ * is still caught, because every run first lists boards on /1/members/me, which answers
+ * `invalid token`.
  */
 function unauthorized(
   error: HttpStatusError,
@@ -87,7 +96,8 @@ function rateLimited(error: HttpStatusError, now: Date, random: () => number): P
   const code = bodyCode(error);
   const jitter = Math.floor(Math.min(Math.max(random(), 0), 1) * RATE_JITTER_MS);
   const base = code && TEN_SECOND_LIMITS.has(code) ? RATE_WINDOW_MS : OTHER_LIMIT_MS;
-  // Honoured when present (rate-limit headers are UNCONFIRMED either way, fact sheet 4).
+  // Honoured when present (rate-limit headers and Retry-After are not confirmed by Trello's
+  // documentation either way).
   const retryAt =
     parseRetryAfter(error.headers.get('retry-after'), now) ??
     new Date(now.getTime() + base + jitter);

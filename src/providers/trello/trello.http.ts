@@ -28,9 +28,10 @@ export type ApiKeySource = () => string;
 
 /**
  * RFC 5849 style header with just the key and the token: one of the three documented ways to
- * authenticate ([T-AUTH]), and the one that keeps the token out of URLs and therefore out of
- * access logs, proxies and error messages. Values are percent-encoded as OAuth requires (a no-op
- * for Trello's hex keys and tokens).
+ * authenticate (https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/),
+ * and the one that keeps the token out of URLs and therefore out of access logs, proxies and
+ * error messages. Values are percent-encoded as OAuth requires (a no-op for Trello's hex keys and
+ * tokens).
  */
 export function trelloAuthorization(apiKey: string, token: string): string {
   return `OAuth oauth_consumer_key="${oauthEncode(apiKey)}", oauth_token="${oauthEncode(token)}"`;

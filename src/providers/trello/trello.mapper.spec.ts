@@ -12,7 +12,7 @@ import {
 } from './trello.mapper.js';
 import type { TrelloCard } from './trello.types.js';
 
-/** The fact sheet's "Example: GET /1/boards/{id}/cards?fields=..." verbatim. */
+/** An example `GET /1/boards/{id}/cards?fields=...` answer: documented fields, made-up values. */
 const CARDS = JSON.parse(
   readFileSync(new URL('./fixtures/cards.json', import.meta.url), 'utf8'),
 ) as TrelloCard[];

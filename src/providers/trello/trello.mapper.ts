@@ -49,9 +49,9 @@ export function isoVersion(value: unknown): string | null {
  *
  * Why the watermark: an item also shows its list's name (status), its board's name and label
  * names, and renaming those does not touch the card's dateLastActivity; nor is it confirmed that
- * every card edit does (fact sheet, UNCONFIRMED). A state listed after the watermark reflects
- * every change up to it, so versioning it at least that high is truthful, and it makes the state
- * listed after a rename win over the one stored before it.
+ * every card edit does (UNCONFIRMED: not stated by Trello's documentation). A state listed after
+ * the watermark reflects every change up to it, so versioning it at least that high is truthful,
+ * and it makes the state listed after a rename win over the one stored before it.
  *
  * Equal versions: the upsert keeps the stored row on a tie and a deletion applies on a tie, so
  * two different states can only collide when two actions share a millisecond; then a deletion
@@ -95,7 +95,8 @@ export function mapCard(
   const list = card.idList ? board.lists.get(card.idList) : undefined;
   return normalizedItem({
     kind: 'task',
-    // Card ids are global object ids ([TRELLOJS]): unique in the connection without the board.
+    // Card ids are global object ids (Trello's REST API reference, as the trello.js client
+    // implements it): unique in the connection without the board.
     externalId: card.id,
     externalVersion: cardVersion(card, watermark),
     containerId: board.id,

@@ -50,7 +50,11 @@ export class TrelloProvider implements IntegrationProvider {
     };
   }
 
-  /** The token's member ([T-AUTH]): its id is stable, the username is what users recognise. */
+  /**
+   * The token's member, `/1/members/me`
+   * (https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/): its id is
+   * stable, the username is what users recognise.
+   */
   async fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity> {
     const me = await callTrello<TrelloMember>(ctx, this.apiKey, {
       operation: 'members.me',
@@ -67,9 +71,9 @@ export class TrelloProvider implements IntegrationProvider {
   }
 
   /**
-   * DELETE /1/tokens/{token} ([TRELLOJS]): the token is the grant, there is nothing else. A token
-   * Trello no longer knows (the user revoked it in Trello, 401 `invalid token`) is the outcome
-   * we wanted, not a failure to record.
+   * DELETE /1/tokens/{token} (Trello's REST API reference, as the trello.js client implements it):
+   * the token is the grant, there is nothing else. A token Trello no longer knows (the user
+   * revoked it in Trello, 401 `invalid token`) is the outcome we wanted, not a failure to record.
    */
   async revoke(ctx: ProviderContext): Promise<void> {
     const { accessToken } = await ctx.credentials();

@@ -7,7 +7,7 @@ import { callTrello, segment, type ApiKeySource } from './trello.http.js';
 import type { BoardSnapshot } from './trello.mapper.js';
 import type { TrelloAction, TrelloCard, TrelloList, TrelloMember } from './trello.types.js';
 
-/** The most /boards/{id}/actions returns per call ([TRELLOJS]). */
+/** The most /boards/{id}/actions returns per call (Trello's REST API reference, `limit`). */
 export const ACTIONS_LIMIT = 1000;
 /** Past this many actions since the cursor, re-reading the board is cheaper than replaying. */
 export const MAX_ACTION_PAGES = 10;
@@ -33,9 +33,11 @@ export async function newestAction(
 
 /**
  * Every action since `since`, oldest first. Trello answers newest first, at most ACTIONS_LIMIT
- * a call, so older ones are paged with `before` ([TRELLOJS], [T-NEST]; `actions_before` on the
- * board itself is broken, gotcha 4). Unfiltered: filtering by type client-side cannot fail on a
- * type name Trello does not accept, and any action moves the watermark.
+ * a call, so older ones are paged with `before`
+ * (https://developer.atlassian.com/cloud/trello/guides/rest-api/nested-resources/; `actions_before`
+ * on the board itself returns newer actions too, https://jira.atlassian.com/browse/TRELLO-229).
+ * Unfiltered: filtering by type client-side cannot fail on a type name Trello does not accept, and
+ * any action moves the watermark.
  */
 export async function actionsSince(
   ctx: ProviderContext,
@@ -77,8 +79,8 @@ export async function readBoard(
       operation: 'boards.lists',
       path: `${path}/lists/all`,
     }),
-    // UNCONFIRMED endpoint (not in the fact sheet; TRELLOJS getBoardMembers). Only usernames
-    // for assignees come from it.
+    // UNCONFIRMED endpoint (not in Trello's guides; the trello.js client has it as
+    // getBoardMembers). Only usernames for assignees come from it.
     callTrello<TrelloMember[]>(ctx, apiKey, {
       operation: 'boards.members',
       path: `${path}/members`,

@@ -66,11 +66,13 @@ export async function* fullPass(
 }
 
 /**
- * Incremental: replays the board's actions since the cursor, then re-lists the board once.
- * Cards touched by an action, or whose dateLastActivity passed the watermark (changes by action
- * types that never appear in the history, [T-ACT]), are upserted; touched cards no longer on the
- * board become deletions. Board-wide changes (classifyAction 'board') need every card re-read
- * and a sweep, which only a full pass does: CURSOR_INVALID asks the engine for one.
+ * Incremental: replays the board's actions since the cursor, then re-lists the board once. Cards
+ * touched by an action, or whose dateLastActivity passed the watermark (changes by action types
+ * that never appear in the history,
+ * https://developer.atlassian.com/cloud/trello/guides/rest-api/action-types/), are upserted;
+ * touched cards no longer on the board become deletions. Board-wide changes (classifyAction
+ * 'board') need every card re-read and a sweep, which only a full pass does: CURSOR_INVALID asks
+ * the engine for one.
  */
 export async function* incrementalPass(
   ctx: ProviderContext,
@@ -126,7 +128,7 @@ async function goneFromBoard(
   watermark: string | null,
 ): Promise<ItemDeletion | null> {
   if (action.type === 'moveCardFromBoard') {
-    // `boardTarget` is UNCONFIRMED (not in the fact sheet); without it the card is still gone
+    // `boardTarget` is UNCONFIRMED (not in Trello's docs); without it the card is still gone
     // from this board, so it is deleted, and re-appears with its next change elsewhere.
     const target = stringOr(action.data?.boardTarget?.id);
     if (target && (await syncedBoards()).has(target)) return null;

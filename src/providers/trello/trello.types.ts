@@ -1,6 +1,7 @@
 /**
- * Shapes of the Trello JSON we read, field names per the fact sheet ([TRELLOJS]). Everything is
- * optional: the mappers check what they use instead of trusting the wire.
+ * Shapes of the Trello JSON we read, field names per Trello's REST API reference as the trello.js
+ * client implements it. Everything is optional: the mappers check what they use instead of
+ * trusting the wire.
  */
 
 export interface TrelloLabel {
@@ -22,7 +23,7 @@ export interface TrelloCard {
   closed?: boolean;
   due?: string | null;
   dueComplete?: boolean;
-  /** UNCONFIRMED field (not in TRELLOJS' model): mapped only when it is a date string. */
+  /** UNCONFIRMED field (not in trello.js' card model): mapped only when it is a date string. */
   start?: string | null;
   dateLastActivity?: string;
   idMembers?: string[];
@@ -50,7 +51,7 @@ export interface TrelloBoard {
 }
 
 export interface TrelloAction {
-  /** 24-hex object id; `since`/`before` accept it ([TRELLOJS]). */
+  /** 24-hex object id; `since`/`before` accept it (Trello's REST API reference). */
   id?: string;
   type?: string;
   /** ISO datetime of the action. */
@@ -59,14 +60,18 @@ export interface TrelloAction {
     card?: { id?: string; closed?: boolean };
     list?: { id?: string; name?: string };
     board?: { id?: string; name?: string };
-    /** moveCardFromBoard: where the card went. UNCONFIRMED field name (not in the fact sheet). */
+    /** moveCardFromBoard: where the card went. UNCONFIRMED field name (not in Trello's docs). */
     boardTarget?: { id?: string };
     /** Previous values of the changed fields (updateCard, updateList, updateBoard). */
     old?: Record<string, unknown>;
   };
 }
 
-/** A webhook delivery body ([T-WH]): the action and the watched model after the change. */
+/**
+ * A webhook delivery body
+ * (https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/): the action and the
+ * watched model after the change.
+ */
 export interface TrelloWebhookBody {
   action?: TrelloAction;
   model?: { id?: string };

@@ -9,7 +9,10 @@ import type {
 } from '../webhook-contract.js';
 import { trelloSignature, TrelloWebhooks } from './trello.webhooks.js';
 
-/** Fact sheet, section 3 "Signature": the self-computed vector, verbatim. */
+/**
+ * Trello publishes no test vector: this one was computed independently (Python's hmac) from the
+ * documented algorithm, base64(HMAC-SHA1(secret, body + callback URL)).
+ */
 const VECTOR = {
   secret: 'my-trello-app-secret',
   callbackURL: 'https://example.com/trello/hook',
@@ -43,7 +46,7 @@ function request(body: string | Buffer, header?: string, url = VECTOR.callbackUR
 }
 
 describe('trelloSignature', () => {
-  it('reproduces the fact sheet vector', () => {
+  it('reproduces the independently computed vector', () => {
     expect(trelloSignature(VECTOR.secret, Buffer.from(VECTOR.rawBody), VECTOR.callbackURL)).toBe(
       VECTOR.header,
     );
@@ -81,7 +84,7 @@ describe('TrelloWebhooks.verify', () => {
     const header = trelloSignature(VECTOR.secret, Buffer.from(VECTOR.rawBody), other);
     const result = await hooks.verify(request(VECTOR.rawBody, header), verifyContext());
     expect(result).toMatchObject({ ok: false, reason: 'signature mismatch' });
-    // ... and a trailing slash is another URL too (gotcha 1).
+    // ... and a trailing slash is another URL too: the callback URL is signed byte for byte.
     const slashed = trelloSignature(
       VECTOR.secret,
       Buffer.from(VECTOR.rawBody),

@@ -20,8 +20,10 @@ import type { TrelloWebhook, TrelloWebhookBody } from './trello.types.js';
 const SIGNATURE_HEADER = 'x-trello-webhook';
 
 /**
- * `base64(HMAC-SHA1(app secret, raw body bytes + callback URL))` ([SAMPLE], [T-WH]). Bytes, not
- * a re-serialized body: JSON.stringify may order keys or escape unicode differently from Trello.
+ * `base64(HMAC-SHA1(app secret, raw body bytes + callback URL))`, as Trello's webhook guide and
+ * its verification sample compute it
+ * (https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/). Bytes, not a
+ * re-serialized body: JSON.stringify may order keys or escape unicode differently from Trello.
  */
 export function trelloSignature(secret: string, rawBody: Buffer, callbackUrl: string): string {
   return createHmac('sha1', secret)
@@ -30,14 +32,15 @@ export function trelloSignature(secret: string, rawBody: Buffer, callbackUrl: st
 }
 
 /**
- * Trello webhooks: one per board (idModel = board id), owned by the user's token ([T-WH]).
+ * Trello webhooks: one per board (idModel = board id), owned by the user's token
+ * (https://developer.atlassian.com/cloud/trello/guides/rest-api/webhooks/).
  * Deliveries carry the action and the board; they are routed by the board id to every
  * connection watching it. Only deletions are applied straight from a delivery; any other card
  * change becomes an incremental sync of the board, because `action.data.card` holds only the
  * changed fields: an item built from it would blank everything else (members, labels, list).
  */
 export class TrelloWebhooks implements WebhookHandler {
-  /** Trello checks the callback URL with HEAD before it creates a webhook ([T-WH]). */
+  /** Trello checks the callback URL with HEAD before it creates a webhook (guide above). */
   readonly probe = 'head' as const;
 
   constructor(private readonly apiKey: ApiKeySource) {}

@@ -24,6 +24,8 @@ export async function createHttpApp(
     bodyParser: true,
   });
   app.useLogger(app.get(Logger));
+  // Which proxies may name the client (X-Forwarded-For) for req.ip, hence for rate limits.
+  app.set('trust proxy', config.trustProxy);
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   applyHttpSecurity(app);

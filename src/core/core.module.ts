@@ -12,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { bullConnection, queuePrefix } from './queue/redis-connection.js';
 import { WorkerDrainService } from './queue/worker-drain.service.js';
 import { RedisModule } from './redis/redis.module.js';
+import { ThrottleModule } from './throttle/throttle.module.js';
 
 /** Process-wide infrastructure: configuration, Postgres, Redis, queues, crypto, logs, metrics. */
 @Global()
@@ -36,6 +37,7 @@ export class CoreModule {
         MetricsModule,
         DatabaseModule.forRoot(entities),
         RedisModule,
+        ThrottleModule,
         CryptoModule,
         DiscoveryModule,
       ],

@@ -2,6 +2,7 @@ import {
   BadRequestException,
   GoneException,
   HttpException,
+  HttpStatus,
   Inject,
   Injectable,
   Logger,
@@ -10,6 +11,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { DecryptionError } from '../core/crypto/keyring.js';
+import { VerificationFailureLimiter } from '../core/throttle/verification-failure-limiter.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import type {
@@ -40,6 +42,7 @@ class UndecryptableSecretError extends Error {
 const INVALID_SIGNATURE = { statusCode: 401, message: 'Invalid webhook signature' };
 const NOT_FOUND = { statusCode: 404, message: 'Not Found' };
 const MALFORMED = { statusCode: 400, message: 'Malformed webhook body' };
+const TOO_MANY_FAILURES = { statusCode: 429, message: 'Too many rejected deliveries; retry later' };
 const GONE = { statusCode: 410, message: 'No such subscription: delete this webhook' };
 const UNAVAILABLE = { statusCode: 503, message: 'Temporarily unavailable, retry later' };
 const OK: WebhookImmediateResponse = {
@@ -56,6 +59,7 @@ const OK: WebhookImmediateResponse = {
 @Injectable()
 export class WebhookReceiverService {
   private readonly logger = new Logger('Webhooks');
+  @Inject(VerificationFailureLimiter) private readonly failures!: VerificationFailureLimiter;
 
   constructor(
     private readonly registry: ProviderRegistry,
@@ -75,10 +79,15 @@ export class WebhookReceiverService {
     return handler;
   }
 
-  async receive(provider: string, req: WebhookRequest): Promise<WebhookImmediateResponse> {
+  /** `clientAddress` (req.ip) is counted when the delivery fails verification, never otherwise. */
+  async receive(
+    provider: string,
+    req: WebhookRequest,
+    clientAddress?: string,
+  ): Promise<WebhookImmediateResponse> {
     const started = performance.now();
     try {
-      return await this.accept(provider, this.handlerOf(provider), req);
+      return await this.accept(provider, this.handlerOf(provider), req, clientAddress);
     } finally {
       this.metrics.webhookAckSeconds.observe({ provider }, (performance.now() - started) / 1000);
     }
@@ -88,8 +97,12 @@ export class WebhookReceiverService {
     provider: string,
     handler: WebhookHandler,
     req: WebhookRequest,
+    clientAddress: string | undefined,
   ): Promise<WebhookImmediateResponse> {
     const verdict = await this.verify(provider, handler, req);
+    if (!verdict.ok && UNVERIFIED.has(verdict.status ?? 401)) {
+      await this.refuseRepeatedFailures(provider, clientAddress);
+    }
     if (!verdict.ok) {
       // `gone`: authentic, for a subscription that is not ours; the provider drops it.
       this.count(provider, verdict.status === 410 ? 'gone' : 'rejected');
@@ -213,10 +226,33 @@ export class WebhookReceiverService {
     }
   }
 
+  /**
+   * A delivery that failed verification (bad signature or token, unknown subscription) counts
+   * against its address; past WEBHOOK_FAILURE_RATE_LIMIT a minute it is answered 429 instead.
+   * Verified deliveries never get here, so a provider's burst is never refused.
+   */
+  private async refuseRepeatedFailures(provider: string, address?: string): Promise<void> {
+    const verdict = await this.failures.recordFailure(address);
+    if (!verdict.limited) return;
+    this.count(provider, 'rejected');
+    // Once per address and window: a flood of forgeries must not flood the log as well.
+    if (verdict.crossed) {
+      this.logger.warn({
+        msg: 'webhook verification failures over the limit: refusing with 429',
+        provider,
+        retryAfterSeconds: verdict.retryAfterSeconds,
+      });
+    }
+    throw new HttpException(TOO_MANY_FAILURES, HttpStatus.TOO_MANY_REQUESTS);
+  }
+
   private count(provider: string, outcome: string): void {
     this.metrics.webhookDeliveries.inc({ provider, outcome });
   }
 }
+
+/** Verdict statuses that mean "not verified" (410 and 400 come from authentic requests). */
+const UNVERIFIED: ReadonlySet<number> = new Set([401, 404]);
 
 function rejection(status: 400 | 401 | 404 | 410 | undefined): HttpException {
   if (status === 404) return new NotFoundException(NOT_FOUND);

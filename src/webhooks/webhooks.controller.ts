@@ -17,6 +17,7 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
+  ApiTooManyRequestsResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -51,13 +52,17 @@ export class WebhooksController {
   @ApiNotFoundResponse({ description: 'Unknown or disabled provider, or unknown subscription' })
   @ApiPayloadTooLargeResponse({ description: 'Body over 1 MB' })
   @ApiServiceUnavailableResponse({ description: 'Storage or queue unavailable: retry later' })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many deliveries from this address failed verification in the last minute',
+  })
   async receive(
     @Param('provider') provider: string,
     @Req() req: RawBodyRequest<Request>,
     @Res() res: Response,
   ): Promise<void> {
     this.receiver.handlerOf(provider);
-    const answer = await this.receiver.receive(provider, await this.toWebhookRequest(req));
+    // req.ip: counted only when the delivery fails verification (TRUST_PROXY behind a proxy).
+    const answer = await this.receiver.receive(provider, await this.toWebhookRequest(req), req.ip);
     res.status(answer.status);
     if (answer.contentType) res.type(answer.contentType);
     res.send(answer.body ?? '');

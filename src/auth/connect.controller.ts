@@ -26,10 +26,12 @@ import {
   ApiParam,
   ApiQuery,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../core/security/public.decorator.js';
+import { CallbackThrottle } from '../core/throttle/callback-throttle.js';
 import { ConfirmService } from './confirm.service.js';
 import { ConnectService } from './connect.service.js';
 import { ConfirmConnectionDto } from './dto/confirm.dto.js';
@@ -93,6 +95,7 @@ export class ConnectController {
 
   @Get('oauth/:provider/callback')
   @Public()
+  @CallbackThrottle()
   @UseFilters(CallbackExceptionFilter)
   @ApiOperation({
     summary: "The provider's redirect back after consent (opened by the user's browser)",
@@ -126,6 +129,9 @@ export class ConnectController {
     ),
   )
   @ApiBadGatewayResponse({ description: 'The provider failed during the exchange' })
+  @ApiTooManyRequestsResponse({
+    description: 'More than OAUTH_CALLBACK_RATE_LIMIT callbacks a minute from this address',
+  })
   @ApiNotFoundResponse({ description: 'Unknown provider, or not enabled on this service' })
   async callback(
     @Param('provider') provider: string,

@@ -159,8 +159,17 @@ describe('TrelloWebhooks.verify', () => {
     });
   });
 
-  it('answers 410 for a correctly signed body that names no model of ours', async () => {
+  it('answers 400 for a correctly signed body without a readable model (cannot be routed)', async () => {
     const body = 'not json';
+    const header = trelloSignature(VECTOR.secret, Buffer.from(body), VECTOR.callbackURL);
+    expect(await hooks.verify(request(body, header), verifyContext())).toMatchObject({
+      ok: false,
+      status: 400,
+    });
+  });
+
+  it('answers 410 for a correctly signed body about a board none of our subscriptions watches', async () => {
+    const body = JSON.stringify({ action: { id: 'a1' }, model: { id: 'board-not-ours' } });
     const header = trelloSignature(VECTOR.secret, Buffer.from(body), VECTOR.callbackURL);
     expect(await hooks.verify(request(body, header), verifyContext())).toMatchObject({
       ok: false,

@@ -69,7 +69,10 @@ export class TrelloWebhooks implements WebhookHandler {
     if (!candidates.some((url) => signedFor(header, ctx.appSecret, req.rawBody, url))) {
       return { ok: false, reason: 'signature mismatch' };
     }
-    // Authentic from here on: the body is what Trello sent.
+    // Authentic from here on: the body is what Trello sent. Without a readable model it cannot be
+    // routed at all (malformed: 400); a model none of our subscriptions watches is a webhook we do
+    // not want (410: Trello deletes it).
+    if (!modelId) return { ok: false, status: 400, reason: 'no model id' };
     if (registered.length === 0) {
       return { ok: false, status: 410, reason: 'no subscription of ours watches this model' };
     }

@@ -1,19 +1,16 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_TRELLO_APP, TrelloFake } from '../../sandbox/trello/trello.fake.js';
+import { TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import {
   CONTRACT_AUTH,
   debugState,
-  driveConnect,
-  followConsentRedirect,
   syncIdle,
   type ContractContext,
 } from '../contract/provider-contract.js';
 import { eventually } from '../support/eventually.js';
+import { connectAlice, trelloEnv, untilSyncedAndSubscribed } from '../support/trello-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
-
-const RETURN_ORIGIN = 'http://127.0.0.1:5999';
 
 interface RunReport {
   id: string;
@@ -48,25 +45,11 @@ describe('Telemetry and run reports, against the Trello sandbox over HTTP', () =
     t = await startTestApp({
       port: await freePort(),
       integrations: [TrelloProvider],
-      env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,
-        TRELLO_API_SECRET: SANDBOX_TRELLO_APP.secret,
-        RETURN_TO_ORIGINS: RETURN_ORIGIN,
-      },
+      env: trelloEnv(fake),
     });
-    const connectionId = await driveConnect(t, {
-      provider: 'trello',
-      userId: 'pdeck-telemetry-user',
-      returnTo: `${RETURN_ORIGIN}/connected`,
-      consent: (url) => {
-        url.searchParams.set('auto', 'allow');
-        url.searchParams.set('account', 'alice');
-        return followConsentRedirect(url);
-      },
-    });
+    const connectionId = await connectAlice(t, 'pdeck-telemetry-user');
     ctx = { app: t, db: t.app.get(DataSource), userId: 'pdeck-telemetry-user', connectionId };
-    await eventually(() => syncIdle(ctx), 'the initial full sync', { timeoutMs: 30_000, debug });
+    await untilSyncedAndSubscribed(ctx, fake, debug);
     const boardIds = new Set([fake.seed!.boards.product, fake.seed!.boards.personal]);
     boardOrder = [];
     for (const entry of fake.server.log.recent(2000)) {

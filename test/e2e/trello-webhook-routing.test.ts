@@ -1,25 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SANDBOX_TRELLO_APP, TrelloFake } from '../../sandbox/trello/trello.fake.js';
+import { TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import { trelloWebhookSignature } from '../../sandbox/trello/webhooks.js';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import { SubscriptionLifecycleService } from '../../src/webhooks/subscription-lifecycle.service.js';
-import {
-  debugState,
-  driveConnect,
-  followConsentRedirect,
-  syncIdle,
-  type ContractContext,
-} from '../contract/provider-contract.js';
+import { debugState, syncIdle, type ContractContext } from '../contract/provider-contract.js';
 import { eventually } from '../support/eventually.js';
 import { TcpForwarder } from '../support/tcp-forwarder.js';
+import { connectAlice, trelloEnv, untilSyncedAndSubscribed } from '../support/trello-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { flushPrefix } from '../support/test-services.js';
 
-const RETURN_ORIGIN = 'http://127.0.0.1:5999';
-const APP = SANDBOX_TRELLO_APP;
 /** Both app instances are one deployment: the same database and the same keys. */
 const ENCRYPTION_KEYS = `k1:${randomBytes(32).toString('base64')}`;
 
@@ -46,13 +39,7 @@ describe('Trello webhook routing, against the sandbox over HTTP', () => {
       port,
       database,
       integrations: [TrelloProvider],
-      env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        TRELLO_API_KEY: APP.key,
-        TRELLO_API_SECRET: APP.secret,
-        RETURN_TO_ORIGINS: RETURN_ORIGIN,
-        ENCRYPTION_KEYS,
-      },
+      env: { ...trelloEnv(fake), ENCRYPTION_KEYS },
     });
   }
 
@@ -63,23 +50,9 @@ describe('Trello webhook routing, against the sandbox over HTTP', () => {
     oldPort = await freePort();
     t = await startApp(oldPort);
     prefixes.push(t.config.redisKeyPrefix);
-    const connectionId = await driveConnect(t, {
-      provider: 'trello',
-      userId,
-      returnTo: `${RETURN_ORIGIN}/connected`,
-      consent: (url) => {
-        url.searchParams.set('auto', 'allow');
-        url.searchParams.set('account', 'alice');
-        return followConsentRedirect(url);
-      },
-    });
+    const connectionId = await connectAlice(t, userId);
     ctx = { app: t, db: t.app.get(DataSource), userId, connectionId };
-    await eventually(() => syncIdle(ctx), 'the initial full sync', { timeoutMs: 30_000, debug });
-    await eventually(
-      async () => (fake.webhooks.hooks.size === 2 ? true : undefined),
-      'a webhook per open board at Trello',
-      { timeoutMs: 15_000, debug },
-    );
+    await untilSyncedAndSubscribed(ctx, fake, debug);
   });
   afterAll(async () => {
     await t?.close();

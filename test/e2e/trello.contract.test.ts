@@ -1,20 +1,17 @@
 import { expect } from 'vitest';
-import { SANDBOX_TRELLO_APP, TrelloFake } from '../../sandbox/trello/trello.fake.js';
+import { TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import { trelloWebhookSignature } from '../../sandbox/trello/webhooks.js';
 import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import {
   describeProviderContract,
-  driveConnect,
-  followConsentRedirect,
   type ContractContext,
   type ContractHarness,
   type ContractStarted,
   type ExpectedChange,
 } from '../contract/provider-contract.js';
+import { connectAlice, trelloEnv } from '../support/trello-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
-
-const RETURN_ORIGIN = 'http://127.0.0.1:5999';
 
 /**
  * Trello against TrelloFake: OAuth 1.0a consent with `auto=allow&account=alice`; items are the
@@ -31,28 +28,15 @@ class TrelloHarness implements ContractHarness {
     this.app = await startTestApp({
       port: await freePort(),
       integrations: [TrelloProvider],
-      env: {
-        PROVIDER_ORIGINS: JSON.stringify(this.fake.origins()),
-        TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,
-        TRELLO_API_SECRET: SANDBOX_TRELLO_APP.secret,
-        RETURN_TO_ORIGINS: RETURN_ORIGIN,
-      },
+      env: trelloEnv(this.fake),
     });
     return { app: this.app, fakeUrl: this.fake.url };
   }
 
   connect(app: TestApp, userId: string): Promise<string> {
-    return driveConnect(app, {
-      provider: 'trello',
-      userId,
-      returnTo: `${RETURN_ORIGIN}/connected`,
-      consent: (url) => {
-        expect(url.origin).toBe(new URL(this.trello.url).origin);
-        expect(url.pathname).toBe('/1/OAuthAuthorizeToken');
-        url.searchParams.set('auto', 'allow');
-        url.searchParams.set('account', 'alice');
-        return followConsentRedirect(url);
-      },
+    return connectAlice(app, userId, (url) => {
+      expect(url.origin).toBe(new URL(this.trello.url).origin);
+      expect(url.pathname).toBe('/1/OAuthAuthorizeToken');
     });
   }
 

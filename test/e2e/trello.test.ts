@@ -8,18 +8,16 @@ import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import {
   CONTRACT_AUTH,
   debugState,
-  driveConnect,
   feedState,
-  followConsentRedirect,
   liveExternalIds,
   syncIdle,
   syncRuns,
   type ContractContext,
 } from '../contract/provider-contract.js';
 import { eventually } from '../support/eventually.js';
+import { connectAlice, trelloEnv, untilSyncedAndSubscribed } from '../support/trello-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
-const RETURN_ORIGIN = 'http://127.0.0.1:5999';
 const APP = SANDBOX_TRELLO_APP;
 
 /**
@@ -42,31 +40,11 @@ describe('Trello end to end, against the sandbox over HTTP', () => {
     t = await startTestApp({
       port: await freePort(),
       integrations: [TrelloProvider],
-      env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        TRELLO_API_KEY: APP.key,
-        TRELLO_API_SECRET: APP.secret,
-        RETURN_TO_ORIGINS: RETURN_ORIGIN,
-      },
+      env: trelloEnv(fake),
     });
-    const connectionId = await driveConnect(t, {
-      provider: 'trello',
-      userId,
-      returnTo: `${RETURN_ORIGIN}/connected`,
-      consent: (url) => {
-        url.searchParams.set('auto', 'allow');
-        url.searchParams.set('account', 'alice');
-        return followConsentRedirect(url);
-      },
-    });
+    const connectionId = await connectAlice(t, userId);
     ctx = { app: t, db: t.app.get(DataSource), userId, connectionId };
-    await eventually(() => syncIdle(ctx), 'the initial full sync', { timeoutMs: 30_000, debug });
-    // One webhook per open board of Alice (Product, Personal), created after the HEAD probe.
-    await eventually(
-      async () => (fake.webhooks.hooks.size === 2 ? true : undefined),
-      'two webhooks at Trello',
-      { timeoutMs: 15_000, debug },
-    );
+    await untilSyncedAndSubscribed(ctx, fake, debug);
   });
   afterAll(async () => {
     await t?.close();

@@ -1,126 +1,39 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import type { DynamicModule } from '@nestjs/common';
-import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { getQueueToken } from '@nestjs/bullmq';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { TestingModule } from '@nestjs/testing';
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ENTITIES } from '../../src/app.entities.js';
 import { CONNECTION_EVENTS } from '../../src/auth/connection-events.js';
-import { DatabaseModule } from '../../src/core/database/database.module.js';
-import { MetricsService } from '../../src/core/metrics/metrics.service.js';
-import { APP_CONFIG, type ResolvedAppConfig } from '../../src/core/config/app-config.js';
-import { parseConfig } from '../../src/core/config/load-config.js';
-import { bullConnection, queuePrefix } from '../../src/core/queue/redis-connection.js';
-import {
-  PDECK_EVENTS_BACKOFF_BASE_MS,
-  PDECK_EVENTS_QUEUE,
-} from '../../src/events/events.constants.js';
-import { EventsWorkerModule } from '../../src/events/events-worker.module.js';
-import { EventsModule } from '../../src/events/events.module.js';
+import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
+import { PDECK_EVENTS_QUEUE } from '../../src/events/events.constants.js';
 import type { ItemsChangedData } from '../../src/events/pdeck-event.js';
 import { PdeckNotifier } from '../../src/events/pdeck-notifier.service.js';
-import { verifyStandardWebhook } from '../../src/events/standard-webhooks.js';
 import { until } from '../support/eventually.js';
+import { eventsTestConfig, PdeckReceiver, startEventsModule } from '../support/events-test-kit.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { flushPrefix } from '../support/test-services.js';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  valid: boolean;
-  answered: number;
-}
-
-/** A PDeck stand-in: verifies every request on its own and answers from a script (then 200). */
-class Receiver {
-  readonly requests: Received[] = [];
-  script: number[] = [];
-  private server!: Server;
-  url = '';
-
-  constructor(private readonly secret: string) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const valid = verifyStandardWebhook(req.headers, body, this.secret);
-        const answered = valid ? (this.script.shift() ?? 200) : 401;
-        this.requests.push({ headers: req.headers, body, valid, answered });
-        res.writeHead(answered).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/events`;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-function testConfig(env: Record<string, string>): ResolvedAppConfig {
-  const config = parseConfig({
-    NODE_ENV: 'test',
-    REDIS_URL: inject('redisUrl'),
-    REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
-    ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    INTERNAL_API_TOKENS: 'test-internal-token-0123456789abcdef',
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  return { ...config, databaseUrl: inject('databaseUrl') };
-}
 
 const databases: TestDatabase[] = [];
 afterAll(async () => {
   await Promise.all(databases.map((d) => d.drop()));
 });
 
+/** Events are recorded in Postgres first (the outbox): a fresh, migrated database per module. */
 async function startModule(config: ResolvedAppConfig, worker: boolean): Promise<TestingModule> {
-  // Events are recorded in Postgres first (the outbox): a fresh, migrated database per module.
   const database = await createTestDatabase(inject('databaseUrl'));
   databases.push(database);
-  // What CoreModule provides globally in the app, reduced to what EventsModule needs.
-  const configModule: DynamicModule = {
-    module: class TestConfigModule {},
-    global: true,
-    providers: [
-      { provide: APP_CONFIG, useValue: { ...config, databaseUrl: database.url } },
-      MetricsService,
-    ],
-    exports: [APP_CONFIG, MetricsService],
-  };
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      configModule,
-      EventEmitterModule.forRoot(),
-      BullModule.forRoot({
-        connection: bullConnection(config.redisUrl),
-        prefix: queuePrefix(config.redisKeyPrefix),
-      }),
-      DatabaseModule.forRoot(ENTITIES),
-      worker ? EventsWorkerModule : EventsModule,
-    ],
-  })
-    .overrideProvider(PDECK_EVENTS_BACKOFF_BASE_MS)
-    .useValue(50)
-    .compile();
-  moduleRef.useLogger(false);
-  await moduleRef.init();
-  return moduleRef;
+  return startEventsModule({ ...config, databaseUrl: database.url }, worker);
 }
+
+const testConfig = (env: Record<string, string>): ResolvedAppConfig =>
+  eventsTestConfig(env, inject('databaseUrl'));
 
 const TOKENISH = /token|secret|password|credential|authorization/i;
 
 describe('PDeck events delivery (real Redis, real HTTP)', () => {
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const receiver = new Receiver(secret);
+  const receiver = new PdeckReceiver(secret);
   let config: ResolvedAppConfig;
   let moduleRef: TestingModule;
   let queue: Queue;

@@ -9,7 +9,7 @@ import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { LOCK_USER_FEED_SQL } from '../../src/items/item-page.sql.js';
 import { SYNC_QUEUE } from '../../src/sync/sync.constants.js';
 import { WEBHOOKS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
-import { storeActiveConnection } from '../support/active-connection.js';
+import { storeTasksConnection } from '../support/active-connection.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { TASKS_ORIGIN, TEST_SYNC_ID, TestSyncProvider } from '../support/test-sync-provider.js';
@@ -80,17 +80,11 @@ describe('job deadlines', () => {
           config.providerCredentials[TEST_SYNC_ID] = { clientId: 'cid', clientSecret: 'cs' };
         },
       });
-      const { connection } = await storeActiveConnection(t.app.get(ConnectionStore), {
-        userId: 'user-deadline',
-        provider: TEST_SYNC_ID,
-        identity: { accountId: 'tasks-account', label: 'tasks@example.test' },
-        credentials: {
-          accessToken: 'tasks-token',
-          expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-        },
-        scopes: ['tasks'],
-      });
-      connectionId = connection.id;
+      connectionId = await storeTasksConnection(
+        t.app.get(ConnectionStore),
+        TEST_SYNC_ID,
+        'user-deadline',
+      );
     });
     afterAll(async () => {
       await t?.close();

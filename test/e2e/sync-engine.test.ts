@@ -9,7 +9,7 @@ import { eventually } from '../support/eventually.js';
 import { FakeTasksApi, pageOffset } from '../support/fake-tasks-api.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { TASKS_ORIGIN, TEST_SYNC_ID, TestSyncProvider } from '../support/test-sync-provider.js';
-import { storeActiveConnection } from '../support/active-connection.js';
+import { storeTasksConnection } from '../support/active-connection.js';
 
 const auth = { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' };
 
@@ -34,17 +34,11 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
       },
     });
     db = t.app.get(DataSource);
-    const { connection } = await storeActiveConnection(t.app.get(ConnectionStore), {
-      userId: 'user-sync',
-      provider: TEST_SYNC_ID,
-      identity: { accountId: 'tasks-account', label: 'tasks@example.test' },
-      credentials: {
-        accessToken: 'tasks-token',
-        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-      },
-      scopes: ['tasks'],
-    });
-    connectionId = connection.id;
+    connectionId = await storeTasksConnection(
+      t.app.get(ConnectionStore),
+      TEST_SYNC_ID,
+      'user-sync',
+    );
   });
   afterAll(async () => {
     await t?.close();

@@ -20,3 +20,22 @@ export async function storeActiveConnection(
   }
   return { connection: await store.get(connection.id) };
 }
+
+/** An active connection of the test tasks provider (TestSyncProvider) for `userId`. */
+export async function storeTasksConnection(
+  store: ConnectionStore,
+  provider: string,
+  userId: string,
+): Promise<string> {
+  const { connection } = await storeActiveConnection(store, {
+    userId,
+    provider,
+    identity: { accountId: 'tasks-account', label: 'tasks@example.test' },
+    credentials: {
+      accessToken: 'tasks-token',
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    },
+    scopes: ['tasks'],
+  });
+  return connection.id;
+}

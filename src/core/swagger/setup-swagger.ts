@@ -11,12 +11,31 @@ export const DOCS_JSON_PATH = 'docs/json';
 export const DOCS_YAML_PATH = 'docs/yaml';
 
 const DESCRIPTION = [
-  'Connects Google Calendar, Trello, Jira Cloud and Slack accounts to PDeck through OAuth,',
+  'Connects Google Calendar and Trello accounts (Jira Cloud and Slack planned) to PDeck through OAuth,',
   'receives provider webhooks and runs full and incremental syncs that keep PDeck items current.',
   'Internal endpoints require a bearer token from INTERNAL_API_TOKENS; OAuth callbacks,',
   'webhooks and health probes are public. In production these docs need the token as well',
   '(unless DOCS_PUBLIC=true).',
 ].join(' ');
+
+/**
+ * Swagger UI's defaults fail WCAG AA where it shows white text on light badges (HTTP methods,
+ * version stamps: about 2.5:1). Darker badges reach 4.5:1. The servers dropdown offers a single
+ * entry (PUBLIC_URL) and has no label, so it is hidden; the Authorize button beside it stays.
+ */
+const ACCESSIBLE_CSS = [
+  '.swagger-ui .opblock.opblock-get .opblock-summary-method { background: #0b5394 !important; }',
+  '.swagger-ui .opblock.opblock-post .opblock-summary-method { background: #0b6e3f !important; }',
+  '.swagger-ui .opblock.opblock-put .opblock-summary-method { background: #8a4a00 !important; }',
+  '.swagger-ui .opblock.opblock-patch .opblock-summary-method { background: #0f6b5c !important; }',
+  '.swagger-ui .opblock.opblock-delete .opblock-summary-method { background: #b0211a !important; }',
+  '.swagger-ui .opblock.opblock-head .opblock-summary-method { background: #5b1a99 !important; }',
+  '.swagger-ui .info .title small { background: #44505e !important; }',
+  '.swagger-ui .info .title small.version-stamp { background: #3b6e00 !important; }',
+  '.swagger-ui .btn.authorize { color: #0b6e3f !important; border-color: #0b6e3f !important; }',
+  '.swagger-ui .btn.authorize svg { fill: #0b6e3f !important; }',
+  '.swagger-ui .scheme-container .servers-title, .swagger-ui .scheme-container .servers { display: none; }',
+].join('\n');
 
 /**
  * Builds the OpenAPI document and serves Swagger UI at /docs, the JSON at /docs/json and the YAML
@@ -37,6 +56,8 @@ export function setupSwagger(app: INestApplication, config: ResolvedAppConfig): 
   // Registered before the docs' own routes and static files, so it runs first for all of them.
   if (!config.docsPublic) app.use(`/${DOCS_PATH}`, docsAccess(config.internalApiTokens));
   SwaggerModule.setup(DOCS_PATH, app, document, {
+    customSiteTitle: 'PDeck Integrations API',
+    customCss: ACCESSIBLE_CSS,
     jsonDocumentUrl: DOCS_JSON_PATH,
     yamlDocumentUrl: DOCS_YAML_PATH,
     swaggerOptions: {

@@ -32,7 +32,7 @@ describe('worker SIGKILLed mid full sync', () => {
     });
     const run = () =>
       cluster.pg.query<{ id: string; status: string; upserted: number }>(
-        "SELECT id, status, upserted FROM sync_runs WHERE connection_id = $1 AND trigger = 'connect'",
+        "SELECT id, status, upserted FROM sync_runs WHERE connection_id = $1 AND trigger = 'connect' ORDER BY created_at",
         [connectionId],
       );
     // Wait until at least one page is committed and the run is still going.
@@ -42,7 +42,21 @@ describe('worker SIGKILLed mid full sync', () => {
         return rows[0]?.status === 'running' && rows[0].upserted > 0 ? rows : undefined;
       },
       'a committed first page',
-      30_000,
+      {
+        timeoutMs: 60_000,
+        // On a timeout: the run rows and what each process said last (warnings and errors first).
+        debug: async () => ({
+          runs: await cluster.pg.query(
+            'SELECT trigger, status, upserted, error_code FROM sync_runs WHERE connection_id = $1',
+            [connectionId],
+          ),
+          processes: cluster.processes.map((p) => ({
+            name: p.name,
+            problems: p.lines.filter((l) => /"level":(40|50|60)/.test(l)).slice(-5),
+            last: p.lines.slice(-5),
+          })),
+        }),
+      },
     );
     const victim = cluster.workers.find((w) =>
       w.lines.some((l) => l.includes('Sync run started') && l.includes(inFlight.id)),

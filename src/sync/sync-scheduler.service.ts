@@ -81,8 +81,10 @@ export class SyncSchedulerService {
   @OnEvent(CONNECTION_EVENTS.reconnected)
   async onConnected(event: ConnectionEvent): Promise<void> {
     const connection = await this.connections.get(event.connectionId);
-    await this.schedule(connection);
+    // The full sync first: a new job scheduler fires its first tick at once, and that tick must
+    // join this run (as its follow-up) rather than start the first import as an incremental one.
     await this.trigger.trigger(connection.id, 'full', 'connect');
+    await this.schedule(connection);
   }
 
   @OnEvent(CONNECTION_EVENTS.needsReauth)

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCOPES, JiraFake, SANDBOX_JIRA_APP } from './jira.fake.js';
+import { webhookFilterError } from './jql.js';
 import { SEED_SITES } from './seed.js';
 
 const APP = SANDBOX_JIRA_APP;
@@ -48,14 +49,15 @@ function verifyJwt(jwt: string, secret: string): Record<string, unknown> | undef
   return JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
 }
 
-async function receiver() {
+/** A webhook receiver answering `statuses` in turn (then 200), recording every POST. */
+async function receiver(statuses: number[] = []) {
   const posts: Array<{ headers: Record<string, unknown>; body: string }> = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       posts.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
-      res.writeHead(200).end();
+      res.writeHead(statuses.shift() ?? 200).end();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -136,6 +138,35 @@ describe('OAuth 2.0 (3LO)', () => {
     clock += 5 * 60_000;
     const again = await tokenCall({ grant_type: 'refresh_token', refresh_token: t1.refresh_token });
     expect(again.status).toBe(200);
+  });
+
+  it('the consent page posts a decision: Allow picks the account, Deny redirects with access_denied', async () => {
+    const page = await (await fetch(authorizeUrl())).text();
+    const request = /name="request" value="([^"]+)"/.exec(page)![1];
+    const decide = (decision: string, req: string) =>
+      fetch(`${fake.url}/authorize/decision`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ request: req, decision, account: 'bob' }),
+        redirect: 'manual',
+      });
+    const allowed = new URL((await decide('allow', request)).headers.get('location')!);
+    const t = (await (
+      await tokenCall({
+        grant_type: 'authorization_code',
+        code: allowed.searchParams.get('code'),
+        redirect_uri: 'http://127.0.0.1:1/cb',
+      })
+    ).json()) as { access_token: string };
+    const sites = (await (
+      await api('/oauth/token/accessible-resources', { token: t.access_token })
+    ).json()) as Array<{ id: string }>;
+    expect(sites.map((x) => x.id)).toEqual([SEED_SITES.labs]);
+    const page2 = await (await fetch(authorizeUrl())).text();
+    const denied = await decide('deny', /name="request" value="([^"]+)"/.exec(page2)![1]);
+    const back = new URL(denied.headers.get('location')!);
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('state')).toBe('xyz');
   });
 
   it('reusing a rotated refresh token after the leeway revokes the whole family (403 invalid_grant)', async () => {
@@ -422,6 +453,10 @@ describe('dynamic webhooks', () => {
         issue: { key: created.key, fields: { summary: 'From the test' } },
       });
       expect(bodies[3].issue.fields.summary).toBe('Renamed');
+      // Deliveries carry the site's own URL in issue.self (receivers route on its origin).
+      expect(bodies[0].issue.self).toBe(
+        `https://pdeck.atlassian.net/rest/api/3/issue/${created.id}`,
+      );
 
       const first = rx.posts[0].headers;
       expect(first['x-atlassian-webhook-identifier']).toBeTruthy();
@@ -467,11 +502,88 @@ describe('dynamic webhooks', () => {
     }
   });
 
+  it('accepts only the restricted jqlFilter grammar', () => {
+    for (const ok of [
+      'project = PD',
+      'project in (PD, OPS) AND issuetype != Bug',
+      'issueKey = PD-1 OR (status = "In Progress" AND assignee = 5b10ac8d82e05b22cc7d4ef5)',
+      'project not in (OPS) and reporter = abc',
+      'cf[10014] = EPIC-1',
+    ])
+      expect(webhookFilterError(ok), ok).toBeUndefined();
+    for (const bad of [
+      '',
+      'project is not EMPTY',
+      'assignee = currentUser()',
+      'updated >= -1d',
+      'summary = x',
+      'project = PD ORDER BY key',
+      'project = (',
+    ])
+      expect(webhookFilterError(bad), bad).toEqual(expect.any(String));
+  });
+
+  it('skips issues outside the filter and retries a 503 with the same identifier and JWT', async () => {
+    const own = new JiraFake({ now: () => clock, webhooks: { baseDelayMs: 5 } });
+    await own.start();
+    const rx = await receiver([503]);
+    try {
+      const t = own.issueTokens('alice', DEFAULT_SCOPES).access_token;
+      const reg = await fetch(`${own.url}/ex/jira/${SEED_SITES.pdeck}/rest/api/3/webhook`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          url: rx.url,
+          webhooks: [{ events: ['jira:issue_created'], jqlFilter: 'project = OPS' }],
+        }),
+      });
+      expect(reg.status).toBe(200);
+      own.createIssue(SEED_SITES.pdeck, { project: 'PD', summary: 'not matched' });
+      own.createIssue(SEED_SITES.pdeck, { project: 'OPS', summary: 'matched' });
+      await own.whenIdle();
+      expect(rx.posts).toHaveLength(2);
+      expect(JSON.parse(rx.posts[1].body).issue.fields.summary).toBe('matched');
+      const [a, b] = rx.posts.map((p) => p.headers);
+      expect(a['x-atlassian-webhook-identifier']).toBe(b['x-atlassian-webhook-identifier']);
+      expect(a.authorization).toBe(b.authorization);
+      expect(own.deliveries().map((d) => d.status)).toEqual([503, 200]);
+    } finally {
+      await rx.close();
+      await own.stop();
+    }
+  });
+
   it('needs manage:jira-webhook and read:jira-work', async () => {
     const weak = fake.issueTokens('alice', ['manage:jira-webhook']).access_token;
     const res = await jira(SEED_SITES.pdeck, '/webhook', { token: weak });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ message: 'Unauthorized; scope does not match' });
+  });
+});
+
+describe('admin API and GET search', () => {
+  it('creates an issue over /__admin and finds it with GET search/jql', async () => {
+    const res = await fetch(`${fake.url}/__admin/sites/${SEED_SITES.acme}/issues`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        project: 'ACME',
+        summary: 'Via admin',
+        assignee: 'alice',
+        duedate: '2026-04-01',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { key } = (await res.json()) as { key: string };
+    const q = new URLSearchParams({ jql: `key = ${key}`, fields: 'summary,duedate' });
+    const found = (await (await jira(SEED_SITES.acme, `/search/jql?${q}`)).json()) as Record<
+      string,
+      any
+    >;
+    expect(found.issues).toEqual([
+      expect.objectContaining({ key, fields: { summary: 'Via admin', duedate: '2026-04-01' } }),
+    ]);
+    expect(found.isLast).toBe(true);
   });
 });
 

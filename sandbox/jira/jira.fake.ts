@@ -120,19 +120,19 @@ export class JiraFake {
 
   createIssue(cloudId: string, input: IssueInput): IssueRec {
     const issue = this.data.create(cloudId, input);
-    this.webhooks.deliver('jira:issue_created', issue, apiBase(cloudId));
+    this.webhooks.deliver('jira:issue_created', issue);
     return issue;
   }
 
   updateIssue(cloudId: string, key: string, patch: IssuePatch): IssueRec {
     const { issue, items } = this.data.update(cloudId, key, patch);
-    this.webhooks.deliver('jira:issue_updated', issue, apiBase(cloudId), items);
+    this.webhooks.deliver('jira:issue_updated', issue, items);
     return issue;
   }
 
   deleteIssue(cloudId: string, key: string): IssueRec {
     const issue = this.data.remove(cloudId, key);
-    this.webhooks.deliver('jira:issue_deleted', issue, apiBase(cloudId));
+    this.webhooks.deliver('jira:issue_deleted', issue);
     return issue;
   }
 

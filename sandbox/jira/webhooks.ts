@@ -114,8 +114,12 @@ export class WebhookRegistry {
     return expirationDate;
   }
 
-  /** Posts one delivery per (app, URL) whose live webhooks match the event. */
-  deliver(event: IssueEvent, issue: IssueRec, apiBase: string, changelog?: ChangeItem[]): void {
+  /**
+   * Posts one delivery per (app, URL) whose live webhooks match the event: the `events`, the
+   * `jqlFilter` (on the issue after the change; before it for a deletion) and, for updates,
+   * `fieldIdsFilter` against the changelog.
+   */
+  deliver(event: IssueEvent, issue: IssueRec, changelog?: ChangeItem[]): void {
     const site = this.data.site(issue.cloudId)!;
     const ctx: EvalContext = { currentUser: '', parseDate: () => NaN };
     const groups = new Map<string, WebhookRec[]>();
@@ -143,7 +147,9 @@ export class WebhookRegistry {
               ? 'issue_deleted'
               : 'issue_generic',
         matchedWebhookIds: hooks.map((h) => h.id),
-        issue: this.data.view(issue, apiBase),
+        // `self` is on the site's own URL here (not api.atlassian.com): with one webhook URL per app,
+        // receivers route a delivery to its site by the origin of `issue.self`.
+        issue: this.data.view(issue, site.url),
       };
       if (changelog)
         payload.changelog = { id: String(10000 + (timestamp % 100000)), items: changelog };

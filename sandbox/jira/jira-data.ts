@@ -16,7 +16,7 @@ export interface SiteRec {
   name: string;
   url: string;
   product: 'jira' | 'confluence';
-  /** JQL date literals are read in this zone (the fake's stand-in for the user's profile zone). */
+  /** JQL date literals are read in this zone with `jqlDateZone: 'site'`. */
   timeZone: string;
   members: string[];
   nextIssueId: number;

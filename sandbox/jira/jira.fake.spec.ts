@@ -334,7 +334,7 @@ describe('enhanced search', () => {
     ]);
   });
 
-  it('updated >= is read in the site time zone and ORDER BY sorts', async () => {
+  it('updated >= is read in the user time zone and ORDER BY sorts', async () => {
     // Seed anchor = 12:00Z at construction; OPS-4 was updated 14 h before (22:00Z the day before),
     // which is 23:00 in Berlin.
     const fresh = new JiraFake({ now: () => Date.parse('2026-03-04T12:00:00Z') });
@@ -359,6 +359,36 @@ describe('enhanced search', () => {
       expect(
         await run('project = OPS AND updated >= "2026-03-03 19:00" ORDER BY updated DESC'),
       ).toEqual(['OPS-4', 'OPS-3']);
+      expect(
+        await run('project = OPS AND updated >= "2026-03-03 19:00" ORDER BY updated ASC, id ASC'),
+      ).toEqual(['OPS-3', 'OPS-4']);
+      // ACME-6 was updated at 06:00Z: 07:00 for Alice (Europe/Berlin), 01:00 on the New York site.
+      const acme = async (jql: string, fake2 = fresh, t2 = t) => {
+        const res = await fetch(`${fake2.url}/ex/jira/${SEED_SITES.acme}/rest/api/3/search/jql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t2}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ jql, fields: ['updated'] }),
+        });
+        return ((await res.json()) as { issues: Array<{ key: string }> }).issues.map((i) => i.key);
+      };
+      expect(await acme('project = ACME AND updated >= "2026-03-04 07:00"')).toEqual(['ACME-6']);
+      expect(await acme('project = ACME AND updated >= "2026-03-04 07:01"')).toEqual([]);
+      const bySite = new JiraFake({
+        now: () => Date.parse('2026-03-04T12:00:00Z'),
+        jqlDateZone: 'site',
+      });
+      await bySite.start();
+      try {
+        const t2 = bySite.issueTokens('alice', DEFAULT_SCOPES).access_token;
+        expect(await acme('project = ACME AND updated >= "2026-03-04 01:00"', bySite, t2)).toEqual([
+          'ACME-6',
+        ]);
+        expect(await acme('project = ACME AND updated >= "2026-03-04 01:01"', bySite, t2)).toEqual(
+          [],
+        );
+      } finally {
+        await bySite.stop();
+      }
     } finally {
       await fresh.stop();
     }

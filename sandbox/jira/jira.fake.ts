@@ -35,6 +35,11 @@ export interface JiraFakeOptions {
   /** Reuse leeway of a rotated refresh token, default 600 s. */
   refreshReuseLeewaySec?: number;
   webhooks?: PushSenderOptions;
+  /**
+   * Which zone a JQL date literal without zone is read in: the calling user's profile zone
+   * (default; what `/myself` reports) or the site's zone.
+   */
+  jqlDateZone?: 'user' | 'site';
   now?: () => number;
 }
 
@@ -60,11 +65,13 @@ export class JiraFake {
   readonly apps: JiraApp[];
   readonly sites = SEED_SITES;
   private readonly now: () => number;
+  private readonly jqlDateZone: 'user' | 'site';
   private readonly forced: Array<{ reason: RateLimitReason; retryAfterSec: number }> = [];
   private readonly counts = { byRoute: {} as Record<string, number>, rateLimited: 0 };
 
   constructor(options: JiraFakeOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.jqlDateZone = options.jqlDateZone ?? 'user';
     this.apps = options.apps ?? [SANDBOX_JIRA_APP];
     this.server = new SandboxServer({
       port: options.port,
@@ -343,7 +350,7 @@ export class JiraFake {
       currentUser: tok.accountId,
       parseDate: (t) => {
         try {
-          return parseJqlDate(t, site.timeZone, this.now());
+          return parseJqlDate(t, this.jqlZone(tok, site), this.now());
         } catch (err) {
           throw new JqlError((err as Error).message);
         }
@@ -359,7 +366,7 @@ export class JiraFake {
         );
       checkSearchable(query.where, ctx);
       for (const o of query.orderBy)
-        if (!['updated', 'created', 'key'].includes(o.field))
+        if (!['updated', 'created', 'key', 'id'].includes(o.field))
           throw new JqlError(`Not able to sort using field '${o.field}'.`);
     } catch (err) {
       if (err instanceof JqlError) return ERR(400, err.message);
@@ -390,6 +397,14 @@ export class JiraFake {
     if (!isLast) out.nextPageToken = encodePageToken(offset + page.length, b.jql, this.now());
     out.isLast = isLast;
     return json(200, out);
+  }
+
+  /**
+   * The zone JQL date literals are read in: the calling user's profile zone (what `/myself`
+   * reports as `timeZone`) by default, or the site's with `jqlDateZone: 'site'`.
+   */
+  private jqlZone(tok: AccessRec, site: SiteRec): string {
+    return this.jqlDateZone === 'site' ? site.timeZone : this.data.account(tok.accountId).timeZone;
   }
 
   private tooManyRequests(reason: RateLimitReason, retryAfterSec: number): Reply {
@@ -493,11 +508,12 @@ function compare(
   order: Array<{ field: string; dir: 'asc' | 'desc' }>,
 ): number {
   for (const o of order) {
-    const a = o.field === 'key' ? x.key.localeCompare(y.key, 'en', { numeric: true }) : 0;
     const d =
       o.field === 'key'
-        ? a
-        : (x[o.field as 'updated'] as number) - (y[o.field as 'updated'] as number);
+        ? x.key.localeCompare(y.key, 'en', { numeric: true })
+        : o.field === 'id'
+          ? Number(x.id) - Number(y.id)
+          : x[o.field as 'updated' | 'created'] - y[o.field as 'updated' | 'created'];
     if (d !== 0) return o.dir === 'asc' ? d : -d;
   }
   return Number(y.id) - Number(x.id);

@@ -5,9 +5,9 @@
  * - `project = KEY`, `project != KEY`, `project in (A, B)`, `project not in (...)`
  * - `statusCategory = Done` / `!= Done` (also `"To Do"`, `"In Progress"`, `new`, `indeterminate`)
  * - `status = "In Progress"`, `issuetype = Task`, `reporter = ...`, `key = PD-3` (issueKey)
- * - `updated|created >=|>|<=|< "yyyy-MM-dd HH:mm"` / `"yyyy/MM/dd"` ..., in the site's time zone
+ * - `updated|created >=|>|<=|< "yyyy-MM-dd HH:mm"` / `"yyyy/MM/dd"` ..., in the user's time zone
  *   (https://confluence.atlassian.com/spaces/JIRA052/pages/314448708/__JQL+Date+Time+Formats)
- * - AND / OR / parentheses, `ORDER BY updated|created|key ASC|DESC`.
+ * - AND / OR / parentheses, `ORDER BY updated|created|key|id ASC|DESC` (comma-separated).
  * Anything else throws JqlError, answered 400 with Jira's `{errorMessages, errors}` body.
  */
 export class JqlError extends Error {}
@@ -184,7 +184,7 @@ export interface JqlSubject {
 
 export interface EvalContext {
   currentUser: string;
-  /** Epoch ms for a JQL date literal, in the site's (user's) time zone. */
+  /** Epoch ms for a JQL date literal, in the user's (or the site's) time zone. */
   parseDate: (text: string) => number;
 }
 

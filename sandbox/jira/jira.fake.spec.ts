@@ -591,7 +591,26 @@ describe('dynamic webhooks', () => {
   });
 });
 
-describe('admin API and GET search', () => {
+describe('admin API, GET search and GET issue', () => {
+  it('GET issue answers the issue by id or key, and 404 once deleted', async () => {
+    const created = fake.createIssue(SEED_SITES.acme, { project: 'ACME', summary: 'Short-lived' });
+    const byId = (await (
+      await jira(SEED_SITES.acme, `/issue/${created.id}?fields=id`)
+    ).json()) as Record<string, any>;
+    expect(byId).toMatchObject({ id: created.id, key: created.key });
+    const byKey = (await (await jira(SEED_SITES.acme, `/issue/${created.key}`)).json()) as Record<
+      string,
+      any
+    >;
+    expect(byKey.fields.summary).toBe('Short-lived');
+    fake.deleteIssue(SEED_SITES.acme, created.key);
+    const gone = await jira(SEED_SITES.acme, `/issue/${created.id}?fields=id`);
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toMatchObject({
+      errorMessages: [expect.stringMatching(/does not exist/)],
+    });
+  });
+
   it('creates an issue over /__admin and finds it with GET search/jql', async () => {
     const res = await fetch(`${fake.url}/__admin/sites/${SEED_SITES.acme}/issues`, {
       method: 'POST',

@@ -238,6 +238,29 @@ export class JiraFake {
       },
       ['read:jira-work'],
     );
+    jira(
+      'GET',
+      '/rest/api/3/issue/:issueIdOrKey',
+      ({ params, query }, _tok, site) => {
+        const ref = params.issueIdOrKey;
+        const issue = this.data
+          .siteIssues(site.id)
+          .find((i) => i.id === ref || i.key.toUpperCase() === ref.toUpperCase());
+        if (!issue)
+          return ERR(404, 'Issue does not exist or you do not have permission to see it.');
+        // GET /issue answers every field unless `fields` names some (unlike search/jql).
+        const fields = query.has('fields')
+          ? query.getAll('fields').flatMap((f) => f.split(','))
+          : ['*all'];
+        const view = pick(this.data.view(issue, apiBase(site.id)), fields);
+        return json(200, {
+          ...view,
+          key: issue.key,
+          self: `${apiBase(site.id)}/rest/api/3/issue/${issue.id}`,
+        });
+      },
+      ['read:jira-work'],
+    );
     // Removed under CHANGE-2046 (https://developer.atlassian.com/changelog/#CHANGE-2046).
     for (const v of ['2', '3'])
       for (const m of ['GET', 'POST'])

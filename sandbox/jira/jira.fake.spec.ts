@@ -633,6 +633,11 @@ describe('admin API, GET search and GET issue', () => {
       expect.objectContaining({ key, fields: { summary: 'Via admin', duedate: '2026-04-01' } }),
     ]);
     expect(found.isLast).toBe(true);
+    const state = (await (await fetch(`${fake.url}/__admin/state`)).json()) as Record<string, any>;
+    expect(state.sites).toHaveLength(4);
+    expect(state.issues.some((i: { key: string }) => i.key === key)).toBe(true);
+    const stats = (await (await fetch(`${fake.url}/__admin/stats`)).json()) as Record<string, any>;
+    expect(stats.jira.apiCalls['GET /rest/api/3/search/jql']).toBeGreaterThan(0);
   });
 });
 

@@ -114,7 +114,7 @@ export class WebhookRegistry {
    * this is the safe reading for the service (it must not count on them still calling).
    */
   deleteForToken(token: string): void {
-    for (const hook of [...this.hooks.values()]) if (hook.token === token) this.delete(hook.id);
+    for (const hook of this.hooks.values()) if (hook.token === token) this.delete(hook.id);
   }
 
   ofToken(token: string): WebhookRec[] {

@@ -6,7 +6,7 @@ import {
   type EventInput,
   type EventPerson,
 } from './event-types.js';
-import { formatDateTime } from './time-zones.js';
+import { formatDateTime } from '../core/time-zones.js';
 
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
 

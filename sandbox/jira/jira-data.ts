@@ -1,5 +1,6 @@
 import { SandboxNotFoundError } from '../core/errors.js';
 import type { JqlSubject } from './jql.js';
+import { wallToUtc } from '../core/time-zones.js';
 
 export interface JiraAccount {
   /** Short handle used by tests and the consent page (`alice`). */
@@ -328,30 +329,6 @@ export function jiraTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
 }
 
-/** Offset of `timeZone` from UTC at `utcMs`, in ms. */
-function zoneOffset(timeZone: string, utcMs: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(utcMs));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
 /**
  * A JQL date literal as epoch ms: `yyyy-MM-dd HH:mm`, `yyyy/MM/dd HH:mm`, `yyyy-MM-dd`,
  * `yyyy/MM/dd` in `timeZone`, or a relative `-5m`/`-2h`/`-1d`/`-1w` from now.
@@ -368,9 +345,5 @@ export function parseJqlDate(text: string, timeZone: string, now: number): numbe
       `Date value '${text}' for field is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`,
     );
   }
-  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0));
-  // Two passes settle the offset around DST changes.
-  let utc = wall - zoneOffset(timeZone, wall);
-  utc = wall - zoneOffset(timeZone, utc);
-  return utc;
+  return wallToUtc(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), 0, timeZone);
 }

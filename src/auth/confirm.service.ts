@@ -6,12 +6,15 @@ import {
   Logger,
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { withTimeout } from '../core/runtime/with-timeout.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { confirmTokenMatches } from './confirm-token.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
 import { ConnectionStore } from './connection-store.service.js';
 import { DisconnectService } from './disconnect.service.js';
 import type { Connection } from './entities/connection.entity.js';
+
+class FollowUpLate extends Error {}
 
 /** How long confirming waits for the follow-up (schedule, subscriptions) before answering. */
 export const CONFIRM_FOLLOW_UP_MS = 5_000;
@@ -135,27 +138,25 @@ export class ConfirmService {
       provider: connection.provider,
     };
     const name = reconnect ? CONNECTION_EVENTS.reconnected : CONNECTION_EVENTS.created;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), CONFIRM_FOLLOW_UP_MS);
-    });
-    const work = this.events.emitAsync(name, event).then(() => 'done' as const);
     try {
-      if ((await Promise.race([work, late])) === 'late') {
+      await withTimeout(
+        this.events.emitAsync(name, event),
+        CONFIRM_FOLLOW_UP_MS,
+        () => new FollowUpLate(),
+      );
+    } catch (error) {
+      if (error instanceof FollowUpLate) {
         this.logger.warn({
           ...event,
           msg: 'follow-up still running; the reconcile rounds finish it',
         });
+      } else {
+        this.logger.error({
+          ...event,
+          msg: 'follow-up failed; the reconcile rounds retry it',
+          error: (error as Error).message,
+        });
       }
-    } catch (error) {
-      this.logger.error({
-        ...event,
-        msg: 'follow-up failed; the reconcile rounds retry it',
-        error: (error as Error).message,
-      });
-    } finally {
-      clearTimeout(timer);
-      work.catch(() => undefined);
     }
   }
 }

@@ -15,6 +15,7 @@ import { connectError } from './oauth/oauth-errors.js';
 import { OAuth1ConnectService } from './oauth/oauth1-connect.service.js';
 import { type FlowResult, OAuth2FlowService } from './oauth/oauth2-flow.service.js';
 import { checkReturnTo, returnToWith } from './oauth/return-to.js';
+import { withTimeout } from '../core/runtime/with-timeout.js';
 
 /** What the callback route sends: a redirect to returnTo, or JSON when there is none. */
 export type CallbackResponse =
@@ -82,7 +83,11 @@ export class ConnectService {
       return this.connect(providerId, result);
     };
     try {
-      return await withDeadline(finish(), CALLBACK_BUDGET_MS);
+      return await withTimeout(
+        finish(),
+        CALLBACK_BUDGET_MS,
+        () => new CallbackTimeout(`callback took over ${CALLBACK_BUDGET_MS} ms`),
+      );
     } catch (error) {
       // Before the state was redeemed, only a failure of ours (not a refusal) may use the
       // returnTo sealed into the callback: the state record could not be read at all.
@@ -162,19 +167,6 @@ export class ConnectService {
    */
   private safeReturnTo(returnTo: string): string {
     return checkReturnTo(returnTo, this.config.returnToOrigins);
-  }
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  work.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CallbackTimeout(`callback took over ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { PeriodicTask } from '../core/runtime/periodic-task.js';
 import { type StaleCursor, WebhookDeliveriesService } from './webhook-deliveries.service.js';
 import { WebhookJobs } from './webhook-jobs.service.js';
 import { CLOCK, type Clock, SWEEP_AFTER_MS, SWEEP_EVERY_MS } from './webhooks.constants.js';
@@ -30,8 +31,11 @@ export const SWEEP_PAGE_SIZE = 500;
 @Injectable()
 export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookSweeper');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly task = new PeriodicTask(
+    SWEEP_EVERY_MS,
+    () => this.sweepOnce(),
+    () => 0,
+  );
   /** Where the next pass starts; null: from the oldest waiting row. */
   private cursor: StaleCursor | null = null;
 
@@ -42,20 +46,17 @@ export class WebhookSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
-    this.timer.unref();
+    this.task.start();
   }
 
   /** Before pools close (onModuleDestroy runs ahead of every shutdown hook). */
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Returns how many deliveries were re-enqueued. Never throws: the next round retries. */
   sweep(): Promise<number> {
-    this.running ??= this.sweepOnce().finally(() => (this.running = undefined));
-    return this.running;
+    return this.task.runNow();
   }
 
   private async sweepOnce(): Promise<number> {

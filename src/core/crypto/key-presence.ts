@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config.js';
 import { REDIS } from '../redis/redis.tokens.js';
 import { CryptoService } from './crypto.service.js';
+import { PeriodicTask } from '../runtime/periodic-task.js';
 
 /** How often a running process refreshes its entry, and how long an entry outlives its process. */
 export const KEY_PRESENCE_INTERVAL_MS = 15_000;
@@ -45,7 +46,12 @@ export class KeyPresencePublisher implements OnApplicationBootstrap, BeforeAppli
   readonly processId = randomUUID();
   private readonly logger = new Logger('KeyPresence');
   private readonly key: string;
-  private timer?: NodeJS.Timeout;
+  /** publish() catches its own errors: a missed heartbeat is retried by the next one. */
+  private readonly heartbeat = new PeriodicTask(
+    KEY_PRESENCE_INTERVAL_MS,
+    () => this.publish(),
+    () => undefined,
+  );
   private failing = false;
 
   constructor(
@@ -58,15 +64,13 @@ export class KeyPresencePublisher implements OnApplicationBootstrap, BeforeAppli
 
   async onApplicationBootstrap(): Promise<void> {
     // Awaited, so a process is visible to keys:rotate once its startup has finished.
-    await this.publish();
-    this.timer = setInterval(() => void this.publish(), KEY_PRESENCE_INTERVAL_MS);
-    this.timer.unref();
+    await this.heartbeat.runNow();
+    this.heartbeat.start();
   }
 
   /** Runs after the queue workers drained (core's hook comes first), while Redis is still open. */
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    await this.heartbeat.stop();
     await this.redis.del(this.key).catch(() => undefined); // else it expires on its own
   }
 

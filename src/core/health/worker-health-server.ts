@@ -8,6 +8,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { REDIS } from '../redis/redis.tokens.js';
 import { bearerToken, TokenSet } from '../security/internal-api.guard.js';
 import { HEALTH_CHECK_TIMEOUT_MS } from './health.controller.js';
+import { withTimeout } from '../runtime/with-timeout.js';
 
 export interface WorkerHealthServer {
   /** The port it listens on (WORKER_HEALTH_PORT). */
@@ -50,7 +51,13 @@ export async function startWorkerHealthServer(
   async function ready(res: ServerResponse): Promise<void> {
     const names = Object.keys(checks) as Check[];
     const results = await Promise.allSettled(
-      names.map((name) => withTimeout(checks[name](), HEALTH_CHECK_TIMEOUT_MS)),
+      names.map((name) =>
+        withTimeout(
+          checks[name](),
+          HEALTH_CHECK_TIMEOUT_MS,
+          () => new Error(`timeout of ${HEALTH_CHECK_TIMEOUT_MS}ms exceeded`),
+        ),
+      ),
     );
     const info: Record<string, { status: 'up' }> = {};
     const error: Record<string, { status: 'down' }> = {};
@@ -127,18 +134,4 @@ const NOT_FOUND = { statusCode: 404, message: 'Not Found' };
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timeout of ${ms}ms exceeded`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

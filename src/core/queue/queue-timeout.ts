@@ -1,3 +1,5 @@
+import { withTimeout } from '../runtime/with-timeout.js';
+
 /** Redis did not answer a queue command in time (it is down or failing over). */
 export class QueueTimeoutError extends Error {
   override readonly name = 'QueueTimeoutError';
@@ -11,15 +13,6 @@ export const QUEUE_TIMEOUT_MS = 1_500;
  * commands while Redis is away, so without this an HTTP request would hang until Redis returns.
  * The work itself is not cancelled: callers make it idempotent (fixed job ids, deduplication).
  */
-export async function withQueueTimeout<T>(work: Promise<T>, ms = QUEUE_TIMEOUT_MS): Promise<T> {
-  work.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueueTimeoutError('Queue did not answer')), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withQueueTimeout<T>(work: Promise<T>, ms = QUEUE_TIMEOUT_MS): Promise<T> {
+  return withTimeout(work, ms, () => new QueueTimeoutError('Queue did not answer'));
 }

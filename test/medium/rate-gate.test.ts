@@ -5,7 +5,6 @@ import { Injectable, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENTITIES } from '../../src/app.entities.js';
-import { parseConfig } from '../../src/core/config/load-config.js';
 import { CoreModule } from '../../src/core/core.module.js';
 import { isProviderError } from '../../src/providers/errors/provider-error.js';
 import type {
@@ -16,6 +15,7 @@ import type {
   SyncResource,
 } from '../../src/providers/integration-provider.js';
 import { ProviderContextFactory } from '../../src/providers/provider-context.factory.js';
+import { eventsTestConfig } from '../support/events-test-kit.js';
 import { ProvidersModule } from '../../src/providers/providers.module.js';
 
 const ORIGIN = 'https://api.budgeted.example';
@@ -68,21 +68,13 @@ describe('rate gate outside the sync engine (real Redis)', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
-    const config = parseConfig({
-      NODE_ENV: 'test',
-      REDIS_URL: inject('redisUrl'),
-      REDIS_KEY_PREFIX: `t${randomBytes(5).toString('hex')}`,
-      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      INTERNAL_API_TOKENS: 'test-internal-token-0123456789abcdef',
-      LOG_LEVEL: 'silent',
-      PROVIDER_ORIGINS: JSON.stringify({ [ORIGIN]: `http://127.0.0.1:${port}` }),
-    });
+    const config = eventsTestConfig(
+      { PROVIDER_ORIGINS: JSON.stringify({ [ORIGIN]: `http://127.0.0.1:${port}` }) },
+      inject('databaseUrl'),
+    );
     const root = {
       module: class RateGateTestRoot {},
-      imports: [
-        CoreModule.forRoot({ ...config, databaseUrl: inject('databaseUrl') }, ENTITIES),
-        ProvidersModule.forRoot([BudgetedProvider]),
-      ],
+      imports: [CoreModule.forRoot(config, ENTITIES), ProvidersModule.forRoot([BudgetedProvider])],
     };
     // Not initialised on purpose: the context is used before bootstrap.
     app = await NestFactory.createApplicationContext(root, { logger: false });

@@ -11,7 +11,7 @@ import {
   TEST_HOOKS_ID,
   TestWebhookProvider,
 } from './test-webhook-provider.js';
-import { storeActiveConnection } from './active-connection.js';
+import { storeTasksConnection } from './active-connection.js';
 
 export interface DeliveryRow {
   id: string;
@@ -88,18 +88,8 @@ export async function startWebhookTestApp(
 }
 
 /** The connection deliveries route to (account "tasks-account", token accepted by the fakes). */
-export async function createConnection(t: TestApp, userId = 'user-hooks'): Promise<string> {
-  const { connection } = await storeActiveConnection(t.app.get(ConnectionStore), {
-    userId,
-    provider: TEST_HOOKS_ID,
-    identity: { accountId: 'tasks-account', label: 'tasks@example.test' },
-    credentials: {
-      accessToken: 'tasks-token',
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-    },
-    scopes: ['tasks'],
-  });
-  return connection.id;
+export function createConnection(t: TestApp, userId = 'user-hooks'): Promise<string> {
+  return storeTasksConnection(t.app.get(ConnectionStore), TEST_HOOKS_ID, userId);
 }
 
 interface Watch {

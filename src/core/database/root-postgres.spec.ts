@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import {
   startPostgresAsServiceUser,
   type ServiceUserPostgres,
 } from './root-postgres.js';
+import { freePort } from '../../../test/harness/ports.js';
 
 describe('instanceDirFor', () => {
   it('gives one directory per absolute DATA_DIR, the same on every start', () => {
@@ -147,17 +147,6 @@ describe.skipIf(process.getuid?.() !== 0)('startPostgresAsServiceUser (as root)'
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Alive and not a zombie awaiting its reaper. */
 function running(pid: number): boolean {

@@ -6,6 +6,7 @@ import { ConnectService } from './connect.service.js';
 import { ConnectionStore } from './connection-store.service.js';
 import { ConnectionsController } from './connections.controller.js';
 import { DisconnectService } from './disconnect.service.js';
+import { RefreshJournal } from './refresh-journal.js';
 import { RefreshLeases } from './refresh-lease.js';
 import { TokenRefresher } from './token-refresher.js';
 import { TokenService } from './token.service.js';
@@ -26,6 +27,7 @@ import { OAuth1FlowService } from './oauth1/oauth1-flow.service.js';
   providers: [
     ConnectionStore,
     RefreshLeases,
+    RefreshJournal,
     TokenRefresher,
     TokenService,
     DisconnectService,

@@ -9,6 +9,7 @@ import type { ConnectionCredentials } from '../providers/integration-provider.js
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
 import { ConnectionStore } from './connection-store.service.js';
 import { Connection } from './entities/connection.entity.js';
+import { type JournalEntry, RefreshJournal } from './refresh-journal.js';
 import { type Lease, RefreshLeases } from './refresh-lease.js';
 import { TokenRefresher } from './token-refresher.js';
 
@@ -31,6 +32,8 @@ interface Snapshot {
  * connection runs at a time: in this process through a map of in-flight promises, across
  * processes through a Redis lease. Everyone else re-reads Postgres instead of refreshing, because
  * a provider that rotates refresh tokens revokes the whole grant when an old one is used again.
+ * For the same reason every answer goes to a Redis journal before Postgres, so a failed database
+ * write never sends the old refresh token again (see RefreshJournal).
  */
 @Injectable()
 export class TokenService {
@@ -41,6 +44,7 @@ export class TokenService {
     private readonly store: ConnectionStore,
     private readonly refresher: TokenRefresher,
     private readonly leases: RefreshLeases,
+    private readonly journal: RefreshJournal,
     private readonly events: EventEmitter2,
     @InjectRepository(Connection) private readonly connections: Repository<Connection>,
   ) {}
@@ -150,7 +154,11 @@ export class TokenService {
 
   private async refreshUnderLease(connectionId: string): Promise<ConnectionCredentials> {
     // Re-read under the lease: the previous holder may have refreshed just before we got it.
-    const { connection, credentials } = await this.read(connectionId);
+    const stored = await this.read(connectionId);
+    if (!needsRefresh(stored.credentials)) return stored.credentials;
+    // Or it got an answer it could not store. (A fresh row has no such answer pending: a refresh
+    // starts only from credentials that need one, and a row that stays at that version still does.)
+    const { connection, credentials } = await this.recover(stored);
     if (!needsRefresh(credentials)) return credentials;
     let next: ConnectionCredentials;
     try {
@@ -162,7 +170,12 @@ export class TokenService {
       }
       throw error;
     }
-    if (await this.store.swapCredentials(connectionId, connection.tokenVersion, next)) {
+    const journaled = await this.journalAnswer(connection, next);
+    // A throw here (database down, statement timeout) propagates and the job retries; the
+    // journal keeps the answer for whoever takes the lease next.
+    const swapped = await this.store.swapCredentials(connectionId, connection.tokenVersion, next);
+    if (journaled !== null) await this.clearJournal(connection, journaled);
+    if (swapped) {
       this.logger.log({ msg: 'token refreshed', connectionId, provider: connection.provider });
       return next;
     }
@@ -170,6 +183,98 @@ export class TokenService {
     // value wins, since it may hold a refresh token newer than the one we just used.
     this.logger.warn({ msg: 'refreshed token lost a compare-and-swap; re-reading', connectionId });
     return (await this.read(connectionId)).credentials;
+  }
+
+  /**
+   * Stores an answer that a previous holder journaled but could not write to Postgres. It
+   * applies only while the row still holds the version that refresh started from; a row that
+   * moved on (reconnect, disconnect, a later refresh) holds newer credentials than the journal.
+   */
+  private async recover(snapshot: Snapshot): Promise<Snapshot> {
+    const { connection } = snapshot;
+    const connectionId = connection.id;
+    const provider = connection.provider;
+    let entry: JournalEntry | null;
+    try {
+      entry = await this.journal.read(connectionId);
+    } catch (error) {
+      // Without knowing whether an answer is pending, a refresh might present a refresh token
+      // the provider already rotated away, and that revokes the grant: retry the job instead.
+      this.logger.error({
+        msg: 'refresh journal unreadable; not refreshing',
+        connectionId,
+        provider,
+        error: (error as Error).message,
+        ...(error instanceof DecryptionError ? { kid: error.kid ?? 'unknown' } : {}),
+      });
+      throw new ProviderError('TEMPORARY', `Refresh journal of ${connectionId} unavailable`, {
+        cause: error,
+        provider,
+        detail: 'journal_unavailable',
+      });
+    }
+    if (!entry) return snapshot;
+    if (entry.baseTokenVersion !== connection.tokenVersion) {
+      this.logger.warn({
+        msg: 'discarding a refresh journal of an older token version',
+        connectionId,
+        provider,
+        journalVersion: entry.baseTokenVersion,
+        tokenVersion: connection.tokenVersion,
+      });
+      await this.clearJournal(connection, entry.stored);
+      return snapshot;
+    }
+    const swapped = await this.store.swapCredentials(
+      connectionId,
+      connection.tokenVersion,
+      entry.credentials,
+    );
+    if (swapped) {
+      this.logger.warn({
+        msg: 'stored a refreshed token from the journal',
+        connectionId,
+        provider,
+      });
+    } else {
+      // The row moved on since we read it (reconnect, disconnect, a lease that expired under
+      // us): it holds newer credentials, so the journal is stale.
+      this.logger.warn({ msg: 'journaled token lost a compare-and-swap', connectionId, provider });
+    }
+    await this.clearJournal(connection, entry.stored);
+    return this.read(connectionId);
+  }
+
+  /** The stored journal value, or null when Redis refused it: the answer still goes to Postgres. */
+  private async journalAnswer(
+    connection: Connection,
+    next: ConnectionCredentials,
+  ): Promise<string | null> {
+    try {
+      return await this.journal.write(connection.id, connection.tokenVersion, next);
+    } catch (error) {
+      this.logger.error({
+        msg: 'refresh journal write failed; storing the refreshed token without it',
+        connectionId: connection.id,
+        provider: connection.provider,
+        error: (error as Error).message,
+      });
+      return null;
+    }
+  }
+
+  /** Best effort: a journal left behind is discarded by the next holder (its version is old). */
+  private async clearJournal(connection: Connection, stored: string): Promise<void> {
+    try {
+      await this.journal.clear(connection.id, stored);
+    } catch (error) {
+      this.logger.warn({
+        msg: 'refresh journal not cleared',
+        connectionId: connection.id,
+        provider: connection.provider,
+        error: (error as Error).message,
+      });
+    }
   }
 
   private async acquire(connectionId: string): Promise<Lease | null> {

@@ -57,10 +57,9 @@ export function jiraVersion(updated: unknown): string | undefined {
  * An issue as a task item; null without an id (the API always sends one).
  *
  * Keyed by the issue id, not the key: a key changes when the issue moves to another project, the
- * id does not. Ids are unique within a site, which is enough because a
- * connection syncs exactly one site. The container is that site, the sync resource: the engine
- * sweeps and retires items per container id. Its name is the project's, which is what Jira users
- * recognise.
+ * id does not. Ids are unique within a site, which is enough because a connection syncs exactly
+ * one site. The container is that site, the sync resource: the engine sweeps and retires items
+ * per container id. Its name is the project's, which is what Jira users recognise.
  */
 export function mapIssue(issue: JiraIssue, site: JiraSite): NormalizedItem | null {
   if (typeof issue?.id !== 'string' || issue.id === '') return null;

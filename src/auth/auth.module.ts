@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SettingsService } from './settings.service.js';
+import { SiteChoiceService } from './site-choice.service.js';
 import { ConfirmService } from './confirm.service.js';
 import { ConnectController } from './connect.controller.js';
 import { ConnectService } from './connect.service.js';
@@ -34,6 +36,8 @@ import { OAuth1FlowService } from './oauth1/oauth1-flow.service.js';
     // Connect flows
     ConnectService,
     ConfirmService,
+    SiteChoiceService,
+    SettingsService,
     OAuth2StrategyFactory,
     OAuth2FlowService,
     OAuth1FlowService,

@@ -7,10 +7,12 @@ import {
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { withTimeout } from '../core/runtime/with-timeout.js';
+import { isProviderError } from '../providers/errors/provider-error.js';
+import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { confirmTokenMatches } from './confirm-token.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
-import { ConnectionStore } from './connection-store.service.js';
+import { ConnectionStore, type PendingGrant } from './connection-store.service.js';
 import { DisconnectService } from './disconnect.service.js';
 import type { Connection } from './entities/connection.entity.js';
 
@@ -34,6 +36,7 @@ export class ConfirmService {
     private readonly disconnects: DisconnectService,
     private readonly registry: ProviderRegistry,
     private readonly events: EventEmitter2,
+    private readonly contexts: ProviderContextFactory,
   ) {}
 
   async confirm(id: string, input: { userId: string; token: string }): Promise<Connection> {
@@ -68,7 +71,7 @@ export class ConfirmService {
         message: 'The confirmation window (10 minutes) has passed. Start the connection again.',
       });
     }
-    const grant = this.store.pendingGrantOf(connection)!;
+    const grant = await this.keepChosenSite(connection, this.store.pendingGrantOf(connection)!);
     if (!(await this.store.activatePendingGrant(connection, grant))) {
       throw new ConflictException({
         statusCode: 409,
@@ -77,9 +80,54 @@ export class ConfirmService {
       });
     }
     const reconnect = connection.status !== 'pending';
+    if (grant.siteRequired) {
+      // Nothing to schedule or subscribe before a site is chosen (PUT .../site announces it).
+      this.logger.log({
+        ...log,
+        reconnect,
+        msg: 'Connection confirmed; waiting for a site choice',
+      });
+      return this.store.get(id);
+    }
     this.logger.log({ ...log, reconnect, msg: 'Connection confirmed' });
-    await this.followUp(connection, reconnect);
+    await this.announce(connection, reconnect);
     return this.store.get(id);
+  }
+
+  /**
+   * A reconnect of a connection that had chosen a site keeps that site when the new grant still
+   * reaches it; otherwise (or when asking fails) the user chooses again.
+   */
+  private async keepChosenSite(connection: Connection, grant: PendingGrant): Promise<PendingGrant> {
+    const sites = this.registry.get(connection.provider).sites;
+    if (!grant.siteRequired || !connection.siteId || !sites) return grant;
+    const ctx = this.contexts.create({
+      provider: connection.provider,
+      connectionId: connection.id,
+      accountId: connection.accountId,
+      credentials: async () => grant.credentials,
+    });
+    try {
+      const identity = await sites.choose(ctx, connection.siteId);
+      if (identity.accountId !== connection.accountId) return grant;
+      return {
+        ...grant,
+        credentials: {
+          ...grant.credentials,
+          extras: { ...grant.credentials.extras, ...identity.extras },
+        },
+        accountLabel: identity.label,
+        siteId: identity.siteId,
+        siteRequired: false,
+      };
+    } catch (error) {
+      this.logger.warn({
+        connectionId: connection.id,
+        msg: 'the previously chosen site could not be kept; a new choice is needed',
+        code: isProviderError(error) ? error.code : 'UNKNOWN',
+      });
+      return grant;
+    }
   }
 
   /**
@@ -131,7 +179,7 @@ export class ConfirmService {
    * Redis is slow or away the confirmation still answers, and the periodic scheduler reconcile
    * and the subscription renewal round pick the connection up.
    */
-  private async followUp(connection: Connection, reconnect: boolean): Promise<void> {
+  async announce(connection: Connection, reconnect: boolean): Promise<void> {
     const event: ConnectionEvent = {
       connectionId: connection.id,
       userId: connection.userId,

@@ -12,6 +12,10 @@ export interface PendingGrant {
   credentials: ConnectionCredentials;
   scopes: string[];
   accountLabel: string;
+  /** The site the grant is bound to (one-site grants of providers with sites). */
+  siteId?: string;
+  /** The grant reaches several sites: once confirmed, the connection waits for a choice. */
+  siteRequired?: boolean;
 }
 
 export type ConnectionSummary = Pick<Connection, 'id' | 'userId' | 'provider' | 'status'>;
@@ -96,6 +100,8 @@ export class ConnectionStore {
       },
       scopes: input.scopes,
       accountLabel: input.identity.label,
+      ...(input.identity.siteId ? { siteId: input.identity.siteId } : {}),
+      ...(input.identity.siteRequired ? { siteRequired: true } : {}),
     };
     const id = randomUUID();
     const inserted = await this.repo
@@ -147,15 +153,19 @@ export class ConnectionStore {
   /**
    * Turns the pending grant into the connection's credentials and activates it, once: the update
    * matches only while the same token hash is still stored, so two racing confirmations cannot
-   * both succeed. False when it was claimed (or discarded) meanwhile.
+   * both succeed. False when it was claimed (or discarded) meanwhile. A grant that still needs a
+   * site choice is stored but stays `pending` with reason `site_required`.
    */
   async activatePendingGrant(connection: Connection, grant: PendingGrant): Promise<boolean> {
     const { credentials } = grant;
+    const waiting = grant.siteRequired === true;
     const result = await this.repo
       .createQueryBuilder()
       .update()
       .set({
-        status: 'active',
+        status: waiting ? 'pending' : 'active',
+        pendingReason: waiting ? 'site_required' : null,
+        siteId: waiting ? null : (grant.siteId ?? null),
         accountLabel: grant.accountLabel,
         scopes: grant.scopes,
         credentials: this.crypto.encryptJson(credentials, aad(connection.id)),
@@ -241,6 +251,36 @@ export class ConnectionStore {
       .update()
       .set({ credentials: this.crypto.encrypt(plaintext, aad(connection.id)) })
       .where('id = :id AND credentials = :old', { id: connection.id, old: connection.credentials })
+      .execute();
+    return (result.affected ?? 0) === 1;
+  }
+
+  /**
+   * Completes a `site_required` connection: the site's extras join the credentials, the label and
+   * site id are set and it becomes active. Compare-and-swap on the token version and the pending
+   * reason, so a concurrent refresh or a second choice cannot be overwritten; false when lost.
+   */
+  async chooseSite(
+    connection: Connection,
+    credentials: ConnectionCredentials,
+    identity: AccountIdentity,
+  ): Promise<boolean> {
+    const merged = { ...credentials, extras: { ...credentials.extras, ...identity.extras } };
+    const result = await this.repo
+      .createQueryBuilder()
+      .update()
+      .set({
+        status: 'active',
+        pendingReason: null,
+        siteId: identity.siteId ?? null,
+        accountLabel: identity.label,
+        credentials: this.crypto.encryptJson(merged, aad(connection.id)),
+        tokenVersion: () => 'token_version + 1',
+      })
+      .where(
+        "id = :id AND token_version = :version AND status = 'pending' AND pending_reason = 'site_required'",
+        { id: connection.id, version: connection.tokenVersion },
+      )
       .execute();
     return (result.affected ?? 0) === 1;
   }

@@ -1,6 +1,18 @@
-import { Controller, Delete, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Put,
+  Query,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
   ApiBearerAuth,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -10,7 +22,16 @@ import {
 } from '@nestjs/swagger';
 import { ConnectionStore } from './connection-store.service.js';
 import { DisconnectService } from './disconnect.service.js';
-import { ConnectionDto, DisconnectQuery, ListConnectionsQuery } from './dto/connection.dto.js';
+import {
+  ChooseSiteDto,
+  ConnectionDto,
+  ConnectionSettingsDto,
+  DisconnectQuery,
+  ListConnectionsQuery,
+  SiteDto,
+} from './dto/connection.dto.js';
+import { SettingsService } from './settings.service.js';
+import { SiteChoiceService } from './site-choice.service.js';
 
 /** Read and end connections. Creating one is the connect flow (ConnectController). */
 @ApiTags('connections')
@@ -21,6 +42,8 @@ export class ConnectionsController {
   constructor(
     private readonly store: ConnectionStore,
     private readonly disconnects: DisconnectService,
+    private readonly sites: SiteChoiceService,
+    private readonly settings: SettingsService,
   ) {}
 
   @Get()
@@ -43,6 +66,61 @@ export class ConnectionsController {
   @ApiNotFoundResponse({ description: 'No such connection' })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<ConnectionDto> {
     return ConnectionDto.from(await this.store.get(id));
+  }
+
+  @Get(':id/sites')
+  @ApiOperation({
+    summary: 'The sites this connection can sync (Jira Cloud)',
+    description:
+      'For providers whose one grant reaches several sites. A connection confirmed with ' +
+      '`pendingReason: site_required` waits for one of these to be chosen with PUT .../site. ' +
+      'Sites of other products (a Confluence-only site) are not listed.',
+  })
+  @ApiOkResponse({ type: [SiteDto] })
+  @ApiNotFoundResponse({ description: 'No such connection, or its provider has no sites' })
+  @ApiConflictResponse({ description: 'The connection is disconnected or needs re-authorization' })
+  listSites(@Param('id', ParseUUIDPipe) id: string): Promise<SiteDto[]> {
+    return this.sites.list(id);
+  }
+
+  @Put(':id/site')
+  @ApiOperation({
+    summary: 'Choose the site a `site_required` connection syncs; it then becomes active',
+    description:
+      'Repeating the same choice answers 200. Choosing another site for an active connection ' +
+      'is refused (409 site_already_chosen): disconnect and connect again to switch sites.',
+  })
+  @ApiOkResponse({ type: ConnectionDto })
+  @ApiBadRequestResponse({ description: 'cloudId missing, or not one of the listed sites' })
+  @ApiNotFoundResponse({ description: 'No such connection, or its provider has no sites' })
+  @ApiConflictResponse({ description: 'Not waiting for a site choice, or a concurrent change' })
+  async chooseSite(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: ChooseSiteDto,
+  ): Promise<ConnectionDto> {
+    return ConnectionDto.from(await this.sites.choose(id, body.cloudId));
+  }
+
+  @Patch(':id/settings')
+  @ApiOperation({
+    summary: "Change a connection's provider settings (Jira: `jql`, the sync scope)",
+    description:
+      'Jira: `{"jql": "project = PD AND assignee = currentUser()"}` replaces the default scope ' +
+      '(assigned issues not done or changed in the last 90 days); `{"jql": null}` restores it. ' +
+      'The next sync reads the new scope in full; POST .../sync starts it now.',
+  })
+  @ApiBody({ schema: { type: 'object', example: { jql: 'project = PD' } } })
+  @ApiOkResponse({ type: ConnectionSettingsDto })
+  @ApiBadRequestResponse({
+    description: 'A setting the provider does not accept (invalid_settings)',
+  })
+  @ApiNotFoundResponse({ description: 'No such connection' })
+  async patchSettings(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: unknown,
+  ): Promise<ConnectionSettingsDto> {
+    const connection = await this.settings.patch(id, body);
+    return { settings: connection.settings };
   }
 
   /**

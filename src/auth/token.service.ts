@@ -291,7 +291,10 @@ export class TokenService {
 
   private async read(connectionId: string): Promise<Snapshot> {
     const connection = await this.store.get(connectionId);
-    if (connection.status !== 'active') {
+    // A connection waiting for its site choice has a confirmed grant: listing its sites needs it.
+    const waitingForSite =
+      connection.status === 'pending' && connection.pendingReason === 'site_required';
+    if (connection.status !== 'active' && !waitingForSite) {
       throw new ProviderError(
         'AUTH_REVOKED',
         `Connection ${connectionId} is ${connection.status}`,

@@ -28,6 +28,11 @@ export interface UpsertPageInput {
   generation?: number;
 }
 
+export interface ItemKey {
+  kind: string;
+  externalId: string;
+}
+
 export interface ChangeSeqRange {
   /** change_seq range this write allocated (null when it changed nothing); bigint as text. */
   minChangeSeq: string | null;
@@ -106,6 +111,40 @@ export class ItemsRepository {
       widenRange(result, row);
     }
     return result;
+  }
+
+  /**
+   * Full pass only: marks items the provider confirmed present without their content (an
+   * ids-only listing) as seen in `generation`, so the sweep keeps them. No change_seq: being
+   * listed again is not a change.
+   */
+  async markSeen(
+    manager: EntityManager,
+    input: { connectionId: string; generation: number; items: readonly ItemKey[] },
+  ): Promise<void> {
+    assertInTransaction(manager);
+    if (input.items.length === 0) return;
+    await manager.query(MARK_SEEN_SQL, [
+      input.connectionId,
+      input.generation,
+      input.items.map((i) => i.kind),
+      input.items.map((i) => i.externalId),
+    ]);
+  }
+
+  /** The stored versions of these live items of a connection; absent ids are not live here. */
+  async knownVersions(
+    connectionId: string,
+    kind: string,
+    externalIds: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (externalIds.length === 0) return new Map();
+    const rows = await this.dataSource.query<{ external_id: string; external_version: string }[]>(
+      `SELECT external_id, external_version FROM items
+       WHERE connection_id = $1 AND kind = $2 AND external_id = ANY($3::text[]) AND deleted_at IS NULL`,
+      [connectionId, kind, [...externalIds]],
+    );
+    return new Map(rows.map((r) => [r.external_id, r.external_version]));
   }
 
   /**

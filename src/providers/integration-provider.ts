@@ -77,6 +77,34 @@ export interface AccountIdentity {
   label: string;
   /** Merged into the encrypted credentials' extras (e.g. Jira cloudid and site URL). */
   extras?: Record<string, string>;
+  /** The site this identity is bound to, for providers with `sites` (stored, not secret). */
+  siteId?: string;
+  /**
+   * The grant reaches several sites and none is chosen yet: after confirmation the connection
+   * stays `pending` with reason `site_required` until a site is picked (PUT .../site).
+   */
+  siteRequired?: boolean;
+}
+
+/** A site (a Jira Cloud site) a grant reaches; a connection syncs exactly one. */
+export interface ProviderSite {
+  id: string;
+  name: string;
+  url: string | null;
+}
+
+/**
+ * For providers whose one grant reaches several sites of which a connection syncs one. The
+ * framework never picks for the user: one site is taken by `fetchIdentity` itself, several wait.
+ */
+export interface SiteSelection {
+  /** The sites this grant can sync, sorted by name (the provider's order is not meaningful). */
+  list(ctx: ProviderContext): Promise<ProviderSite[]>;
+  /**
+   * The identity once `siteId` is chosen: extras (merged into the credentials), label, siteId.
+   * Throws ProviderError NOT_FOUND when `siteId` is not one of `list`.
+   */
+  choose(ctx: ProviderContext, siteId: string): Promise<AccountIdentity>;
 }
 
 /** Everything a provider gets per call; providers never keep any of it on `this`. */
@@ -89,6 +117,11 @@ export interface ProviderContext {
   /** HTTP bound to this provider: origin overrides, timeouts, rate budgets, safe logging. */
   http: ProviderHttp;
   signal?: AbortSignal;
+  /**
+   * During syncs: the versions our store holds for these live items of the connection (absent
+   * ids are not stored or deleted). Lets a provider list ids first and read only what changed.
+   */
+  knownVersions?(kind: ItemKind, externalIds: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** A syncable container: a calendar, a board, a Jira site, a Slack channel. */
@@ -136,6 +169,11 @@ export interface SyncPage {
   cursor: SyncCursor | null;
   /** True on the last page of a full pass: the engine may then sweep unseen items. */
   fullPassComplete?: boolean;
+  /**
+   * Full pass only: items the provider listed as still there without sending their content
+   * (an ids-only listing whose versions match `knownVersions`). The sweep keeps them.
+   */
+  seen?: Array<{ kind: ItemKind; externalId: string }>;
 }
 
 export type SyncMode = 'full' | 'incremental';
@@ -164,6 +202,19 @@ export interface IntegrationProvider {
   ): AsyncIterable<SyncPage>;
   /** Webhook verification, parsing and subscription lifecycle, for providers that push. */
   webhooks?: WebhookHandler;
+  /** For providers whose grant reaches several sites (Jira): listing and choosing one. */
+  sites?: SiteSelection;
+  /**
+   * Whether the next run of a resource must be a full pass although an incremental cursor
+   * exists: providers whose incremental feed reports no deletions (Jira search) ask for a
+   * periodic full pass, whose sweep removes what is gone or left the scope.
+   */
+  fullPassDue?(cursor: SyncCursor, now: Date): boolean;
+  /**
+   * Checks a settings patch (PATCH /v1/connections/:id/settings) before it is stored: the
+   * problems in words, [] when it is acceptable. Without it only the engine's keys are accepted.
+   */
+  validateSettings?(patch: Record<string, unknown>): string[];
 }
 
 /**

@@ -1,10 +1,15 @@
 import type { IntegrationCredentialsEnv } from '../core/config/app-config.js';
 import { GoogleCalendarProvider } from './google-calendar/google-calendar.provider.js';
 import type { IntegrationClass } from './integration-provider.js';
+import { JiraProvider } from './jira/jira.provider.js';
 import { TrelloProvider } from './trello/trello.provider.js';
 
 /** Every integration shipped with the service. One line per provider folder. */
-export const INTEGRATIONS: IntegrationClass[] = [GoogleCalendarProvider, TrelloProvider];
+export const INTEGRATIONS: IntegrationClass[] = [
+  GoogleCalendarProvider,
+  TrelloProvider,
+  JiraProvider,
+];
 
 /** The credentials variables of the given integrations, for configuration at startup. */
 export function credentialsEnvOf(

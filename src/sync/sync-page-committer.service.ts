@@ -48,6 +48,13 @@ export class SyncPageCommitter {
         deletions: page.deletions,
         generation: fullPass ? state.generation : undefined,
       });
+      if (fullPass && page.seen?.length) {
+        await this.items.markSeen(manager, {
+          connectionId: connection.id,
+          generation: state.generation,
+          items: page.seen,
+        });
+      }
       const swept = lastOfPass
         ? await this.items.sweep(manager, {
             connectionId: connection.id,
@@ -59,10 +66,10 @@ export class SyncPageCommitter {
         : { deleted: 0, minChangeSeq: null, maxChangeSeq: null };
       await this.states.commitCursor(manager, state.id, page.cursor, lastOfPass);
       const counts: PageCounts = {
-        fetched: page.upserts.length + page.deletions.length,
+        fetched: page.upserts.length + page.deletions.length + (page.seen?.length ?? 0),
         upserted: written.inserted + written.updated,
         deleted: written.deleted + swept.deleted,
-        unchanged: written.unchanged,
+        unchanged: written.unchanged + (fullPass ? (page.seen?.length ?? 0) : 0),
       };
       await this.runs.addCounts(manager, target.runId, counts);
       const from = written.minChangeSeq ?? swept.minChangeSeq;

@@ -8,6 +8,7 @@ import type {
   ProviderContext,
   SyncResource,
 } from '../providers/integration-provider.js';
+import { ItemsRepository } from '../items/items.repository.js';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { RateBudgetService } from '../providers/rate-budget/rate-budget.service.js';
@@ -60,6 +61,7 @@ export class SyncRunnerService {
     private readonly pages: SyncPageCommitter,
     private readonly retirer: ResourceRetirer,
     private readonly budgets: RateBudgetService,
+    private readonly items: ItemsRepository,
   ) {}
 
   /** Returns the run's outcome; throws for the processor to retry, delay or give up. */
@@ -76,14 +78,17 @@ export class SyncRunnerService {
       return { outcome: 'skipped', provider: connection?.provider ?? null };
     }
     const provider = this.registry.get(connection.provider);
-    const ctx = this.contexts.create({
-      provider: connection.provider,
-      connectionId: connection.id,
-      accountId: connection.accountId,
-      settings: connection.settings,
-      credentials: () => this.tokens.getCredentials(connection.id),
-      signal,
-    });
+    const ctx: ProviderContext = {
+      ...this.contexts.create({
+        provider: connection.provider,
+        connectionId: connection.id,
+        accountId: connection.accountId,
+        settings: connection.settings,
+        credentials: () => this.tokens.getCredentials(connection.id),
+        signal,
+      }),
+      knownVersions: (kind, ids) => this.items.knownVersions(connection.id, kind, ids),
+    };
     const scope: RunScope = { connection, provider, ctx, runId: data.syncRunId };
     await this.runs.markRunning(data.syncRunId, connection.id, data.mode, data.trigger);
     const runLog = { connectionId: connection.id, syncRunId: data.syncRunId, mode: data.mode };
@@ -138,8 +143,10 @@ export class SyncRunnerService {
     mode: SyncJobData['mode'],
   ): Promise<void> {
     let state = (await this.states.get(scope.connection.id, resource.id))!;
-    // A full pass already in progress is resumed from its committed page cursor.
-    if (state.stage === 'incremental' && (mode === 'full' || state.cursor === null)) {
+    // A full pass already in progress is resumed from its committed page cursor. A provider
+    // whose incremental feed misses deletions asks for a periodic full pass (its sweep).
+    const due = state.cursor !== null && scope.provider.fullPassDue?.(state.cursor, new Date());
+    if (state.stage === 'incremental' && (mode === 'full' || state.cursor === null || due)) {
       state = await this.states.startFullPass(state);
     }
     let resetAllowed = true;

@@ -47,6 +47,24 @@ export class ConnectionDto {
   })
   lastError: string | null;
 
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Why a confirmed connection is still `pending`: `site_required` means the account reaches ' +
+      'several sites; list them with GET /v1/connections/{id}/sites and pick one with PUT .../site',
+    example: null,
+  })
+  pendingReason: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The chosen site (Jira Cloud id) for providers with sites; null otherwise',
+    example: null,
+  })
+  siteId: string | null;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-20T08:30:00.000Z' })
   createdAt: string;
 
@@ -64,6 +82,8 @@ export class ConnectionDto {
       scopes: c.scopes,
       tokenExpiresAt: c.tokenExpiresAt?.toISOString() ?? null,
       lastError: c.lastError,
+      pendingReason: c.pendingReason,
+      siteId: c.siteId,
       createdAt: c.createdAt.toISOString(),
       updatedAt: c.updatedAt.toISOString(),
     });
@@ -100,4 +120,41 @@ export class DisconnectQuery {
   )
   @IsBoolean()
   purgeItems?: boolean;
+}
+
+export class SiteDto {
+  @ApiProperty({
+    description: 'The site id (Jira: the cloud id)',
+    example: '1324a887-45db-1bf4-1e99-ef0ff456d421',
+  })
+  id: string;
+
+  @ApiProperty({ example: 'acme' })
+  name: string;
+
+  @ApiProperty({ nullable: true, type: String, example: 'https://acme.atlassian.net' })
+  url: string | null;
+
+  @ApiProperty({ description: 'Whether this connection syncs this site' })
+  chosen: boolean;
+}
+
+export class ChooseSiteDto {
+  @ApiProperty({
+    description: 'The id of one of the sites listed by GET /v1/connections/{id}/sites',
+    example: '1324a887-45db-1bf4-1e99-ef0ff456d421',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  @NoNulCharacter('cloudId')
+  cloudId: string;
+}
+
+export class ConnectionSettingsDto {
+  @ApiProperty({
+    description: "The connection's settings after the change",
+    example: { jql: 'project = PD AND assignee = currentUser()' },
+  })
+  settings: Record<string, unknown>;
 }

@@ -2,7 +2,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 
 /**
  * `pending`: a grant arrived at the callback and waits for PDeck's confirmation (no sync, no
- * webhooks, not listed unless asked for). Every other status may also hold a pending grant of a
+ * webhooks, not listed unless asked for), or it was confirmed and waits for a choice
+ * (`pendingReason`: `site_required`). Every other status may also hold a pending grant of a
  * reconnect (`pendingGrant`), which replaces the credentials only once confirmed.
  */
 export const CONNECTION_STATUSES = [
@@ -78,6 +79,14 @@ export class Connection {
 
   @Column('timestamptz', { name: 'confirm_expires_at', nullable: true })
   confirmExpiresAt: Date | null;
+
+  /** The chosen site of a multi-site provider (Jira cloud id); not secret. */
+  @Column('text', { name: 'site_id', nullable: true })
+  siteId: string | null;
+
+  /** Why a confirmed connection is still `pending`: `site_required` until a site is chosen. */
+  @Column('text', { name: 'pending_reason', nullable: true })
+  pendingReason: string | null;
 
   @Column('text', { name: 'last_error', nullable: true })
   lastError: string | null;

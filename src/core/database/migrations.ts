@@ -6,6 +6,7 @@ import { WebhookRetention1796600000000 } from './migrations/1796600000000-webhoo
 import { EventOutbox1796700000000 } from './migrations/1796700000000-event-outbox.js';
 import { ForeignKeys1796800000000 } from './migrations/1796800000000-foreign-keys.js';
 import { ConnectionConfirmation1796900000000 } from './migrations/1796900000000-connection-confirmation.js';
+import { ConnectionSite1797000000000 } from './migrations/1797000000000-connection-site.js';
 
 /** In order. Listed explicitly (no globs), like the entities in src/app.entities.ts. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   EventOutbox1796700000000,
   ForeignKeys1796800000000,
   ConnectionConfirmation1796900000000,
+  ConnectionSite1797000000000,
 ];

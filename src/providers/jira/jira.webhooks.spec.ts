@@ -287,7 +287,7 @@ describe('parse', () => {
       }),
       parseCtx,
     );
-    const deletion = issueDeletion(CLOUD, '10042', TIMESTAMP);
+    const deletion = issueDeletion('10042', TIMESTAMP);
     expect(deletion.externalVersion).toBe('2026-03-04T09:41:17.512Z');
     expect(events).toEqual([
       { type: 'items', connectionId: 'conn-alice', upserts: [], deletions: [deletion] },

@@ -118,7 +118,7 @@ export class JiraWebhooks implements WebhookHandler {
       if (!resourceId) continue;
       if (event === 'jira:issue_deleted') {
         if (typeof issue.id !== 'string' || !issue.id) continue;
-        const deletions = [issueDeletion(resourceId, issue.id, at)];
+        const deletions = [issueDeletion(issue.id, at)];
         events.push({ type: 'items', connectionId, upserts: [], deletions });
         continue;
       }

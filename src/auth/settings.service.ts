@@ -1,0 +1,44 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import { ConnectionStore } from './connection-store.service.js';
+import type { Connection } from './entities/connection.entity.js';
+
+/** Keys a settings patch may carry at most (each provider accepts a handful). */
+const MAX_KEYS = 20;
+
+/**
+ * Provider settings of a connection (Jira's `jql` scope override). The provider checks every
+ * patch before it is stored; a key set to null returns to the provider's default. Settings the
+ * engine owns (the schedule) have their own routes.
+ */
+@Injectable()
+export class SettingsService {
+  constructor(
+    private readonly store: ConnectionStore,
+    private readonly registry: ProviderRegistry,
+  ) {}
+
+  async patch(id: string, patch: unknown): Promise<Connection> {
+    const connection = await this.store.get(id);
+    const validate = this.registry.get(connection.provider).validateSettings;
+    if (!validate) {
+      throw invalid([`${connection.provider} connections have no settings to change`]);
+    }
+    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
+      throw invalid(['the body must be a JSON object of settings']);
+    }
+    const entries = Object.entries(patch as Record<string, unknown>);
+    if (entries.length === 0) throw invalid(['the body names no setting']);
+    if (entries.length > MAX_KEYS) throw invalid([`at most ${MAX_KEYS} settings per request`]);
+    const problems = validate.call(
+      this.registry.get(connection.provider),
+      Object.fromEntries(entries),
+    );
+    if (problems.length) throw invalid(problems);
+    return this.store.updateSettings(id, Object.fromEntries(entries));
+  }
+}
+
+function invalid(problems: string[]): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'invalid_settings', message: problems });
+}

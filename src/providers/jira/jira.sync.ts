@@ -1,0 +1,247 @@
+import { PAGE_MAX_RESPONSE_BYTES } from '../http/provider-http-client.js';
+import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import type {
+  NormalizedItem,
+  ProviderContext,
+  SyncCursor,
+  SyncPage,
+} from '../integration-provider.js';
+import { jiraApi, JIRA_ID } from './jira.catalog.js';
+import { callJira } from './jira.http.js';
+import { keysIn, scopeHash, scopeJql, updatedSince } from './jira.jql.js';
+import { ISSUE_FIELDS, jiraVersion, mapIssue } from './jira.mapper.js';
+import type { JiraIssue, JiraSearchPage, JiraSite } from './jira.types.js';
+
+/** Ids-only listing: Jira answers up to 5000 per page for id/key; `updated` is our version. */
+export const ID_PAGE_SIZE = 1000;
+/** Full issues per page; Jira may answer fewer (the page size is advisory). */
+export const ISSUE_PAGE_SIZE = 100;
+/** Changed issues read per `key in (...)` search. */
+export const KEYS_PER_READ = 50;
+/** How often the ids-only comparison runs: what left the scope or was deleted goes within this. */
+export const RECONCILE_EVERY_MS = 6 * 3_600_000;
+
+/**
+ * The cursor of a site. Incremental: `watermark` (the newest `updated` seen) and `scope` (hash of
+ * the JQL it belongs to). A full pass in progress adds `pageToken` (Jira's nextPageToken, valid
+ * for 7 days) and `startedAt`; its last page sets `reconciledAt`.
+ */
+export interface JiraCursor {
+  scope: string;
+  watermark: string;
+  reconciledAt?: string;
+  pageToken?: string;
+  startedAt?: string;
+}
+
+/** A full pass is due when the last ids-only comparison is older than RECONCILE_EVERY_MS. */
+export function reconcileDue(cursor: SyncCursor, now: Date): boolean {
+  const at = Date.parse(String((cursor as Partial<JiraCursor>).reconciledAt ?? ''));
+  return !Number.isFinite(at) || now.getTime() - at >= RECONCILE_EVERY_MS;
+}
+
+/**
+ * Full pass = the ids-only comparison: list the scope's ids with their `updated`, compare with
+ * the versions we hold, read only what is new or changed (`key in (...)`), and report the rest
+ * as seen; the engine's sweep then removes what Jira no longer lists (deleted, moved out of the
+ * scope, no longer visible). The first pass of a connection holds nothing, so it reads every issue.
+ */
+export async function* fullPass(
+  ctx: ProviderContext,
+  site: JiraSite,
+  cursor: SyncCursor | null,
+): AsyncIterable<SyncPage> {
+  const jql = scopeJql(ctx.settings);
+  const resumed = cursor as Partial<JiraCursor> | null;
+  let pageToken = resumed?.scope === scopeHash(jql) ? resumed.pageToken : undefined;
+  const startedAt = (pageToken && resumed?.startedAt) || new Date().toISOString();
+  for (;;) {
+    const page = await search(ctx, site, {
+      jql: `(${jql}) ORDER BY id ASC`,
+      fields: ['updated'],
+      maxResults: ID_PAGE_SIZE,
+      nextPageToken: pageToken,
+      resumed: pageToken !== undefined,
+    });
+    const listed = validIssues(page.issues);
+    const { upserts, seen } = await compare(ctx, site, listed);
+    const next = nextToken(page);
+    if (next) {
+      pageToken = next;
+      yield {
+        upserts,
+        deletions: [],
+        seen,
+        cursor: { scope: scopeHash(jql), watermark: startedAt, startedAt, pageToken: next },
+      };
+      continue;
+    }
+    const done: JiraCursor = {
+      scope: scopeHash(jql),
+      // Changes made while the pass ran are read by the next incremental run.
+      watermark: startedAt,
+      reconciledAt: new Date().toISOString(),
+    };
+    yield { upserts, deletions: [], seen, cursor: { ...done }, fullPassComplete: true };
+    return;
+  }
+}
+
+/**
+ * Issues changed since the watermark, oldest first, so the watermark moves with each committed
+ * page. A cursor of another scope (the override changed) cannot be continued: CURSOR_INVALID
+ * makes the engine start a full pass of the new scope.
+ */
+export async function* incrementalPass(
+  ctx: ProviderContext,
+  site: JiraSite,
+  cursor: SyncCursor | null,
+): AsyncIterable<SyncPage> {
+  const jql = scopeJql(ctx.settings);
+  const stored = cursor as Partial<JiraCursor> | null;
+  const since = Date.parse(String(stored?.watermark ?? ''));
+  if (!stored || stored.scope !== scopeHash(jql) || !Number.isFinite(since)) {
+    throw new ProviderError('CURSOR_INVALID', `${JIRA_ID}: the sync scope changed`, {
+      provider: JIRA_ID,
+      detail: 'scope_changed',
+    });
+  }
+  let watermark = new Date(since).toISOString();
+  const query = `(${jql}) AND ${updatedSince(new Date(since), new Date())} ORDER BY updated ASC`;
+  let pageToken: string | undefined;
+  for (;;) {
+    const page = await search(ctx, site, {
+      jql: query,
+      fields: ISSUE_FIELDS,
+      maxResults: ISSUE_PAGE_SIZE,
+      nextPageToken: pageToken,
+      resumed: false,
+    });
+    const issues = validIssues(page.issues);
+    for (const issue of issues) {
+      const v = jiraVersion(issue.fields?.updated);
+      if (v && v > watermark) watermark = v;
+    }
+    const next = nextToken(page);
+    yield {
+      upserts: mapAll(issues, site),
+      deletions: [],
+      cursor: { ...stored, scope: scopeHash(jql), watermark },
+    };
+    if (!next) return;
+    pageToken = next;
+  }
+}
+
+/** Splits a listing into reads of what changed and ids that are current here. */
+async function compare(
+  ctx: ProviderContext,
+  site: JiraSite,
+  listed: JiraIssue[],
+): Promise<{ upserts: NormalizedItem[]; seen: Array<{ kind: 'task'; externalId: string }> }> {
+  const known = ctx.knownVersions
+    ? await ctx.knownVersions(
+        'task',
+        listed.map((i) => i.id!),
+      )
+    : new Map<string, string>();
+  const seen: Array<{ kind: 'task'; externalId: string }> = [];
+  const stale: string[] = [];
+  for (const issue of listed) {
+    const version = jiraVersion(issue.fields?.updated);
+    if (version && known.get(issue.id!) === version)
+      seen.push({ kind: 'task', externalId: issue.id! });
+    else if (issue.key) stale.push(issue.key);
+  }
+  const upserts: NormalizedItem[] = [];
+  for (let i = 0; i < stale.length; i += KEYS_PER_READ) {
+    const keys = stale.slice(i, i + KEYS_PER_READ);
+    let token: string | undefined;
+    do {
+      const page = await search(ctx, site, {
+        jql: `${keysIn(keys)} ORDER BY id ASC`,
+        fields: ISSUE_FIELDS,
+        maxResults: ISSUE_PAGE_SIZE,
+        nextPageToken: token,
+        resumed: false,
+      });
+      upserts.push(...mapAll(validIssues(page.issues), site));
+      token = nextToken(page);
+    } while (token);
+  }
+  return { upserts, seen };
+}
+
+interface SearchInput {
+  jql: string;
+  fields: readonly string[];
+  maxResults: number;
+  nextPageToken?: string;
+  /** The token came from a stored cursor: its refusal restarts the pass instead of failing it. */
+  resumed: boolean;
+}
+
+/**
+ * The enhanced search, POST /rest/api/3/search/jql
+ * (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/): the
+ * old /search answers 410 Gone. `fields` is always named, since the default is ids only.
+ */
+async function search(
+  ctx: ProviderContext,
+  site: JiraSite,
+  input: SearchInput,
+): Promise<JiraSearchPage> {
+  try {
+    const page = await callJira<JiraSearchPage>(ctx, {
+      operation: 'search.jql',
+      method: 'POST',
+      url: `${jiraApi(site.cloudId)}/search/jql`,
+      json: {
+        jql: input.jql,
+        fields: input.fields,
+        maxResults: input.maxResults,
+        ...(input.nextPageToken ? { nextPageToken: input.nextPageToken } : {}),
+      },
+      maxResponseBytes: PAGE_MAX_RESPONSE_BYTES,
+    });
+    if (
+      !page ||
+      typeof page !== 'object' ||
+      (page.issues !== undefined && !Array.isArray(page.issues))
+    ) {
+      throw new ProviderError('UNKNOWN', `${JIRA_ID}: search answer has no issue list`, {
+        provider: JIRA_ID,
+        detail: 'unexpected_shape',
+        operation: 'search.jql',
+      });
+    }
+    return page;
+  } catch (error) {
+    // A page token lives 7 days: one stored by a pass that stalled longer is refused with 400.
+    if (input.resumed && isProviderError(error) && error.status === 400) {
+      throw new ProviderError('CURSOR_INVALID', `${JIRA_ID}: stored page token refused`, {
+        cause: error,
+        provider: JIRA_ID,
+        status: 400,
+        detail: 'page_token_refused',
+      });
+    }
+    throw error;
+  }
+}
+
+/** Stop on `isLast` or a missing token, whichever comes first (both happen on the last page). */
+function nextToken(page: JiraSearchPage): string | undefined {
+  if (page.isLast === true) return undefined;
+  return typeof page.nextPageToken === 'string' && page.nextPageToken
+    ? page.nextPageToken
+    : undefined;
+}
+
+function validIssues(issues: JiraIssue[] | undefined): JiraIssue[] {
+  return (issues ?? []).filter((i) => typeof i?.id === 'string' && i.id !== '');
+}
+
+function mapAll(issues: JiraIssue[], site: JiraSite): NormalizedItem[] {
+  return issues.map((i) => mapIssue(i, site)).filter((i): i is NormalizedItem => i !== null);
+}

@@ -531,7 +531,7 @@ describe('subscription lifecycle against the Jira fake', () => {
       connectionId: 'conn-alice',
       upserts: [
         {
-          externalId: `${CLOUD}:${issue.id}`,
+          externalId: issue.id,
           title: 'Webhook round trip',
           url: `https://pdeck.atlassian.net/browse/${issue.key}`,
         },

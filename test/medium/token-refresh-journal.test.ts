@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Redis, RedisKey } from 'ioredis';
 import type { KoaContextWithOIDC } from 'oidc-provider';
@@ -10,47 +9,32 @@ import { TokenService } from '../../src/auth/token.service.js';
 import { REDIS } from '../../src/core/redis/redis.tokens.js';
 import { ProviderError } from '../../src/providers/errors/provider-error.js';
 import { CapturingLogger, redisValues } from '../support/leak-check.js';
-import { startOidcServer, type OidcServer } from '../support/oidc-server.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { flushPrefix } from '../support/test-services.js';
+import type { OidcServer } from '../support/oidc-server.js';
 import {
-  CLIENT,
   expireStored,
-  issueTokens,
-  MANUAL_REDIRECT,
-  newKey,
-  oauthTestConfig,
   refreshRequests,
-  seedConnection,
-  startAuthContext,
+  rejection,
+  startAuthPair,
   userinfoStatus,
+  type AuthPair,
 } from '../support/token-test-kit.js';
 
-const rejection = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-
 describe('TokenService refresh journal: a rotated refresh token survives a failed database write', () => {
-  const prefix = `t${randomBytes(5).toString('hex')}`;
   const logs = new CapturingLogger();
-  const issued: string[] = [];
   /** Every refresh token presented at the token endpoint, as the authorization server saw it. */
   const presented: string[] = [];
+  let pair: AuthPair;
   let oidc: OidcServer;
-  let database: TestDatabase;
   let a: INestApplicationContext;
   let b: INestApplicationContext;
   let store: ConnectionStore;
   let journal: RefreshJournal;
+  let issued: string[];
+  let prefix: string;
 
   /** A real grant stored as a connection of its own account, due for a refresh. */
   const connectExpired = async (account: string) => {
-    oidc.setAccount(account);
-    const tokens = await issueTokens(oidc);
-    issued.push(tokens.access_token, tokens.refresh_token);
-    const connection = await seedConnection(store, tokens, 'user-1', account);
+    const { tokens, connection } = await pair.connect(account);
     return { tokens, connection: await expireStored(store, connection.id) };
   };
 
@@ -73,17 +57,15 @@ describe('TokenService refresh journal: a rotated refresh token survives a faile
   const reusedTokens = () => presented.length - new Set(presented).size;
 
   beforeAll(async () => {
-    oidc = await startOidcServer({ ...CLIENT, redirectUris: [MANUAL_REDIRECT] });
+    pair = await startAuthPair(logs);
+    ({ oidc, a, b, issued } = pair);
+    prefix = pair.shared.prefix;
     const record = (ctx: KoaContextWithOIDC) => {
       const params = ctx.oidc.params;
       if (params?.grant_type === 'refresh_token') presented.push(String(params.refresh_token));
     };
     oidc.provider.on('grant.success', record);
     oidc.provider.on('grant.error', record);
-    database = await createTestDatabase(inject('databaseUrl'));
-    const shared = { databaseUrl: database.url, prefix, keys: newKey('k1') };
-    a = await startAuthContext(oauthTestConfig(shared, oidc.origin), logs);
-    b = await startAuthContext(oauthTestConfig(shared, oidc.origin), logs);
     store = b.get(ConnectionStore);
     journal = b.get(RefreshJournal);
   });
@@ -91,11 +73,7 @@ describe('TokenService refresh journal: a rotated refresh token survives a faile
     vi.restoreAllMocks();
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await oidc?.close();
-    await flushPrefix(inject('redisUrl'), prefix);
-    await database?.drop();
+    await pair?.close();
   });
 
   it('an answer Postgres refused is stored from the journal, never by presenting the old refresh token', async () => {

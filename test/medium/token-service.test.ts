@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -8,56 +7,36 @@ import { DisconnectService } from '../../src/auth/disconnect.service.js';
 import { TokenService } from '../../src/auth/token.service.js';
 import { ProviderError } from '../../src/providers/errors/provider-error.js';
 import { CapturingLogger, redisValues } from '../support/leak-check.js';
-import { startOidcServer, type OidcServer } from '../support/oidc-server.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
-import { flushPrefix } from '../support/test-services.js';
+import type { OidcServer } from '../support/oidc-server.js';
 import { freePort } from '../harness/ports.js';
 import {
-  CLIENT,
   expireStored,
-  issueTokens,
-  MANUAL_REDIRECT,
-  newKey,
   oauthTestConfig,
   refreshRequests,
-  seedConnection,
+  rejection,
   startAuthContext,
+  startAuthPair,
   tokenRequest,
   userinfoStatus,
+  type AuthPair,
 } from '../support/token-test-kit.js';
 
-const rejection = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-
 describe('TokenService against oidc-provider (rotation + reuse detection), two processes', () => {
-  const prefix = `t${randomBytes(5).toString('hex')}`;
   const logs = new CapturingLogger();
-  const issued: string[] = [];
   const events: ConnectionEvent[] = [];
+  let pair: AuthPair;
   let oidc: OidcServer;
-  let database: TestDatabase;
   let a: INestApplicationContext;
   let b: INestApplicationContext;
   let store: ConnectionStore;
-  let shared: { databaseUrl: string; prefix: string; keys: string };
-
-  /** A real grant stored as a connection of its own account. */
-  const connect = async (account: string) => {
-    oidc.setAccount(account);
-    const tokens = await issueTokens(oidc);
-    issued.push(tokens.access_token, tokens.refresh_token);
-    return { tokens, connection: await seedConnection(store, tokens, 'user-1', account) };
-  };
+  let issued: string[];
+  let prefix: string;
+  const connect = (account: string) => pair.connect(account);
 
   beforeAll(async () => {
-    oidc = await startOidcServer({ ...CLIENT, redirectUris: [MANUAL_REDIRECT] });
-    database = await createTestDatabase(inject('databaseUrl'));
-    shared = { databaseUrl: database.url, prefix, keys: newKey('k1') };
-    a = await startAuthContext(oauthTestConfig(shared, oidc.origin), logs);
-    b = await startAuthContext(oauthTestConfig(shared, oidc.origin), logs);
+    pair = await startAuthPair(logs);
+    ({ oidc, a, b, issued } = pair);
+    prefix = pair.shared.prefix;
     store = a.get(ConnectionStore);
     for (const ctx of [a, b]) {
       ctx
@@ -66,11 +45,7 @@ describe('TokenService against oidc-provider (rotation + reuse detection), two p
     }
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await oidc?.close();
-    await flushPrefix(inject('redisUrl'), prefix);
-    await database?.drop();
+    await pair?.close();
   });
 
   it('50 concurrent callers in two processes cause exactly one refresh', async () => {
@@ -150,7 +125,7 @@ describe('TokenService against oidc-provider (rotation + reuse detection), two p
 
   it('provider down: refresh -> TEMPORARY and stays active; disconnect still completes', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const down = await startAuthContext(oauthTestConfig(shared, closed), logs);
+    const down = await startAuthContext(oauthTestConfig(pair.shared, closed), logs);
     try {
       const { connection } = await connect('down');
       const expired = await expireStored(store, connection.id);

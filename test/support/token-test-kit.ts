@@ -10,7 +10,9 @@ import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
 import { CoreModule } from '../../src/core/core.module.js';
 import { ProvidersModule } from '../../src/providers/providers.module.js';
-import { followConsent, type OidcServer } from './oidc-server.js';
+import { followConsent, startOidcServer, type OidcServer } from './oidc-server.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { flushPrefix } from './test-services.js';
 import { TEST_OAUTH_ID, TEST_OAUTH_ORIGIN, TestOAuthProvider } from './test-oauth-provider.js';
 import { storeActiveConnection } from './active-connection.js';
 
@@ -159,4 +161,60 @@ export async function expireStored(store: ConnectionStore, id: string): Promise<
     throw new Error('expireStored lost a race');
   }
   return store.get(id);
+}
+
+/** The rejection of `p`, or undefined when it resolves: for asserting on the error itself. */
+export const rejection = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+/**
+ * Two auth "processes" sharing a fresh database, one Redis prefix and one encryption key, in
+ * front of an oidc-provider that rotates refresh tokens and detects their reuse.
+ */
+export interface AuthPair {
+  oidc: OidcServer;
+  database: TestDatabase;
+  shared: { databaseUrl: string; prefix: string; keys: string };
+  a: INestApplicationContext;
+  b: INestApplicationContext;
+  /** Every token issued through `connect`, for leak checks. */
+  issued: string[];
+  /** A real grant of `account` stored as a connection of user-1 (through process a's store). */
+  connect(account: string): Promise<{ tokens: IssuedTokens; connection: Connection }>;
+  close(): Promise<void>;
+}
+
+export async function startAuthPair(logger: LoggerService): Promise<AuthPair> {
+  const oidc = await startOidcServer({ ...CLIENT, redirectUris: [MANUAL_REDIRECT] });
+  const database = await createTestDatabase(inject('databaseUrl'));
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const shared = { databaseUrl: database.url, prefix, keys: newKey('k1') };
+  const a = await startAuthContext(oauthTestConfig(shared, oidc.origin), logger);
+  const b = await startAuthContext(oauthTestConfig(shared, oidc.origin), logger);
+  const issued: string[] = [];
+  return {
+    oidc,
+    database,
+    shared,
+    a,
+    b,
+    issued,
+    connect: async (account) => {
+      oidc.setAccount(account);
+      const tokens = await issueTokens(oidc);
+      issued.push(tokens.access_token, tokens.refresh_token);
+      const connection = await seedConnection(a.get(ConnectionStore), tokens, 'user-1', account);
+      return { tokens, connection };
+    },
+    close: async () => {
+      await a.close();
+      await b.close();
+      await oidc.close();
+      await flushPrefix(inject('redisUrl'), prefix);
+      await database.drop();
+    },
+  };
 }

@@ -1,5 +1,6 @@
-import { isHttpStatusError } from '../http/http-status-error.js';
+import type { HttpStatusError } from '../http/http-status-error.js';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../core/http/retry-after.js';
+import { preclassify } from '../errors/preclassify.js';
 import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import type { GoogleErrorBody } from './google-calendar.types.js';
@@ -40,11 +41,14 @@ export function mapGoogleError(
   now: Date = new Date(),
   random: () => number = Math.random,
 ): ProviderError {
-  if (isProviderError(error)) return error; // 429, 5xx, network: classified by the HTTP client
-  if (!isHttpStatusError(error)) {
-    const message = error instanceof Error ? error.message : 'unexpected failure';
-    return new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: ${message}`, fail(error));
-  }
+  // 429, 5xx, network: classified by the HTTP client.
+  const pre = preclassify(error, GOOGLE_CALENDAR_ID);
+  if (isProviderError(pre)) return pre;
+  return byStatus(pre, now, random);
+}
+
+/** Google's rules for an HTTP answer the shared client left unclassified. */
+function byStatus(error: HttpStatusError, now: Date, random: () => number): ProviderError {
   const { status } = error;
   const facts = factsOf(error.json);
   const detail = facts.reasons[0] ?? facts.status;

@@ -1,5 +1,6 @@
-import { isHttpStatusError, type HttpStatusError } from '../http/http-status-error.js';
+import type { HttpStatusError } from '../http/http-status-error.js';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../core/http/retry-after.js';
+import { preclassify } from '../errors/preclassify.js';
 import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { JIRA_ID } from './jira.catalog.js';
 import type { JiraErrorBody } from './jira.types.js';
@@ -38,22 +39,14 @@ export function mapJiraError(
   now: Date = new Date(),
   random: () => number = Math.random,
 ): ProviderError {
-  // The shared client classifies 429 (and 503 with Retry-After), 5xx and network failures itself;
-  // a rate limit is re-read here for Jira's own headers and to tell the quota from burst limits.
-  if (isProviderError(error)) {
-    const cause = error.cause;
-    if (error.code === 'RATE_LIMITED' && isHttpStatusError(cause)) {
-      return rateLimited(cause, now, random);
-    }
-    return error;
-  }
-  if (!isHttpStatusError(error)) {
-    const message = error instanceof Error ? error.message : 'unexpected failure';
-    return new ProviderError('UNKNOWN', `${JIRA_ID}: ${message}`, {
-      cause: error,
-      provider: JIRA_ID,
-    });
-  }
+  // A rate limit is re-read for Jira's own headers and to tell the quota from burst limits.
+  const pre = preclassify(error, JIRA_ID, (cause) => rateLimited(cause, now, random));
+  if (isProviderError(pre)) return pre;
+  return byStatus(pre, now, random);
+}
+
+/** Jira's rules for an HTTP answer the shared client left unclassified. */
+function byStatus(error: HttpStatusError, now: Date, random: () => number): ProviderError {
   const { status } = error;
   const jiraText = errorText(error.json);
   const text = jiraText ? `${error.message}: ${jiraText}` : error.message;

@@ -35,9 +35,7 @@ export function jqlProblem(jql: string): string | null {
   const text = jql.trim();
   if (!text) return 'jql must not be empty (send null to return to the default scope)';
   if (text.length > MAX_JQL_LENGTH) return `jql must be at most ${MAX_JQL_LENGTH} characters`;
-  if (/[\u0000-\u001f\u007f]/.test(text.replace(/[\t\n\r]/g, ' '))) {
-    return 'jql must not contain control characters';
-  }
+  if (hasControlCharacter(text)) return 'jql must not contain control characters';
   let depth = 0;
   let quote: string | null = null;
   let outside = '';
@@ -77,4 +75,13 @@ export function updatedSince(watermark: Date, now: Date): string {
 /** `key in ("A-1", "B-2")`, for reading the content of issues an ids-only listing found changed. */
 export function keysIn(keys: readonly string[]): string {
   return `key in (${keys.map((k) => `"${k.replace(/["\\]/g, '')}"`).join(', ')})`;
+}
+
+/** C0 controls and DEL, except tab and line breaks (a pasted multi-line query is fine). */
+function hasControlCharacter(text: string): boolean {
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    if ((code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r') || code === 0x7f) return true;
+  }
+  return false;
 }

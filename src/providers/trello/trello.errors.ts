@@ -1,5 +1,6 @@
-import { isHttpStatusError, type HttpStatusError } from '../http/http-status-error.js';
+import type { HttpStatusError } from '../http/http-status-error.js';
 import { parseRetryAfter } from '../../core/http/retry-after.js';
+import { preclassify } from '../errors/preclassify.js';
 import { isProviderError, ProviderError } from '../errors/provider-error.js';
 import { TRELLO_ID } from './trello.catalog.js';
 
@@ -42,22 +43,14 @@ export function mapTrelloError(
   now: Date = new Date(),
   random: () => number = Math.random,
 ): ProviderError {
-  // The shared client classifies 429, 5xx and network failures itself; a 429 is re-read here
-  // because its default wait (60 s) ignores Trello's 10 s windows.
-  if (isProviderError(error)) {
-    const cause = error.cause;
-    if (error.code === 'RATE_LIMITED' && isHttpStatusError(cause)) {
-      return rateLimited(cause, now, random);
-    }
-    return error;
-  }
-  if (!isHttpStatusError(error)) {
-    const message = error instanceof Error ? error.message : 'unexpected failure';
-    return new ProviderError('UNKNOWN', `${TRELLO_ID}: ${message}`, {
-      cause: error,
-      provider: TRELLO_ID,
-    });
-  }
+  // A 429 is re-read because the client's default wait (60 s) ignores Trello's 10 s windows.
+  const pre = preclassify(error, TRELLO_ID, (cause) => rateLimited(cause, now, random));
+  if (isProviderError(pre)) return pre;
+  return byStatus(pre, now, random);
+}
+
+/** Trello's rules for an HTTP answer the shared client left unclassified. */
+function byStatus(error: HttpStatusError, now: Date, random: () => number): ProviderError {
   const { status } = error;
   const text = `${TRELLO_ID}${error.operation ? ` ${error.operation}` : ''}: HTTP ${status}`;
   const opts = { cause: error, provider: TRELLO_ID, status };

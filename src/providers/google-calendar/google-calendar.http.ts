@@ -1,4 +1,4 @@
-import { bearerCall, type BearerCall } from '../http/bearer-call.js';
+import { bearerCall, type BearerCall } from '../http/authorized-call.js';
 import type { ProviderContext } from '../integration-provider.js';
 import { mapGoogleError } from './google-calendar.errors.js';
 

@@ -1,3 +1,4 @@
+import { authorizedCall } from '../http/authorized-call.js';
 import type { QueryValue } from '../http/provider-http-client.js';
 import { ProviderError } from '../errors/provider-error.js';
 import type { ProviderContext } from '../integration-provider.js';
@@ -38,18 +39,17 @@ export function trelloAuthorization(apiKey: string, token: string): string {
 }
 
 /**
- * One authenticated Trello call. The token is read from the context on every call, and failures
- * leave here already classified, so callers can branch on ProviderError codes. A cancellation by
- * the caller passes through untouched: it is not a provider failure.
+ * One authenticated Trello call; failures leave classified, so callers can branch on
+ * ProviderError codes. A path carrying the token gets errors without URL or cause.
  */
-export async function callTrello<T>(
+export function callTrello<T>(
   ctx: ProviderContext,
   apiKey: ApiKeySource,
   call: TrelloCall,
 ): Promise<T> {
-  const { accessToken } = await ctx.credentials();
-  try {
-    const res = await ctx.http.request<T>({
+  return authorizedCall<T>(
+    ctx,
+    (accessToken) => ({
       operation: call.operation,
       method: call.method ?? 'GET',
       url: `${TRELLO_API}${call.path}`,
@@ -59,21 +59,20 @@ export async function callTrello<T>(
       expect: call.expect ?? 'json',
       maxResponseBytes: call.maxResponseBytes,
       redirect: call.tokenInPath ? 'error' : 'follow',
-    });
-    return res.data;
-  } catch (error) {
-    if (ctx.signal?.aborted) throw error;
-    const mapped = mapTrelloError(error);
-    if (!call.tokenInPath) throw mapped;
-    throw new ProviderError(mapped.code, `${TRELLO_ID} ${call.operation}: ${mapped.code}`, {
-      provider: TRELLO_ID,
-      status: mapped.status,
-      retryAt: mapped.retryAt,
-      detail: mapped.detail,
-      rateLimitScope: mapped.rateLimitScope,
-      operation: call.operation,
-    });
-  }
+    }),
+    (error) => {
+      const mapped = mapTrelloError(error);
+      if (!call.tokenInPath) return mapped;
+      return new ProviderError(mapped.code, `${TRELLO_ID} ${call.operation}: ${mapped.code}`, {
+        provider: TRELLO_ID,
+        status: mapped.status,
+        retryAt: mapped.retryAt,
+        detail: mapped.detail,
+        rateLimitScope: mapped.rateLimitScope,
+        operation: call.operation,
+      });
+    },
+  );
 }
 
 /** A path segment: ids are hex, but a configured board id is user input. */

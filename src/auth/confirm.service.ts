@@ -12,7 +12,7 @@ import { ProviderContextFactory } from '../providers/provider-context.factory.js
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { confirmTokenMatches } from './confirm-token.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
-import { ConnectionStore, type PendingGrant } from './connection-store.service.js';
+import { ConnectionStore, toPendingGrant, type PendingGrant } from './connection-store.service.js';
 import { DisconnectService } from './disconnect.service.js';
 import type { Connection } from './entities/connection.entity.js';
 
@@ -110,16 +110,7 @@ export class ConfirmService {
     try {
       const identity = await sites.choose(ctx, connection.siteId);
       if (identity.accountId !== connection.accountId) return grant;
-      return {
-        ...grant,
-        credentials: {
-          ...grant.credentials,
-          extras: { ...grant.credentials.extras, ...identity.extras },
-        },
-        accountLabel: identity.label,
-        siteId: identity.siteId,
-        siteRequired: false,
-      };
+      return toPendingGrant(grant.credentials, grant.scopes, identity);
     } catch (error) {
       this.logger.warn({
         connectionId: connection.id,

@@ -18,6 +18,28 @@ export interface PendingGrant {
   siteRequired?: boolean;
 }
 
+/** A grant as it waits for confirmation: the identity's extras join the credentials. */
+export function toPendingGrant(
+  credentials: ConnectionCredentials,
+  scopes: string[],
+  identity: AccountIdentity,
+): PendingGrant {
+  return {
+    credentials: withExtras(credentials, identity.extras),
+    scopes,
+    accountLabel: identity.label,
+    ...(identity.siteId ? { siteId: identity.siteId } : {}),
+    ...(identity.siteRequired ? { siteRequired: true } : {}),
+  };
+}
+
+function withExtras(
+  credentials: ConnectionCredentials,
+  extras: Record<string, string> | undefined,
+): ConnectionCredentials {
+  return { ...credentials, extras: { ...credentials.extras, ...extras } };
+}
+
 export type ConnectionSummary = Pick<Connection, 'id' | 'userId' | 'provider' | 'status'>;
 
 export interface GrantInput {
@@ -93,16 +115,7 @@ export class ConnectionStore {
     input: GrantInput,
     confirm: { tokenHash: string; expiresAt: Date },
   ): Promise<{ connection: Connection; reconnect: boolean }> {
-    const grant: PendingGrant = {
-      credentials: {
-        ...input.credentials,
-        extras: { ...input.credentials.extras, ...input.identity.extras },
-      },
-      scopes: input.scopes,
-      accountLabel: input.identity.label,
-      ...(input.identity.siteId ? { siteId: input.identity.siteId } : {}),
-      ...(input.identity.siteRequired ? { siteRequired: true } : {}),
-    };
+    const grant = toPendingGrant(input.credentials, input.scopes, input.identity);
     const id = randomUUID();
     const inserted = await this.repo
       .createQueryBuilder()
@@ -265,7 +278,7 @@ export class ConnectionStore {
     credentials: ConnectionCredentials,
     identity: AccountIdentity,
   ): Promise<boolean> {
-    const merged = { ...credentials, extras: { ...credentials.extras, ...identity.extras } };
+    const merged = withExtras(credentials, identity.extras);
     const result = await this.repo
       .createQueryBuilder()
       .update()

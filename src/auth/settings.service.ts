@@ -20,22 +20,20 @@ export class SettingsService {
 
   async patch(id: string, patch: unknown): Promise<Connection> {
     const connection = await this.store.get(id);
-    const validate = this.registry.get(connection.provider).validateSettings;
-    if (!validate) {
+    const provider = this.registry.get(connection.provider);
+    if (!provider.validateSettings) {
       throw invalid([`${connection.provider} connections have no settings to change`]);
     }
     if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
       throw invalid(['the body must be a JSON object of settings']);
     }
-    const entries = Object.entries(patch as Record<string, unknown>);
-    if (entries.length === 0) throw invalid(['the body names no setting']);
-    if (entries.length > MAX_KEYS) throw invalid([`at most ${MAX_KEYS} settings per request`]);
-    const problems = validate.call(
-      this.registry.get(connection.provider),
-      Object.fromEntries(entries),
-    );
+    const settings = patch as Record<string, unknown>;
+    const count = Object.keys(settings).length;
+    if (count === 0) throw invalid(['the body names no setting']);
+    if (count > MAX_KEYS) throw invalid([`at most ${MAX_KEYS} settings per request`]);
+    const problems = provider.validateSettings(settings);
     if (problems.length) throw invalid(problems);
-    return this.store.updateSettings(id, Object.fromEntries(entries));
+    return this.store.updateSettings(id, settings);
   }
 }
 

@@ -8,12 +8,16 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { isProviderError } from '../providers/errors/provider-error.js';
-import type { ProviderSite, SiteSelection } from '../providers/integration-provider.js';
+import type {
+  ProviderContext,
+  ProviderSite,
+  SiteSelection,
+} from '../providers/integration-provider.js';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { ConfirmService } from './confirm.service.js';
 import { ConnectionStore } from './connection-store.service.js';
-import type { Connection } from './entities/connection.entity.js';
+import { awaitsSiteChoice, type Connection } from './entities/connection.entity.js';
 import { TokenService } from './token.service.js';
 
 export interface SiteView extends ProviderSite {
@@ -50,7 +54,7 @@ export class SiteChoiceService {
     let connection = await this.store.get(id);
     const sites = this.selectionOf(connection);
     if (connection.status === 'active' && connection.siteId === siteId) return connection;
-    if (!waitsForSite(connection)) {
+    if (!awaitsSiteChoice(connection)) {
       throw new ConflictException({
         statusCode: 409,
         error: connection.siteId ? 'site_already_chosen' : 'not_waiting_for_site',
@@ -95,7 +99,7 @@ export class SiteChoiceService {
   }
 
   private assertUsable(connection: Connection): void {
-    if (connection.status === 'active' || waitsForSite(connection)) return;
+    if (connection.status === 'active' || awaitsSiteChoice(connection)) return;
     throw new ConflictException({
       statusCode: 409,
       error: 'not_usable',
@@ -106,7 +110,7 @@ export class SiteChoiceService {
   /** Runs a provider call with the connection's credentials; failures as HTTP answers. */
   private async ask<T>(
     connection: Connection,
-    call: (ctx: ReturnType<ProviderContextFactory['create']>) => Promise<T>,
+    call: (ctx: ProviderContext) => Promise<T>,
   ): Promise<T> {
     const ctx = this.contexts.create({
       provider: connection.provider,
@@ -147,8 +151,4 @@ export class SiteChoiceService {
       });
     }
   }
-}
-
-function waitsForSite(connection: Connection): boolean {
-  return connection.status === 'pending' && connection.pendingReason === 'site_required';
 }

@@ -8,7 +8,7 @@ import { isProviderError, ProviderError } from '../providers/errors/provider-err
 import type { ConnectionCredentials } from '../providers/integration-provider.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
 import { ConnectionStore } from './connection-store.service.js';
-import { Connection } from './entities/connection.entity.js';
+import { awaitsSiteChoice, Connection } from './entities/connection.entity.js';
 import { type JournalEntry, RefreshJournal } from './refresh-journal.js';
 import { type Lease, RefreshLeases } from './refresh-lease.js';
 import { TokenRefresher } from './token-refresher.js';
@@ -292,9 +292,7 @@ export class TokenService {
   private async read(connectionId: string): Promise<Snapshot> {
     const connection = await this.store.get(connectionId);
     // A connection waiting for its site choice has a confirmed grant: listing its sites needs it.
-    const waitingForSite =
-      connection.status === 'pending' && connection.pendingReason === 'site_required';
-    if (connection.status !== 'active' && !waitingForSite) {
+    if (connection.status !== 'active' && !awaitsSiteChoice(connection)) {
       throw new ProviderError(
         'AUTH_REVOKED',
         `Connection ${connectionId} is ${connection.status}`,

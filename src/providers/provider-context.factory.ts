@@ -11,6 +11,8 @@ export interface ContextInput {
   settings?: Record<string, unknown>;
   credentials: () => Promise<ConnectionCredentials>;
   signal?: AbortSignal;
+  /** Syncs only: the store's versions of the connection's items. */
+  knownVersions?: ProviderContext['knownVersions'];
 }
 
 /**
@@ -32,6 +34,7 @@ export class ProviderContextFactory {
       credentials: input.credentials,
       http: this.bind(input.provider, input.connectionId, input.signal),
       signal: input.signal,
+      ...(input.knownVersions ? { knownVersions: input.knownVersions } : {}),
     };
   }
 

@@ -78,17 +78,15 @@ export class SyncRunnerService {
       return { outcome: 'skipped', provider: connection?.provider ?? null };
     }
     const provider = this.registry.get(connection.provider);
-    const ctx: ProviderContext = {
-      ...this.contexts.create({
-        provider: connection.provider,
-        connectionId: connection.id,
-        accountId: connection.accountId,
-        settings: connection.settings,
-        credentials: () => this.tokens.getCredentials(connection.id),
-        signal,
-      }),
+    const ctx = this.contexts.create({
+      provider: connection.provider,
+      connectionId: connection.id,
+      accountId: connection.accountId,
+      settings: connection.settings,
+      credentials: () => this.tokens.getCredentials(connection.id),
+      signal,
       knownVersions: (kind, ids) => this.items.knownVersions(connection.id, kind, ids),
-    };
+    });
     const scope: RunScope = { connection, provider, ctx, runId: data.syncRunId };
     await this.runs.markRunning(data.syncRunId, connection.id, data.mode, data.trigger);
     const runLog = { connectionId: connection.id, syncRunId: data.syncRunId, mode: data.mode };

@@ -97,3 +97,8 @@ export class Connection {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }
+
+/** A confirmed grant that waits for its site choice (PUT /v1/connections/:id/site). */
+export function awaitsSiteChoice(connection: Connection): boolean {
+  return connection.status === 'pending' && connection.pendingReason === 'site_required';
+}

@@ -107,16 +107,35 @@ const TERMINAL = ['succeeded', 'partial', 'failed'];
  * GET our callback -> 302 to returnTo?connectionId=&confirm= -> POST .../confirm for the same
  * user, as PDeck's backend does. Returns the connection id.
  */
-export async function driveConnect(
+export async function driveConnect(app: TestApp, input: ConnectInput): Promise<string> {
+  const confirmed = await connectAndConfirm(app, input);
+  expect(confirmed.status).toBe('active');
+  return confirmed.id;
+}
+
+export interface ConnectInput {
+  provider: string;
+  userId: string;
+  returnTo: string;
+  /** Follows the provider's authorize URL non-interactively; returns the redirect target. */
+  consent: (authorizeUrl: URL) => Promise<URL>;
+}
+
+/** The connection as POST .../confirm answers it (pending when a site must still be chosen). */
+export interface ConfirmedConnection {
+  id: string;
+  status: string;
+  pendingReason: string | null;
+  siteId: string | null;
+  accountId: string;
+  accountLabel: string;
+}
+
+/** driveConnect up to the confirmation's answer, whatever status it leaves the connection in. */
+export async function connectAndConfirm(
   app: TestApp,
-  input: {
-    provider: string;
-    userId: string;
-    returnTo: string;
-    /** Follows the provider's authorize URL non-interactively; returns the redirect target. */
-    consent: (authorizeUrl: URL) => Promise<URL>;
-  },
-): Promise<string> {
+  input: ConnectInput,
+): Promise<ConfirmedConnection> {
   const start = await fetch(`${app.baseUrl}/v1/connections/${input.provider}/authorize`, {
     method: 'POST',
     headers: CONTRACT_AUTH,
@@ -140,8 +159,7 @@ export async function driveConnect(
     body: JSON.stringify({ userId: input.userId, token: landed.searchParams.get('confirm') }),
   });
   expect(confirmed.status).toBe(200);
-  expect(((await confirmed.json()) as { status: string }).status).toBe('active');
-  return connectionId;
+  return (await confirmed.json()) as ConfirmedConnection;
 }
 
 /** Follows one redirect of a consent URL (`redirect: 'manual'`) and returns its Location. */

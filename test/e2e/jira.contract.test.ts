@@ -66,7 +66,7 @@ class JiraHarness implements ContractHarness {
 
   /** A well-formed delivery for Bob's webhook, its JWT signed with another secret. */
   async forgeWebhook(ctx: ContractContext): Promise<number> {
-    const [hook] = this.jira.webhooks.list(SEED_SITES_CLIENT(this.jira), SEED_SITES.labs);
+    const [hook] = this.jira.webhooks.list(this.jira.apps[0].clientId, SEED_SITES.labs);
     const body = JSON.stringify({
       timestamp: Date.now(),
       webhookEvent: 'jira:issue_updated',
@@ -88,7 +88,7 @@ class JiraHarness implements ContractHarness {
 
   /** No webhook of ours is left at the site and the tokens are forgotten (no revoke exists). */
   async expectDisconnected(_ctx: ContractContext, creds: ConnectionCredentials): Promise<void> {
-    expect(this.jira.webhooks.list(SEED_SITES_CLIENT(this.jira), SEED_SITES.labs)).toEqual([]);
+    expect(this.jira.webhooks.list(this.jira.apps[0].clientId, SEED_SITES.labs)).toEqual([]);
     expect(creds.refreshToken).toBeTruthy();
   }
 
@@ -114,10 +114,6 @@ class JiraHarness implements ContractHarness {
     if (!this.fake) throw new Error('harness not started');
     return this.fake;
   }
-}
-
-function SEED_SITES_CLIENT(fake: JiraFake): string {
-  return fake.apps[0].clientId;
 }
 
 describeProviderContract('jira', new JiraHarness());

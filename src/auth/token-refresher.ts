@@ -6,6 +6,7 @@ import { ProviderError } from '../providers/errors/provider-error.js';
 import type {
   ConnectionCredentials,
   OAuth2AuthDescriptor,
+  OAuthToken,
 } from '../providers/integration-provider.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import type { Connection } from './entities/connection.entity.js';
@@ -25,25 +26,33 @@ export class TokenRefresher {
     private readonly metrics: MetricsService,
   ) {}
 
+  /**
+   * Refreshes one token of the connection: the primary one (`name` undefined) or a linked one
+   * (Slack's `user` token), each with its own refresh token. Returns the credentials with that
+   * token replaced; the others are untouched.
+   */
   async refresh(
     connection: Connection,
     current: ConnectionCredentials,
+    name?: string,
   ): Promise<ConnectionCredentials> {
     const provider = connection.provider;
-    if (!current.refreshToken) {
+    const token = name === undefined ? current : current.linked?.[name];
+    if (!token?.refreshToken) {
       throw new ProviderError('AUTH_REVOKED', `${provider}: no refresh token stored`, {
         provider,
         detail: 'no_refresh_token',
       });
     }
     const descriptor = this.descriptorOf(provider);
-    let token: TokenSet;
+    let answer: TokenSet;
     try {
-      token = await requestTokens(this.http, {
+      answer = await requestTokens(this.http, {
         provider,
-        descriptor,
+        // A refresh answers the token it renews at the top level, linked ones included.
+        descriptor: { ...descriptor, linkedTokens: undefined },
         credentials: this.clientOf(provider),
-        grant: { grant_type: 'refresh_token', refresh_token: current.refreshToken },
+        grant: { grant_type: 'refresh_token', refresh_token: token.refreshToken },
         operation: 'token.refresh',
       });
     } catch (error) {
@@ -53,14 +62,16 @@ export class TokenRefresher {
       throw failure;
     }
     this.metrics.tokenRefreshes.inc({ provider, outcome: 'succeeded' });
-    return {
-      ...current,
-      accessToken: token.accessToken,
+    const renewed: OAuthToken = {
+      accessToken: answer.accessToken,
       // Google does not rotate and omits refresh_token: the old one stays valid and is kept.
-      refreshToken: token.refreshToken || current.refreshToken,
+      refreshToken: answer.refreshToken || token.refreshToken,
       // Our receive time + expires_in (requestTokens computes it); none means "does not expire".
-      expiresAt: token.expiresAt,
+      expiresAt: answer.expiresAt,
+      scope: answer.scope ?? token.scope,
     };
+    if (name === undefined) return { ...current, ...renewed };
+    return { ...current, linked: { ...current.linked, [name]: renewed } };
   }
 
   private descriptorOf(provider: string): OAuth2AuthDescriptor {

@@ -5,7 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { DecryptionError } from '../core/crypto/keyring.js';
 import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
-import type { ConnectionCredentials } from '../providers/integration-provider.js';
+import type { ConnectionCredentials, OAuthToken } from '../providers/integration-provider.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
 import { ConnectionStore } from './connection-store.service.js';
 import { awaitsSiteChoice, Connection } from './entities/connection.entity.js';
@@ -76,10 +76,22 @@ export class TokenService {
   async expireAccessToken(connectionId: string): Promise<void> {
     const { connection, credentials } = await this.read(connectionId);
     if (!credentials.refreshToken || needsRefresh(credentials)) return;
+    // Which token was refused is not known here (Slack: the bot's or the user's): every
+    // refreshable one is renewed, which costs one extra refresh at most.
+    const expired = new Date(0).toISOString();
+    const linked = credentials.linked
+      ? Object.fromEntries(
+          Object.entries(credentials.linked).map(([name, token]) => [
+            name,
+            token.refreshToken ? { ...token, expiresAt: expired } : token,
+          ]),
+        )
+      : undefined;
     // A lost compare-and-swap means the credentials changed meanwhile (refreshed): fine.
     await this.store.swapCredentials(connectionId, connection.tokenVersion, {
       ...credentials,
-      expiresAt: new Date(0).toISOString(),
+      expiresAt: expired,
+      ...(linked ? { linked } : {}),
     });
   }
 
@@ -160,17 +172,33 @@ export class TokenService {
     // starts only from credentials that need one, and a row that stays at that version still does.)
     const { connection, credentials } = await this.recover(stored);
     if (!needsRefresh(credentials)) return credentials;
-    let next: ConnectionCredentials;
-    try {
-      next = await this.refresher.refresh(connection, credentials);
-    } catch (error) {
-      if (isProviderError(error) && error.code === 'AUTH_REVOKED') {
-        // Stored before the lease is released, so waiters see needs_reauth and send nothing.
-        await this.markNeedsReauth(connectionId, error.detail ?? 'invalid_grant');
+    // One refresh call per due token (Slack: the bot token and the user token), each answer
+    // journaled before the next call, so a crash in between never re-sends a rotated one.
+    let next = credentials;
+    let journaled: string | null = null;
+    for (const name of dueTokens(credentials)) {
+      try {
+        next = await this.refresher.refresh(connection, next, name);
+      } catch (error) {
+        if (next !== credentials) await this.persist(connection, next, journaled);
+        if (isProviderError(error) && error.code === 'AUTH_REVOKED') {
+          // Stored before the lease is released, so waiters see needs_reauth and send nothing.
+          await this.markNeedsReauth(connectionId, error.detail ?? 'invalid_grant');
+        }
+        throw error;
       }
-      throw error;
+      journaled = await this.journalAnswer(connection, next);
     }
-    const journaled = await this.journalAnswer(connection, next);
+    return this.persist(connection, next, journaled);
+  }
+
+  /** Writes refreshed credentials over the version they started from; clears their journal. */
+  private async persist(
+    connection: Connection,
+    next: ConnectionCredentials,
+    journaled: string | null,
+  ): Promise<ConnectionCredentials> {
+    const connectionId = connection.id;
     // A throw here (database down, statement timeout) propagates and the job retries; the
     // journal keeps the answer for whoever takes the lease next.
     const swapped = await this.store.swapCredentials(connectionId, connection.tokenVersion, next);
@@ -325,10 +353,27 @@ export class TokenService {
  * True when the token expires within the margin and refreshing can help: with a refresh token,
  * or when it has already expired (then the refresher reports the grant as needing re-auth).
  */
-export function needsRefresh(credentials: ConnectionCredentials, now = Date.now()): boolean {
-  if (!credentials.expiresAt) return false;
-  const expiresAt = Date.parse(credentials.expiresAt);
-  if (Number.isNaN(expiresAt)) return Boolean(credentials.refreshToken);
+export function tokenDue(token: OAuthToken, now = Date.now()): boolean {
+  if (!token.expiresAt) return false;
+  const expiresAt = Date.parse(token.expiresAt);
+  if (Number.isNaN(expiresAt)) return Boolean(token.refreshToken);
   if (expiresAt - now >= REFRESH_MARGIN_MS) return false;
-  return Boolean(credentials.refreshToken) || expiresAt <= now;
+  return Boolean(token.refreshToken) || expiresAt <= now;
+}
+
+/** The tokens to refresh now: undefined stands for the primary one, then linked ones by name. */
+export function dueTokens(
+  credentials: ConnectionCredentials,
+  now = Date.now(),
+): Array<string | undefined> {
+  const due: Array<string | undefined> = tokenDue(credentials, now) ? [undefined] : [];
+  for (const [name, token] of Object.entries(credentials.linked ?? {})) {
+    if (tokenDue(token, now)) due.push(name);
+  }
+  return due;
+}
+
+/** True when any token of the connection (primary or linked) is due for a refresh. */
+export function needsRefresh(credentials: ConnectionCredentials, now = Date.now()): boolean {
+  return dueTokens(credentials, now).length > 0;
 }

@@ -28,6 +28,13 @@ export interface OAuth2AuthDescriptor {
    * only reconnecting helps (Slack answers `invalid_refresh_token`, `token_revoked`, ...).
    */
   deadGrantErrors?: string[];
+  /**
+   * Token-response fields that carry a further token of the same grant, by the name it is stored
+   * under in `ConnectionCredentials.linked`: Slack answers the user token in `authed_user` beside
+   * the bot token (`{ user: 'authed_user' }`). Each is refreshed on its own with its own refresh
+   * token, whose answer comes at the top level like any refresh.
+   */
+  linkedTokens?: Record<string, string>;
 }
 
 /** Static facts about an OAuth 1.0a server (Trello). */
@@ -60,12 +67,23 @@ export interface ProviderCatalogEntry {
   rateBudgets: RateBudget[];
 }
 
-/** Decrypted secrets of a connection. Exists only in memory for the duration of a call. */
-export interface ConnectionCredentials {
+/** One OAuth token with what refreshing it needs. */
+export interface OAuthToken {
   accessToken: string;
   refreshToken?: string;
   /** ISO time computed from our receive time + expires_in. */
   expiresAt?: string;
+  /** The scopes granted to this token, as the token endpoint wrote them (when it did). */
+  scope?: string;
+}
+
+/** Decrypted secrets of a connection. Exists only in memory for the duration of a call. */
+export interface ConnectionCredentials extends OAuthToken {
+  /**
+   * Further tokens of the same grant by name (see OAuth2AuthDescriptor.linkedTokens): Slack's
+   * user token beside the bot token. Each expires and is refreshed on its own.
+   */
+  linked?: Record<string, OAuthToken>;
   /** OAuth 1.0a token secret. */
   tokenSecret?: string;
   /** Provider extras that must stay secret-grade (e.g. Jira cloud id). */

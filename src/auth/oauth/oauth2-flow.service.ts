@@ -120,7 +120,7 @@ export class OAuth2FlowService {
 
   private granted(provider: string, grant: OAuth2Grant, info: unknown): FlowResult {
     const binding = (info as { state: OAuth2StateBinding }).state;
-    const { accessToken, refreshToken, expiresAt, scope } = grant.tokens;
+    const { accessToken, refreshToken, expiresAt, scope, linked } = grant.tokens;
     const granted = scope?.split(/[\s,]+/).filter(Boolean);
     const auth = this.registry.getEnabled(provider).catalog.auth;
     const requested = auth.scheme === 'oauth2' ? auth.scopes : [];
@@ -129,7 +129,7 @@ export class OAuth2FlowService {
       userId: binding.userId,
       returnTo: binding.returnTo,
       identity: grant.identity,
-      credentials: { accessToken, refreshToken, expiresAt },
+      credentials: { accessToken, refreshToken, expiresAt, scope, ...(linked ? { linked } : {}) },
       scopes: granted?.length ? granted : requested,
     };
   }

@@ -81,8 +81,8 @@ export class OAuth2StrategyFactory {
           grant,
           operation: 'oauth2.code_exchange',
         }),
-      identify: ({ accessToken, refreshToken, expiresAt }) =>
-        identifyGrant(this.contexts, provider, { accessToken, refreshToken, expiresAt }),
+      // The whole grant, linked tokens (Slack's user token) included.
+      identify: (tokens) => identifyGrant(this.contexts, provider, tokens),
     });
     this.stores.set(id, store);
     this.strategies.set(id, strategy);

@@ -40,6 +40,43 @@ describe('parseTokenResponse', () => {
     expect(call).toThrow(/invalid_code/);
   });
 
+  it("reads Slack's user token from authed_user as a linked token, with its own expiry and scopes", () => {
+    const body = {
+      ok: true,
+      access_token: 'xoxe.xoxb-1',
+      refresh_token: 'xoxe-1-b',
+      expires_in: 43200,
+      scope: 'channels:history,channels:read',
+      authed_user: {
+        id: 'U1',
+        access_token: 'xoxe.xoxp-1',
+        refresh_token: 'xoxe-1-u',
+        expires_in: 600,
+        scope: 'im:history',
+      },
+    };
+    const tokens = parseTokenResponse('slack', body, NOW, { user: 'authed_user' });
+    expect(tokens).toEqual({
+      accessToken: 'xoxe.xoxb-1',
+      refreshToken: 'xoxe-1-b',
+      expiresAt: '2030-01-01T12:00:00.000Z',
+      scope: 'channels:history,channels:read',
+      linked: {
+        user: {
+          accessToken: 'xoxe.xoxp-1',
+          refreshToken: 'xoxe-1-u',
+          expiresAt: '2030-01-01T00:10:00.000Z',
+          scope: 'im:history',
+        },
+      },
+    });
+    // authed_user without a token (no user scope asked): nothing linked.
+    const botOnly = { ...body, authed_user: { id: 'U1' } };
+    expect(
+      parseTokenResponse('slack', botOnly, NOW, { user: 'authed_user' }).linked,
+    ).toBeUndefined();
+  });
+
   it('refuses an answer without an access token', () => {
     expect(() => parseTokenResponse('x', { token_type: 'bearer' }, NOW)).toThrow(
       expect.objectContaining({ oauthError: 'invalid_token_response' }),

@@ -4,16 +4,15 @@ import {
   type ProviderHttpClient,
   TOKEN_MAX_RESPONSE_BYTES,
 } from '../../providers/http/provider-http-client.js';
-import type { OAuth2AuthDescriptor } from '../../providers/integration-provider.js';
+import type { OAuth2AuthDescriptor, OAuthToken } from '../../providers/integration-provider.js';
 
-/** What a token endpoint granted, with expiry already turned into an absolute time. */
-export interface TokenSet {
-  accessToken: string;
-  refreshToken?: string;
-  /** ISO time: our receive time + expires_in (the provider's clock is never trusted). */
-  expiresAt?: string;
-  /** The granted scopes as the provider wrote them, when it did. */
-  scope?: string;
+/**
+ * What a token endpoint granted, with expiry already turned into an absolute time (our receive
+ * time + expires_in: the provider's clock is never trusted), plus the further tokens the
+ * descriptor's `linkedTokens` name (Slack's user token), by name.
+ */
+export interface TokenSet extends OAuthToken {
+  linked?: Record<string, OAuthToken>;
 }
 
 /**
@@ -38,7 +37,10 @@ export class TokenExchangeError extends Error {
 
 export interface TokenRequestInput {
   provider: string;
-  descriptor: Pick<OAuth2AuthDescriptor, 'tokenUrl' | 'tokenRequestEncoding' | 'clientAuth'>;
+  descriptor: Pick<
+    OAuth2AuthDescriptor,
+    'tokenUrl' | 'tokenRequestEncoding' | 'clientAuth' | 'linkedTokens'
+  >;
   credentials: ProviderCredentials;
   /** The grant: grant_type plus code/redirect_uri/code_verifier or refresh_token. */
   grant: Record<string, string | undefined>;
@@ -91,23 +93,50 @@ export async function requestTokens(
       httpStatus: err.status,
     });
   }
-  return parseTokenResponse(input.provider, data, input.now?.() ?? Date.now());
+  return parseTokenResponse(
+    input.provider,
+    data,
+    input.now?.() ?? Date.now(),
+    input.descriptor.linkedTokens,
+  );
 }
 
-/** Reads a 2xx token answer; exported for unit tests of the provider shapes. */
-export function parseTokenResponse(provider: string, data: unknown, receivedAt: number): TokenSet {
+/**
+ * Reads a 2xx token answer; exported for unit tests of the provider shapes. `linkedFields` maps a
+ * stored name to the response field holding a further token (Slack `{ user: 'authed_user' }`); such
+ * a field without an access_token (Slack's `authed_user` when no user scope was asked) is skipped.
+ */
+export function parseTokenResponse(
+  provider: string,
+  data: unknown,
+  receivedAt: number,
+  linkedFields: Record<string, string> = {},
+): TokenSet {
   const body = (data ?? {}) as Record<string, unknown>;
   // Slack answers refusals with HTTP 200 and `ok: false`.
   if (body.ok === false || typeof body.error === 'string') {
     const code = oauthErrorCode(body) ?? 'token_request_refused';
     throw new TokenExchangeError(code, describe(provider, code, body));
   }
-  if (typeof body.access_token !== 'string' || body.access_token === '') {
+  const primary = readToken(body, receivedAt);
+  if (!primary) {
     throw new TokenExchangeError(
       'invalid_token_response',
       `${provider} token endpoint answered without an access_token`,
     );
   }
+  const linked: Record<string, OAuthToken> = {};
+  for (const [name, field] of Object.entries(linkedFields)) {
+    const nested = body[field];
+    const token = nested && typeof nested === 'object' ? readToken(nested, receivedAt) : null;
+    if (token) linked[name] = token;
+  }
+  return Object.keys(linked).length ? { ...primary, linked } : primary;
+}
+
+function readToken(source: object, receivedAt: number): OAuthToken | null {
+  const body = source as Record<string, unknown>;
+  if (typeof body.access_token !== 'string' || body.access_token === '') return null;
   const expiresIn = Number(body.expires_in);
   return {
     accessToken: body.access_token,

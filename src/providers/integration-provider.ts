@@ -50,10 +50,18 @@ export type AuthDescriptor = OAuth2AuthDescriptor | OAuth1AuthDescriptor;
 
 /** A documented request budget, enforced by the engine in Redis for every worker. */
 export interface RateBudget {
-  /** `app`: shared by every connection of the client/key; `connection`: per user token. */
-  scope: 'app' | 'connection';
+  /**
+   * `app`: shared by every connection of the client/key; `connection`: per user token;
+   * `account`: per provider account (a Slack workspace), shared by its connections.
+   */
+  scope: 'app' | 'connection' | 'account';
   limit: number;
   windowMs: number;
+  /**
+   * Only requests of these operations count against it (Slack limits per method); without it,
+   * every request of the provider does.
+   */
+  operations?: readonly string[];
 }
 
 export interface ProviderCatalogEntry {

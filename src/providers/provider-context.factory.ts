@@ -32,16 +32,21 @@ export class ProviderContextFactory {
       accountId: input.accountId,
       settings: input.settings ?? {},
       credentials: input.credentials,
-      http: this.bind(input.provider, input.connectionId, input.signal),
+      http: this.bind(input.provider, input.connectionId, input.signal, input.accountId),
       signal: input.signal,
       ...(input.knownVersions ? { knownVersions: input.knownVersions } : {}),
     };
   }
 
-  bind(provider: string, connectionId: string, signal?: AbortSignal): ProviderHttp {
+  bind(
+    provider: string,
+    connectionId: string,
+    signal?: AbortSignal,
+    accountId?: string,
+  ): ProviderHttp {
     return {
       request: async <T>(req: BoundProviderRequest) => {
-        await this.gate.admit(provider, connectionId);
+        await this.gate.admit(provider, { connectionId, accountId, operation: req.operation });
         return this.http.request<T>({ ...req, provider, signal: req.signal ?? signal });
       },
     };

@@ -11,7 +11,10 @@ import type {
 import { ItemsRepository } from '../items/items.repository.js';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
-import { RateBudgetService } from '../providers/rate-budget/rate-budget.service.js';
+import {
+  type BlockTarget,
+  RateBudgetService,
+} from '../providers/rate-budget/rate-budget.service.js';
 import type { SyncRunResource } from './entities/sync-run.entity.js';
 import type { SyncState } from './entities/sync-state.entity.js';
 import { ResourceRetirer } from './resource-retirer.service.js';
@@ -223,8 +226,11 @@ export class SyncRunnerService {
     const decision = decide(failure);
     if (decision.action === 'delay') {
       // Every worker stops calling until then: a 429 storm gets keys blocked (Trello).
-      const connectionId = failure.rateLimitScope === 'app' ? null : scope.connection.id;
-      await this.budgets.block(scope.connection.provider, connectionId, decision.until);
+      await this.budgets.block(
+        scope.connection.provider,
+        blockTarget(scope, failure),
+        decision.until,
+      );
       throw new SyncDelayedError(decision.until);
     }
     if (failure.accessTokenRejected) {
@@ -244,6 +250,16 @@ export class SyncRunnerService {
     if (failure.permanent) throw new PermanentSyncError(failure.message, failure.code);
     throw failure;
   }
+}
+
+/** Whom a provider's 429 stops: the app, one method of the account (Slack), or the connection. */
+function blockTarget(scope: RunScope, failure: ProviderError): BlockTarget {
+  const { connection } = scope;
+  if (failure.rateLimitScope === 'app') return { kind: 'app' };
+  if (failure.rateLimitScope === 'method' && failure.operation && connection.accountId) {
+    return { kind: 'method', accountId: connection.accountId, operation: failure.operation };
+  }
+  return { kind: 'connection', connectionId: connection.id };
 }
 
 /**

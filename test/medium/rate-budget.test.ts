@@ -13,6 +13,9 @@ import { flushPrefix } from '../support/test-services.js';
  * Two services on two ioredis clients stand in for two worker processes: the budget must hold
  * across them, which only works if the state and the clock both live in Redis.
  */
+const conn = (connectionId: string) => ({ connectionId });
+const APP = { kind: 'app' } as const;
+
 describe('RateBudgetService (real Redis)', () => {
   const redisUrl = inject('redisUrl');
   const prefix = `test-rate-${randomBytes(4).toString('hex')}`;
@@ -55,7 +58,7 @@ describe('RateBudgetService (real Redis)', () => {
     const budgets: RateBudget[] = [{ scope: 'app', limit: 10, windowMs: 10_000 }];
     const start = Date.now();
     const calls = Array.from({ length: 30 }, (_, i) =>
-      (i % 2 ? a : b).acquire('p-a', `c${i % 3}`, budgets, { maxWaitMs: 0 }),
+      (i % 2 ? a : b).acquire('p-a', conn(`c${i % 3}`), budgets, { maxWaitMs: 0 }),
     );
     const { ok, limited } = await settle(calls);
     const end = Date.now();
@@ -80,7 +83,7 @@ describe('RateBudgetService (real Redis)', () => {
     await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
         (i % 2 ? a : b)
-          .acquire('p-b', 'conn', budgets, { maxWaitMs: 10_000 })
+          .acquire('p-b', conn('conn'), budgets, { maxWaitMs: 10_000 })
           .then(() => admitted.push(performance.now())),
       ),
     );
@@ -107,7 +110,9 @@ describe('RateBudgetService (real Redis)', () => {
 
     it('admits only the app limit when four connections each try their full connection budget', async () => {
       const calls = ['c1', 'c2', 'c3', 'c4'].flatMap((conn, n) =>
-        [0, 1, 2].map(() => (n % 2 ? a : b).acquire('p-c', conn, budgets, { maxWaitMs: 0 })),
+        [0, 1, 2].map(() =>
+          (n % 2 ? a : b).acquire('p-c', { connectionId: conn }, budgets, { maxWaitMs: 0 }),
+        ),
       );
       const { ok, limited } = await settle(calls);
       expect(ok).toBe(5);
@@ -117,7 +122,7 @@ describe('RateBudgetService (real Redis)', () => {
     it('consumes nothing from any budget when one budget refuses (all-or-nothing)', async () => {
       const results: boolean[] = [];
       const tryOnce = (conn: string) =>
-        a.acquire('p-d', conn, budgets, { maxWaitMs: 0 }).then(
+        a.acquire('p-d', { connectionId: conn }, budgets, { maxWaitMs: 0 }).then(
           () => true,
           (e: unknown) => {
             if (isProviderError(e) && e.code === 'RATE_LIMITED') return false;
@@ -135,9 +140,11 @@ describe('RateBudgetService (real Redis)', () => {
     // Blocks last 2 s, so that a busy machine cannot let one run out between two calls.
     it('refuses every connection until the block ends; a shorter later block does not shorten it', async () => {
       const blockedUntil = Date.now() + 2_000;
-      await a.block('p-e', null, new Date(blockedUntil));
-      await b.block('p-e', null, new Date(Date.now() + 50));
-      const error = await b.acquire('p-e', 'any', [], { maxWaitMs: 0 }).catch((e: unknown) => e);
+      await a.block('p-e', APP, new Date(blockedUntil));
+      await b.block('p-e', APP, new Date(Date.now() + 50));
+      const error = await b
+        .acquire('p-e', conn('any'), [], { maxWaitMs: 0 })
+        .catch((e: unknown) => e);
       expect(isProviderError(error) && error.code).toBe('RATE_LIMITED');
       const retryAt = (error as ProviderError).retryAt!.getTime();
       // Jitter on top: at least 100 ms, at most 20% of the 2 s (400 ms). The shorter block would
@@ -145,18 +152,71 @@ describe('RateBudgetService (real Redis)', () => {
       expect(retryAt).toBeGreaterThanOrEqual(blockedUntil + 100 - 5);
       expect(retryAt).toBeLessThanOrEqual(blockedUntil + 400 + 1_000);
       await sleep(retryAt - Date.now() + 5);
-      await expect(a.acquire('p-e', 'any', [], { maxWaitMs: 0 })).resolves.toBeUndefined();
+      await expect(a.acquire('p-e', conn('any'), [], { maxWaitMs: 0 })).resolves.toBeUndefined();
     });
 
     it('blocks only the given connection, and a patient caller waits the block out', async () => {
       const blockedUntil = Date.now() + 2_000;
-      await a.block('p-f', 'c1', new Date(blockedUntil));
-      await expect(b.acquire('p-f', 'c2', [], { maxWaitMs: 0 })).resolves.toBeUndefined();
-      await expect(b.acquire('p-f', 'c1', [], { maxWaitMs: 0 })).rejects.toMatchObject({
+      await a.block('p-f', { kind: 'connection', connectionId: 'c1' }, new Date(blockedUntil));
+      await expect(b.acquire('p-f', conn('c2'), [], { maxWaitMs: 0 })).resolves.toBeUndefined();
+      await expect(b.acquire('p-f', conn('c1'), [], { maxWaitMs: 0 })).rejects.toMatchObject({
         code: 'RATE_LIMITED',
       });
-      await b.acquire('p-f', 'c1', [], { maxWaitMs: 5_000 });
+      await b.acquire('p-f', conn('c1'), [], { maxWaitMs: 5_000 });
       expect(Date.now()).toBeGreaterThanOrEqual(blockedUntil);
+    });
+  });
+
+  describe('per-method budgets and blocks of one account (Slack)', () => {
+    const budgets: RateBudget[] = [
+      { scope: 'account', limit: 1, windowMs: 10_000, operations: ['conversations.history'] },
+      { scope: 'account', limit: 5, windowMs: 10_000 },
+    ];
+    const call = (connectionId: string, accountId: string, operation: string) => ({
+      connectionId,
+      accountId,
+      operation,
+    });
+    const outcome = (p: Promise<void>) =>
+      p.then(
+        () => 'ok',
+        (e: unknown) => (isProviderError(e) ? e.code : 'error'),
+      );
+
+    it('counts an operation budget across the connections of one account, and only that operation', async () => {
+      const ops = { maxWaitMs: 0 };
+      expect(
+        await outcome(a.acquire('p-g', call('c1', 'T1', 'conversations.history'), budgets, ops)),
+      ).toBe('ok');
+      // Another connection of the same workspace shares the method budget; another workspace does not.
+      expect(
+        await outcome(b.acquire('p-g', call('c2', 'T1', 'conversations.history'), budgets, ops)),
+      ).toBe('RATE_LIMITED');
+      expect(
+        await outcome(b.acquire('p-g', call('c3', 'T2', 'conversations.history'), budgets, ops)),
+      ).toBe('ok');
+      // Other methods of T1 go on.
+      expect(await outcome(a.acquire('p-g', call('c2', 'T1', 'users.list'), budgets, ops))).toBe(
+        'ok',
+      );
+    });
+
+    it('a method block stops that method of that account only', async () => {
+      await a.block(
+        'p-h',
+        { kind: 'method', accountId: 'T1', operation: 'conversations.history' },
+        new Date(Date.now() + 2_000),
+      );
+      const ops = { maxWaitMs: 0 };
+      expect(
+        await outcome(b.acquire('p-h', call('c1', 'T1', 'conversations.history'), [], ops)),
+      ).toBe('RATE_LIMITED');
+      expect(await outcome(b.acquire('p-h', call('c1', 'T1', 'conversations.list'), [], ops))).toBe(
+        'ok',
+      );
+      expect(
+        await outcome(b.acquire('p-h', call('c9', 'T2', 'conversations.history'), [], ops)),
+      ).toBe('ok');
     });
   });
 });

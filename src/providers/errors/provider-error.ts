@@ -18,6 +18,8 @@ export const PERMANENT_CODES: ReadonlySet<ProviderErrorCode> = new Set<ProviderE
   'NOT_FOUND',
 ]);
 
+export type RateLimitScope = 'app' | 'connection' | 'method';
+
 export interface ProviderErrorOptions {
   cause?: unknown;
   provider?: string;
@@ -29,9 +31,11 @@ export interface ProviderErrorOptions {
   detail?: string;
   /**
    * RATE_LIMITED only: whose budget ran out. `app` = the limit is shared by every user of our
-   * client/key (Trello API_KEY_LIMIT_EXCEEDED), so the engine pauses the provider for everyone.
+   * client/key (Trello API_KEY_LIMIT_EXCEEDED), so the engine pauses the provider for everyone;
+   * `method` = only this operation for this account (Slack limits per method and workspace), so
+   * the engine pauses just that; `connection` (the default) pauses the connection.
    */
-  rateLimitScope?: 'app' | 'connection';
+  rateLimitScope?: RateLimitScope;
   /**
    * The API refused the access token although it is not due to expire (revoked early, rotated
    * at the provider). The engine marks it expired, so the retry refreshes it; a dead grant then
@@ -53,7 +57,7 @@ export class ProviderError extends Error {
   readonly status?: number;
   readonly retryAt?: Date;
   readonly detail?: string;
-  readonly rateLimitScope?: 'app' | 'connection';
+  readonly rateLimitScope?: RateLimitScope;
   readonly accessTokenRejected: boolean;
   readonly operation?: string;
 

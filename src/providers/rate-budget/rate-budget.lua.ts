@@ -14,8 +14,9 @@
  */
 
 /**
- * KEYS[1] app block key, KEYS[2] connection block key, KEYS[3..] one sorted set per budget.
- * ARGV[1] a random member id for this admission, then (limit, windowMs) for each budget key.
+ * KEYS[1..n] block keys (app, connection, and the account's block of this operation), then one
+ * sorted set per budget. ARGV[1] a random member id for this admission, ARGV[2] n, then
+ * (limit, windowMs) for each budget key.
  * Returns {1} when admitted (one unit consumed in every budget), else {0, waitUs, reason} where
  * waitUs is how long until every constraint would allow the call (the largest single wait).
  */
@@ -24,19 +25,20 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local waitUs = 0
 local reason = ''
-local blockNames = { 'provider blocked', 'connection blocked' }
-for i = 1, 2 do
+local blocks = tonumber(ARGV[2])
+local blockNames = { 'provider blocked', 'connection blocked', 'method blocked' }
+for i = 1, blocks do
   local untilUs = tonumber(redis.call('GET', KEYS[i]) or '0')
   if untilUs - now > waitUs then
     waitUs = untilUs - now
     reason = blockNames[i]
   end
 end
-local budgets = #KEYS - 2
+local budgets = #KEYS - blocks
 for i = 1, budgets do
-  local key = KEYS[i + 2]
-  local limit = tonumber(ARGV[2 * i])
-  local windowUs = tonumber(ARGV[2 * i + 1]) * 1000
+  local key = KEYS[i + blocks]
+  local limit = tonumber(ARGV[2 * i + 1])
+  local windowUs = tonumber(ARGV[2 * i + 2]) * 1000
   -- An admission at time s counts while now < s + window, so everything at or before
   -- now - window has left every window that contains now.
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - windowUs)
@@ -57,9 +59,9 @@ if waitUs > 0 then
 end
 -- All-or-nothing: units are consumed only once every budget and block has agreed.
 for i = 1, budgets do
-  local key = KEYS[i + 2]
+  local key = KEYS[i + blocks]
   redis.call('ZADD', key, now, ARGV[1])
-  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 1]))
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 2]))
 end
 return { 1 }
 `;

@@ -22,6 +22,21 @@ const BLOCK_JITTER_RATIO = 0.2;
 
 type AcquireReply = [1] | [0, number, string];
 
+/** One provider request as budgets see it. */
+export interface RateCall {
+  connectionId: string;
+  /** The provider account (Slack workspace) the connection belongs to; '' when none yet. */
+  accountId?: string;
+  /** The request's operation label (Slack method name, e.g. 'conversations.history'). */
+  operation?: string;
+}
+
+/** Who a provider 429 stops: everyone, one connection, or one operation of one account. */
+export type BlockTarget =
+  | { kind: 'app' }
+  | { kind: 'connection'; connectionId: string }
+  | { kind: 'method'; accountId: string; operation: string };
+
 /** The commands defineCommand adds; typed locally instead of augmenting ioredis for everyone. */
 interface RateCommands {
   rateBudgetAcquire(numKeys: number, ...args: Array<string | number>): Promise<AcquireReply>;
@@ -55,17 +70,26 @@ export class RateBudgetService {
    */
   async acquire(
     provider: string,
-    connectionId: string,
-    budgets: RateBudget[],
+    call: RateCall,
+    budgets: readonly RateBudget[],
     opts: AcquireOptions = {},
   ): Promise<void> {
     const deadline = Date.now() + Math.max(0, opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
-    const keys = [this.blockKey(provider, null), this.blockKey(provider, connectionId)];
-    const args: Array<string | number> = [randomBytes(12).toString('base64url')];
+    const keys = [
+      this.blockKey(provider, { kind: 'app' }),
+      this.blockKey(provider, { kind: 'connection', connectionId: call.connectionId }),
+    ];
+    if (call.accountId && call.operation) {
+      const { accountId, operation } = call;
+      keys.push(this.blockKey(provider, { kind: 'method', accountId, operation }));
+    }
+    const args: Array<string | number> = [randomBytes(12).toString('base64url'), keys.length];
     for (const budget of budgets) {
       assertBudget(budget);
-      const key = this.budgetKey(provider, connectionId, budget);
-      // One sorted set per (scope, window): a duplicate would count each admission once, not twice.
+      if (budget.operations && !budget.operations.includes(call.operation ?? '')) continue;
+      const key = this.budgetKey(provider, call, budget);
+      // One sorted set per (scope, operations, window): a duplicate would count each admission
+      // once, not twice.
       if (keys.includes(key))
         throw new Error(`Two ${budget.scope} budgets share window ${budget.windowMs}`);
       keys.push(key);
@@ -94,15 +118,15 @@ export class RateBudgetService {
   }
 
   /**
-   * Records a provider 429: nobody calls the provider (connectionId null) or this connection
-   * until `until` plus jitter. Only the duration is sent, so this host's clock skew does not
-   * matter; an existing later block is kept.
+   * Records a provider 429: nobody calls the provider, or this connection, or this operation of
+   * this account until `until` plus jitter. Only the duration is sent, so this host's clock skew
+   * does not matter; an existing later block is kept.
    */
-  async block(provider: string, connectionId: string | null, until: Date): Promise<void> {
+  async block(provider: string, target: BlockTarget, until: Date): Promise<void> {
     const remaining = Math.max(0, until.getTime() - Date.now());
     const jitter = Math.max(MIN_BLOCK_JITTER_MS, Math.random() * BLOCK_JITTER_RATIO * remaining);
     const durationMs = Math.ceil(remaining + jitter);
-    await this.commands.rateBudgetBlock(this.blockKey(provider, connectionId), durationMs);
+    await this.commands.rateBudgetBlock(this.blockKey(provider, target), durationMs);
     this.metrics.rateLimitWaits.inc({ provider, outcome: 'blocked' });
   }
 
@@ -114,18 +138,34 @@ export class RateBudgetService {
     return `${this.config.redisKeyPrefix}:rate:{${provider}}`;
   }
 
-  private blockKey(provider: string, connectionId: string | null): string {
+  private blockKey(provider: string, target: BlockTarget): string {
     const base = this.base(provider);
-    return connectionId === null ? `${base}:block` : `${base}:conn:${connectionId}:block`;
+    switch (target.kind) {
+      case 'app':
+        return `${base}:block`;
+      case 'connection':
+        return `${base}:conn:${target.connectionId}:block`;
+      case 'method':
+        return `${base}:acct:${target.accountId}:op:${target.operation}:block`;
+    }
   }
 
   /** Keyed by window, not limit, so a changed limit keeps counting the admissions already made. */
-  private budgetKey(provider: string, connectionId: string, budget: RateBudget): string {
+  private budgetKey(provider: string, call: RateCall, budget: RateBudget): string {
     const base = this.base(provider);
+    const ops = budget.operations ? `:op:${budget.operations.join(',')}` : '';
     const window = `w${Math.ceil(budget.windowMs)}`;
-    return budget.scope === 'app'
-      ? `${base}:app:${window}`
-      : `${base}:conn:${connectionId}:${window}`;
+    switch (budget.scope) {
+      case 'app':
+        return `${base}:app${ops}:${window}`;
+      case 'account':
+        // No account yet (identifying a fresh grant): counted per connection instead.
+        return call.accountId
+          ? `${base}:acct:${call.accountId}${ops}:${window}`
+          : `${base}:conn:${call.connectionId}${ops}:${window}`;
+      default:
+        return `${base}:conn:${call.connectionId}${ops}:${window}`;
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ProviderRegistry } from '../provider-registry.js';
-import { RateBudgetService } from './rate-budget.service.js';
+import { RateBudgetService, type RateCall } from './rate-budget.service.js';
 
 /**
  * Admits one provider request, or throws ProviderError RATE_LIMITED with the time to come back.
@@ -9,7 +9,7 @@ import { RateBudgetService } from './rate-budget.service.js';
  * explicit open gate), so no code path can skip the shared budgets by accident.
  */
 export abstract class RateGate {
-  abstract admit(provider: string, connectionId: string): Promise<void>;
+  abstract admit(provider: string, call: RateCall): Promise<void>;
 }
 
 /** The production gate: the provider's documented budgets, shared by every process in Redis. */
@@ -22,12 +22,8 @@ export class RateBudgetGate extends RateGate {
     super();
   }
 
-  admit(provider: string, connectionId: string): Promise<void> {
-    return this.budgets.acquire(
-      provider,
-      connectionId,
-      this.registry.get(provider).catalog.rateBudgets,
-    );
+  admit(provider: string, call: RateCall): Promise<void> {
+    return this.budgets.acquire(provider, call, this.registry.get(provider).catalog.rateBudgets);
   }
 }
 

@@ -147,6 +147,24 @@ export class ItemsRepository {
     return new Map(rows.map((r) => [r.external_id, r.external_version]));
   }
 
+  /** One item's stored raw state and version, live or tombstone; null when never stored. */
+  async storedState(
+    connectionId: string,
+    kind: string,
+    externalId: string,
+  ): Promise<{ raw: unknown; externalVersion: string; deleted: boolean } | null> {
+    const [row] = await this.dataSource.query<
+      { raw: unknown; external_version: string; deleted: boolean }[]
+    >(
+      `SELECT raw, external_version, deleted_at IS NOT NULL AS deleted FROM items
+       WHERE connection_id = $1 AND kind = $2 AND external_id = $3`,
+      [connectionId, kind, externalId],
+    );
+    return row
+      ? { raw: row.raw, externalVersion: row.external_version, deleted: row.deleted }
+      : null;
+  }
+
   /**
    * Tombstones the items of one container that the full pass `generation` did not list. Call it
    * once, after the pass's last page, in a transaction of its own or with that page.

@@ -1,5 +1,6 @@
 import type {
   ItemDeletion,
+  ItemKind,
   NormalizedItem,
   ProviderContext,
   SyncResource,
@@ -109,16 +110,29 @@ export interface RoutedConnection {
   accountId: string;
   /** Set when found through a subscription: the resource that subscription watches. */
   resourceId?: string;
+  /** The connection's settings (e.g. which Slack reaction marks a task), found by account. */
+  settings?: Record<string, unknown>;
 }
 
 /** Exactly one key: which active connections of this provider a delivery is for. */
 export type ConnectionQuery =
-  /** Slack team_id (+ api_app_id checked by the provider), a Jira site. */
-  | { accountId: string }
+  /**
+   * A provider account (Slack team_id); with `resourceId`, only the connections whose syncs
+   * include that resource (a Slack channel they are a member of), so nobody receives items from
+   * a conversation they do not sync.
+   */
+  | { accountId: string; resourceId?: string }
   /** Google channel id, Jira matchedWebhookIds. */
   | { subscriptionExternalId: string }
   /** Trello model id (the watched board). */
   | { resourceId: string };
+
+/** What the store holds for one item: its last raw state and version, live or a tombstone. */
+export interface StoredItemState {
+  raw: unknown;
+  externalVersion: string;
+  deleted: boolean;
+}
 
 export interface WebhookParseContext {
   /**
@@ -127,6 +141,16 @@ export interface WebhookParseContext {
    */
   findConnections(query: ConnectionQuery): Promise<RoutedConnection[]>;
   findSubscription(externalId: string): Promise<StoredWebhookSubscription | null>;
+  /**
+   * The stored state of one item of a routed connection, or null. For events that change part
+   * of an item (a Slack reaction): the provider builds the full new state from it, and the
+   * versioned upsert still refuses anything older than what is stored.
+   */
+  storedItem(
+    connectionId: string,
+    kind: ItemKind,
+    externalId: string,
+  ): Promise<StoredItemState | null>;
   now(): Date;
 }
 
@@ -138,7 +162,12 @@ export interface WebhookParseContext {
  */
 export type WebhookEvent =
   | { type: 'items'; connectionId: string; upserts: NormalizedItem[]; deletions: ItemDeletion[] }
-  | { type: 'resource-changed'; connectionId: string; resourceId: string };
+  | { type: 'resource-changed'; connectionId: string; resourceId: string }
+  /**
+   * The provider says the grant is gone (Slack tokens_revoked, app_uninstalled): the connection
+   * moves to needs_reauth, with `reason` (a short code, never token material).
+   */
+  | { type: 'grant-revoked'; connectionId: string; reason: string };
 
 /** What subscribe/renew created at the provider. */
 export interface NewSubscription {

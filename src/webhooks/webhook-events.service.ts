@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ConnectionStore, type ConnectionSummary } from '../auth/connection-store.service.js';
+import { TokenService } from '../auth/token.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import type { WebhookEvent } from '../providers/webhook-contract.js';
@@ -20,7 +21,8 @@ interface Written {
 /**
  * Applies parsed webhook events. Item changes go through the same versioned upsert as syncs (a
  * late, older delivery cannot overwrite a newer state); "something changed" becomes an
- * incremental sync of the named resources, coalesced per connection by SyncTriggerService.
+ * incremental sync of the named resources, coalesced per connection by SyncTriggerService; a
+ * grant the provider reports revoked moves its connection to needs_reauth.
  */
 @Injectable()
 export class WebhookEventsService {
@@ -30,11 +32,18 @@ export class WebhookEventsService {
     private readonly items: ItemsRepository,
     private readonly syncs: SyncTriggerService,
     private readonly notifier: PdeckNotifier,
+    private readonly tokens: TokenService,
   ) {}
 
   async apply(events: WebhookEvent[]): Promise<void> {
     const itemEvents = events.filter((e): e is ItemsEvent => e.type === 'items');
     if (itemEvents.length) await this.applyItems(itemEvents);
+    for (const event of events) {
+      // Conditional on 'active': a retried delivery or a second event changes nothing more.
+      if (event.type === 'grant-revoked') {
+        await this.tokens.markNeedsReauth(event.connectionId, event.reason);
+      }
+    }
     const changed = new Map<string, Set<string>>();
     for (const event of events) {
       if (event.type !== 'resource-changed') continue;

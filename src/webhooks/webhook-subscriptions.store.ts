@@ -261,12 +261,25 @@ export class WebhookSubscriptionsStore {
   /** Active connections of `provider` a delivery belongs to (see ConnectionQuery). */
   async findConnections(provider: string, query: ConnectionQuery): Promise<RoutedConnection[]> {
     if ('accountId' in query) {
-      const rows: { id: string; account_id: string }[] = await this.dataSource.query(
-        `SELECT id, account_id FROM connections
-          WHERE provider = $1 AND account_id = $2 AND status = 'active'`,
-        [provider, query.accountId],
-      );
-      return rows.map((r) => ({ connectionId: r.id, accountId: r.account_id }));
+      const params = [provider, query.accountId];
+      let syncs = '';
+      if (query.resourceId !== undefined) {
+        params.push(query.resourceId);
+        syncs = `AND EXISTS (SELECT 1 FROM sync_states s
+                              WHERE s.connection_id = c.id AND s.resource_id = $3)`;
+      }
+      const rows: { id: string; account_id: string; settings: Record<string, unknown> }[] =
+        await this.dataSource.query(
+          `SELECT c.id, c.account_id, c.settings FROM connections c
+            WHERE c.provider = $1 AND c.account_id = $2 AND c.status = 'active' ${syncs}`,
+          params,
+        );
+      return rows.map((r) => ({
+        connectionId: r.id,
+        accountId: r.account_id,
+        ...(query.resourceId !== undefined ? { resourceId: query.resourceId } : {}),
+        settings: r.settings ?? {},
+      }));
     }
     const [column, value] =
       'subscriptionExternalId' in query

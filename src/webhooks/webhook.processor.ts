@@ -6,6 +6,7 @@ import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { withDeadline } from '../core/queue/job-deadline.js';
 import type { WebhookParseContext } from '../providers/webhook-contract.js';
+import { ItemsRepository } from '../items/items.repository.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { type WaitingDelivery, WebhookDeliveriesService } from './webhook-deliveries.service.js';
 import { WebhookEventsService } from './webhook-events.service.js';
@@ -36,6 +37,7 @@ export class WebhookProcessor extends WorkerHost {
     private readonly subscriptions: WebhookSubscriptionsStore,
     private readonly registry: ProviderRegistry,
     private readonly metrics: MetricsService,
+    private readonly items: ItemsRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     super();
@@ -111,6 +113,8 @@ export class WebhookProcessor extends WorkerHost {
         if (found) lookups.routed.add(found.connectionId);
         return found;
       },
+      storedItem: (connectionId, kind, externalId) =>
+        this.items.storedState(connectionId, kind, externalId),
       now: () => this.clock.now(),
     };
   }

@@ -106,6 +106,7 @@ describe('parse', () => {
   const queries: ConnectionQuery[] = [];
   const parseCtx: WebhookParseContext = {
     now: () => NOW,
+    storedItem: async () => null,
     findSubscription: verifyCtx.findSubscription,
     findConnections: async (query) => {
       queries.push(query);

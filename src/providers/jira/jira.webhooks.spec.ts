@@ -185,6 +185,7 @@ describe('parse', () => {
   const queries: ConnectionQuery[] = [];
   const parseCtx: WebhookParseContext = {
     now: () => NOW,
+    storedItem: async () => null,
     findSubscription: async () => null,
     findConnections: async (query) => {
       queries.push(query);
@@ -518,6 +519,7 @@ describe('subscription lifecycle against the Jira fake', () => {
       { deliveryId: 'd', body: sent.body, headers, receivedAt: new Date(clock) },
       {
         now: () => new Date(clock),
+        storedItem: async () => null,
         findSubscription: async () => null,
         findConnections: async (q) =>
           'subscriptionExternalId' in q && q.subscriptionExternalId === sub.externalId

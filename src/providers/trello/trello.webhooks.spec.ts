@@ -190,6 +190,7 @@ describe('TrelloWebhooks.parse', () => {
       return routed;
     },
     findSubscription: async () => null,
+    storedItem: async () => null,
     now: () => new Date(),
   };
   const delivery = (

@@ -33,6 +33,7 @@ interface ItemRow {
   url: string | null;
   assignees: string[];
   labels: string[];
+  author: string | null;
   external_updated_at: Date | null;
   external_version: string;
   deleted_at: Date | null;
@@ -42,7 +43,7 @@ interface ItemRow {
 }
 
 const COLUMNS = `id, connection_id, provider, kind, external_id, container_id, container_name,
-  title, body, status, starts_at, ends_at, all_day, due_at, url, assignees, labels,
+  title, body, status, starts_at, ends_at, all_day, due_at, url, assignees, labels, author,
   external_updated_at, external_version, deleted_at, change_seq::text AS change_seq, updated_at`;
 
 /**
@@ -103,6 +104,7 @@ export function toItemDto(row: ItemRow, includeRaw: boolean): ItemDto {
     url: row.url,
     assignees: row.assignees,
     labels: row.labels,
+    author: row.author,
     externalUpdatedAt: iso(row.external_updated_at),
     externalVersion: row.external_version,
     deletedAt: iso(row.deleted_at),

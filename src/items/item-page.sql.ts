@@ -42,23 +42,24 @@ export const UPSERT_PAGE_SQL = `
 WITH written AS (
   INSERT INTO items AS i (
     id, user_id, connection_id, provider, kind, external_id, container_id, container_name,
-    title, body, status, starts_at, ends_at, all_day, due_at, url, assignees, labels,
+    title, body, status, starts_at, ends_at, all_day, due_at, url, assignees, labels, author,
     external_updated_at, external_version, raw, seen_generation, change_seq)
   SELECT gen_random_uuid(), $1, $2, $3, t.kind, t."externalId", t."containerId", t."containerName",
     t.title, t.body, t.status, t."startsAt", t."endsAt", COALESCE(t."allDay", false), t."dueAt",
-    t.url, COALESCE(t.assignees, '{}'), COALESCE(t.labels, '{}'), t."externalUpdatedAt",
+    t.url, COALESCE(t.assignees, '{}'), COALESCE(t.labels, '{}'), t.author, t."externalUpdatedAt",
     t."externalVersion", COALESCE(t.raw, '{}'), COALESCE($5::int, 0), nextval('items_change_seq')
   FROM jsonb_to_recordset($4::jsonb) AS t(
     kind text, "externalId" text, "containerId" text, "containerName" text, title text,
     body text, status text, "startsAt" timestamptz, "endsAt" timestamptz, "allDay" boolean,
-    "dueAt" timestamptz, url text, assignees text[], labels text[],
+    "dueAt" timestamptz, url text, assignees text[], labels text[], author text,
     "externalUpdatedAt" timestamptz, "externalVersion" text, raw jsonb)
   ON CONFLICT (connection_id, kind, external_id) DO UPDATE SET
     container_id = EXCLUDED.container_id, container_name = EXCLUDED.container_name,
     title = EXCLUDED.title, body = EXCLUDED.body, status = EXCLUDED.status,
     starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, all_day = EXCLUDED.all_day,
     due_at = EXCLUDED.due_at, url = EXCLUDED.url, assignees = EXCLUDED.assignees,
-    labels = EXCLUDED.labels, external_updated_at = EXCLUDED.external_updated_at,
+    labels = EXCLUDED.labels, author = EXCLUDED.author,
+    external_updated_at = EXCLUDED.external_updated_at,
     external_version = EXCLUDED.external_version, raw = EXCLUDED.raw,
     seen_generation = COALESCE($5::int, i.seen_generation),
     change_seq = EXCLUDED.change_seq, deleted_at = NULL, updated_at = now()
@@ -97,6 +98,30 @@ WITH d AS (
     AND i.deleted_at IS NULL
     AND (t.version IS NULL OR t.version COLLATE "C" >= i.external_version COLLATE "C")
   RETURNING i.change_seq
+)
+SELECT count(*)::int AS deleted, min(change_seq)::text AS min_seq, max(change_seq)::text AS max_seq
+FROM d`;
+
+/**
+ * Tombstones for items never stored, for deletions that ask for one (`tombstoneIfUnknown`):
+ * events that may be applied out of order (a Slack deletion processed before its creation), so
+ * the creation arriving later, with an older version, cannot bring the item to life. Existing
+ * rows are left to DELETE_PAGE_SQL.
+ * $1 user, $2 connection, $3 provider, $4 kinds, $5 external ids, $6 versions.
+ */
+export const TOMBSTONE_UNKNOWN_SQL = `
+WITH t AS (
+  SELECT * FROM unnest($4::text[], $5::text[], $6::text[]) AS t(kind, external_id, version)
+  WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.connection_id = $2 AND i.kind = t.kind
+                      AND i.external_id = t.external_id)
+), d AS (
+  INSERT INTO items (id, user_id, connection_id, provider, kind, external_id, external_version,
+    deleted_at, change_seq)
+  SELECT gen_random_uuid(), $1, $2, $3, t.kind, t.external_id, t.version, now(),
+    nextval('items_change_seq')
+  FROM t
+  ON CONFLICT (connection_id, kind, external_id) DO NOTHING
+  RETURNING change_seq
 )
 SELECT count(*)::int AS deleted, min(change_seq)::text AS min_seq, max(change_seq)::text AS max_seq
 FROM d`;

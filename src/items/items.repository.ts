@@ -15,6 +15,7 @@ import {
   MARK_SEEN_SQL,
   PURGE_CONNECTION_SQL,
   SWEEP_SQL,
+  TOMBSTONE_UNKNOWN_SQL,
   UPSERT_PAGE_SQL,
 } from './item-page.sql.js';
 
@@ -101,13 +102,24 @@ export class ItemsRepository {
     if (upserts.length === 0 && deletions.length === 0) return result;
     await this.lockFeed(manager, input.userId);
     if (upserts.length > 0) await this.writeUpserts(manager, input, upserts, result);
+    const unknown = deletions.filter((d) => d.tombstoneIfUnknown && d.externalVersion);
+    if (unknown.length > 0) {
+      const [row] = await manager.query<(SeqRow & { deleted: number })[]>(TOMBSTONE_UNKNOWN_SQL, [
+        input.userId,
+        input.connectionId,
+        input.provider,
+        ...deletionColumns(unknown),
+      ]);
+      result.deleted += row.deleted;
+      widenRange(result, row);
+    }
     // After the upserts: a page that both edits and deletes an item ends with the item deleted.
     if (deletions.length > 0) {
       const [row] = await manager.query<(SeqRow & { deleted: number })[]>(DELETE_PAGE_SQL, [
         input.connectionId,
         ...deletionColumns(deletions),
       ]);
-      result.deleted = row.deleted;
+      result.deleted += row.deleted;
       widenRange(result, row);
     }
     return result;

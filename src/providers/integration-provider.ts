@@ -172,6 +172,8 @@ export interface NormalizedItem {
   url: string | null;
   assignees: string[];
   labels: string[];
+  /** Who the item is from, in words (a message's author); null or absent when unknown. */
+  author?: string | null;
   externalUpdatedAt: Date | null;
   /** Monotonic provider version as text; compared by the upsert to refuse older versions. */
   externalVersion: string;
@@ -183,6 +185,11 @@ export interface ItemDeletion {
   externalId: string;
   /** Provider version of the deletion when known (so a late older upsert cannot revive it). */
   externalVersion?: string;
+  /**
+   * Versioned deletions only: store a tombstone even when the item was never stored, because
+   * its creation may still arrive later, out of order (Slack events), and must not revive it.
+   */
+  tombstoneIfUnknown?: boolean;
 }
 
 /** Opaque to the engine; stored per (connection, resource) as JSON. */
@@ -195,6 +202,11 @@ export interface SyncPage {
   cursor: SyncCursor | null;
   /** True on the last page of a full pass: the engine may then sweep unseen items. */
   fullPassComplete?: boolean;
+  /**
+   * With fullPassComplete: the pass read a window, not everything (Slack's backfill of the last
+   * days), so what it did not list is not gone and no sweep runs.
+   */
+  keepUnseen?: boolean;
   /**
    * Full pass only: items the provider listed as still there without sending their content
    * (an ids-only listing whose versions match `knownVersions`). The sweep keeps them.

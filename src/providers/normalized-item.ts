@@ -17,6 +17,7 @@ export function normalizedItem(fields: Required & Partial<NormalizedItem>): Norm
     url: null,
     assignees: [],
     labels: [],
+    author: null,
     externalUpdatedAt: null,
     raw: {},
     ...fields,

@@ -55,15 +55,16 @@ export class SyncPageCommitter {
           items: page.seen,
         });
       }
-      const swept = lastOfPass
-        ? await this.items.sweep(manager, {
-            connectionId: connection.id,
-            userId: connection.userId,
-            containerId: target.resource.id,
-            generation: state.generation,
-            passStartSeq: state.passStartSeq ?? undefined,
-          })
-        : { deleted: 0, minChangeSeq: null, maxChangeSeq: null };
+      const swept =
+        lastOfPass && !page.keepUnseen
+          ? await this.items.sweep(manager, {
+              connectionId: connection.id,
+              userId: connection.userId,
+              containerId: target.resource.id,
+              generation: state.generation,
+              passStartSeq: state.passStartSeq ?? undefined,
+            })
+          : { deleted: 0, minChangeSeq: null, maxChangeSeq: null };
       await this.states.commitCursor(manager, state.id, page.cursor, lastOfPass);
       const counts: PageCounts = {
         fetched: page.upserts.length + page.deletions.length + (page.seen?.length ?? 0),

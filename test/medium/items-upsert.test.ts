@@ -95,6 +95,39 @@ describe('ItemsRepository.upsertPage on real Postgres', () => {
     expect((await rows(conn)).get('cal-1/evt-1')!.deleted_at).toBeNull();
   });
 
+  it('a deletion that asks for it tombstones an unknown item, so its older creation arriving later stays deleted', async () => {
+    const conn = await h.connection();
+    const deletion = {
+      kind: 'event' as const,
+      externalId: 'cal-1/evt-9',
+      externalVersion: version(7),
+      tombstoneIfUnknown: true,
+    };
+    const first = await write(conn, [], [deletion]);
+    expect(first).toMatchObject({ deleted: 1, inserted: 0 });
+    const tomb = (await rows(conn)).get('cal-1/evt-9')!;
+    expect(tomb.deleted_at).toBeInstanceOf(Date);
+    expect(tomb.external_version).toBe(version(7));
+    // The creation (older) comes late: refused. The deletion replayed: nothing more.
+    const late = await write(conn, [makeItem(9, { externalVersion: version(3) })]);
+    expect(late).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
+    expect(await write(conn, [], [deletion])).toMatchObject({ deleted: 0 });
+    const row = (await rows(conn)).get('cal-1/evt-9')!;
+    expect(row.deleted_at).toBeInstanceOf(Date);
+    expect(row.change_seq).toBe(tomb.change_seq);
+    // Without the flag an unknown item stays unknown (other providers' cancellations).
+    await write(conn, [], [{ ...deletion, externalId: 'cal-1/evt-10', tombstoneIfUnknown: false }]);
+    expect((await rows(conn)).has('cal-1/evt-10')).toBe(false);
+  });
+
+  it('stores and updates the author', async () => {
+    const conn = await h.connection();
+    await write(conn, [makeItem(1, { author: 'Alice Archer' })]);
+    expect((await rows(conn)).get('cal-1/evt-1')!.author).toBe('Alice Archer');
+    await write(conn, [makeItem(1, { externalVersion: version(9), author: null })]);
+    expect((await rows(conn)).get('cal-1/evt-1')!.author).toBeNull();
+  });
+
   it('revives a tombstone only with a version newer than the deletion', async () => {
     const conn = await h.connection();
     await write(conn, [makeItem(1, { externalVersion: version(1) })]);

@@ -92,6 +92,7 @@ export interface ItemRow {
   external_id: string;
   container_id: string | null;
   title: string | null;
+  author: string | null;
   external_version: string;
   change_seq: string;
   deleted_at: Date | null;
@@ -133,7 +134,8 @@ export async function openItemsHarness(adminUrl: string): Promise<ItemsHarness> 
       ),
     rows: async (conn) => {
       const list = await db.dataSource.query<ItemRow[]>(
-        `SELECT external_id, container_id, title, external_version, change_seq::text AS change_seq,
+        `SELECT external_id, container_id, title, author, external_version,
+          change_seq::text AS change_seq,
           deleted_at, seen_generation, updated_at FROM items WHERE connection_id = $1`,
         [conn.connectionId],
       );

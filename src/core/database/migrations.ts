@@ -7,6 +7,7 @@ import { EventOutbox1796700000000 } from './migrations/1796700000000-event-outbo
 import { ForeignKeys1796800000000 } from './migrations/1796800000000-foreign-keys.js';
 import { ConnectionConfirmation1796900000000 } from './migrations/1796900000000-connection-confirmation.js';
 import { ConnectionSite1797000000000 } from './migrations/1797000000000-connection-site.js';
+import { ItemAuthor1797100000000 } from './migrations/1797100000000-item-author.js';
 
 /** In order. Listed explicitly (no globs), like the entities in src/app.entities.ts. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   ForeignKeys1796800000000,
   ConnectionConfirmation1796900000000,
   ConnectionSite1797000000000,
+  ItemAuthor1797100000000,
 ];

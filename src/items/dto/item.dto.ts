@@ -81,6 +81,14 @@ export class ItemDto {
   @ApiProperty({
     nullable: true,
     type: String,
+    description: "Who the item is from, in words (a message's author); null when unknown.",
+    example: 'Alice Archer',
+  })
+  author: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
     format: 'date-time',
     example: '2026-11-27T16:20:11.000Z',
   })

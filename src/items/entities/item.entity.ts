@@ -78,6 +78,10 @@ export class Item {
   @Column('text', { array: true, default: () => "'{}'" })
   assignees: string[];
 
+  /** Who the item is from, in words (a message's author); null when the provider does not say. */
+  @Column('text', { nullable: true })
+  author: string | null;
+
   @Column('text', { array: true, default: () => "'{}'" })
   labels: string[];
 

@@ -16,6 +16,8 @@ export interface PendingGrant {
   siteId?: string;
   /** The grant reaches several sites: once confirmed, the connection waits for a choice. */
   siteRequired?: boolean;
+  /** The identity's non-secret facts, merged into the connection's settings on activation. */
+  settings?: Record<string, string>;
 }
 
 /** A grant as it waits for confirmation: the identity's extras join the credentials. */
@@ -30,7 +32,16 @@ export function toPendingGrant(
     accountLabel: identity.label,
     ...(identity.siteId ? { siteId: identity.siteId } : {}),
     ...(identity.siteRequired ? { siteRequired: true } : {}),
+    ...(identity.settings ? { settings: identity.settings } : {}),
   };
+}
+
+/** The earliest expiry of the connection's tokens (Slack: the bot's or the user's), if any. */
+function earliestExpiry(credentials: ConnectionCredentials): Date | null {
+  const times = [credentials, ...Object.values(credentials.linked ?? {})]
+    .map((t) => (t.expiresAt ? Date.parse(t.expiresAt) : NaN))
+    .filter((t) => !Number.isNaN(t));
+  return times.length ? new Date(Math.min(...times)) : null;
 }
 
 function withExtras(
@@ -181,8 +192,10 @@ export class ConnectionStore {
         siteId: waiting ? null : (grant.siteId ?? null),
         accountLabel: grant.accountLabel,
         scopes: grant.scopes,
+        // Merged in SQL like a settings patch: the user's own settings stay.
+        ...(grant.settings ? { settings: () => 'settings || CAST(:grantSettings AS jsonb)' } : {}),
         credentials: this.crypto.encryptJson(credentials, aad(connection.id)),
-        tokenExpiresAt: credentials.expiresAt ? new Date(credentials.expiresAt) : null,
+        tokenExpiresAt: earliestExpiry(credentials),
         tokenVersion: () => 'token_version + 1',
         lastError: null,
         pendingGrant: null,
@@ -193,6 +206,7 @@ export class ConnectionStore {
         id: connection.id,
         hash: connection.confirmTokenHash,
       })
+      .setParameter('grantSettings', JSON.stringify(grant.settings ?? {}))
       .execute();
     return (result.affected ?? 0) === 1;
   }
@@ -247,7 +261,7 @@ export class ConnectionStore {
       .update()
       .set({
         credentials: this.crypto.encryptJson(credentials, aad(id)),
-        tokenExpiresAt: credentials.expiresAt ? new Date(credentials.expiresAt) : null,
+        tokenExpiresAt: earliestExpiry(credentials),
         tokenVersion: () => 'token_version + 1',
       })
       .where('id = :id AND token_version = :expectedVersion', { id, expectedVersion })

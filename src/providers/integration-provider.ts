@@ -103,6 +103,13 @@ export interface AccountIdentity {
   label: string;
   /** Merged into the encrypted credentials' extras (e.g. Jira cloudid and site URL). */
   extras?: Record<string, string>;
+  /**
+   * Non-secret facts the provider needs where credentials are not available (webhook parsing
+   * sees the connection's settings, not its credentials): merged into the connection's settings
+   * when the grant is confirmed. Slack stores its workspace URL here for permalinks. The
+   * provider's validateSettings should refuse user changes to these keys.
+   */
+  settings?: Record<string, string>;
   /** The site this identity is bound to, for providers with `sites` (stored, not secret). */
   siteId?: string;
   /**

@@ -13,6 +13,7 @@ import { ProviderContextFactory } from '../providers/provider-context.factory.js
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import {
   type BlockTarget,
+  RATE_BUDGET_DETAIL,
   RateBudgetService,
 } from '../providers/rate-budget/rate-budget.service.js';
 import type { SyncRunResource } from './entities/sync-run.entity.js';
@@ -225,12 +226,15 @@ export class SyncRunnerService {
   private async escalate(scope: RunScope, failure: ProviderError): Promise<never> {
     const decision = decide(failure);
     if (decision.action === 'delay') {
-      // Every worker stops calling until then: a 429 storm gets keys blocked (Trello).
-      await this.budgets.block(
-        scope.connection.provider,
-        blockTarget(scope, failure),
-        decision.until,
-      );
+      // Every worker stops calling until then: a 429 storm gets keys blocked (Trello). Our own
+      // budget's refusal needs no block: the budget refuses every worker until then anyway, and
+      // a block would stop more (the whole connection) than the budget that ran out (one method).
+      if (failure.detail !== RATE_BUDGET_DETAIL)
+        await this.budgets.block(
+          scope.connection.provider,
+          blockTarget(scope, failure),
+          decision.until,
+        );
       throw new SyncDelayedError(decision.until);
     }
     if (failure.accessTokenRejected) {

@@ -12,6 +12,8 @@ export interface ProviderCredentials {
   clientSecret: string;
   /** An app-level request-signing secret, for providers that have one apart from the client secret. */
   signingSecret?: string;
+  /** The integration's own app-level options by name, as set (see CredentialsEnv.options). */
+  options?: Record<string, string>;
 }
 
 /**
@@ -21,7 +23,13 @@ export interface ProviderCredentials {
 export interface CredentialsEnv {
   clientId: string;
   clientSecret: string;
+  /** When declared, required with the pair: deliveries cannot be verified without it. */
   signingSecret?: string;
+  /**
+   * Optional app-level settings by option name -> variable name (Slack's app distribution,
+   * which decides its rate limits). Read when set; the integration validates the values.
+   */
+  options?: Record<string, string>;
 }
 
 /** One integration's credentials variables, as handed to configuration at startup. */

@@ -16,6 +16,7 @@ const INTEGRATIONS = [
     clientId: 'CHAT_CLIENT_ID',
     clientSecret: 'CHAT_CLIENT_SECRET',
     signingSecret: 'CHAT_SIGNING_SECRET',
+    options: { distribution: 'CHAT_APP_DISTRIBUTION' },
   },
 ];
 
@@ -58,6 +59,12 @@ describe('parseConfig', () => {
     );
   });
 
+  it('refuses an integration that declares a signing secret when only the client pair is set', () => {
+    expect(errorOf({ CHAT_CLIENT_ID: 'sid', CHAT_CLIENT_SECRET: 'ssecret' })).toBe(
+      "Invalid configuration: CHAT_SIGNING_SECRET must be set with CHAT_CLIENT_ID and CHAT_CLIENT_SECRET to enable chat (it verifies the provider's requests)",
+    );
+  });
+
   it('parses lists, keys, origins and provider credentials', () => {
     const config = parseConfig(
       {
@@ -70,6 +77,7 @@ describe('parseConfig', () => {
         CHAT_CLIENT_ID: 'sid',
         CHAT_CLIENT_SECRET: 'ssecret',
         CHAT_SIGNING_SECRET: 'signing',
+        CHAT_APP_DISTRIBUTION: 'internal',
         PDECK_EVENTS_URL: 'http://127.0.0.1:4000/events',
         PDECK_EVENTS_SECRET: 'whsec_0123456789abcdef',
       },
@@ -87,6 +95,7 @@ describe('parseConfig', () => {
       clientSecret: 'csecret',
     });
     expect(config.providerCredentials.chat?.signingSecret).toBe('signing');
+    expect(config.providerCredentials.chat?.options).toEqual({ distribution: 'internal' });
     expect(config.pdeckEvents?.url).toBe('http://127.0.0.1:4000/events');
   });
 

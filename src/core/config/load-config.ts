@@ -191,7 +191,23 @@ function readCredentials(
   }
   if (!clientId || !clientSecret) return undefined;
   const signingSecret = read(names.signingSecret);
-  return signingSecret ? { clientId, clientSecret, signingSecret } : { clientId, clientSecret };
+  if (names.signingSecret && !signingSecret) {
+    throw new ConfigError(
+      `Invalid configuration: ${names.signingSecret} must be set with ${names.clientId} and ${names.clientSecret} to enable ${names.provider} (it verifies the provider's requests)`,
+    );
+  }
+  const options = Object.fromEntries(
+    Object.entries(names.options ?? {}).flatMap(([option, name]) => {
+      const value = read(name);
+      return value ? [[option, value]] : [];
+    }),
+  );
+  return {
+    clientId,
+    clientSecret,
+    ...(signingSecret ? { signingSecret } : {}),
+    ...(Object.keys(options).length ? { options } : {}),
+  };
 }
 
 /** TRUST_PROXY, already validated: false, a hop count, or a list of addresses/subnets/names. */

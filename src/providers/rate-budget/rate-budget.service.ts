@@ -14,6 +14,9 @@ export interface AcquireOptions {
   maxWaitMs?: number;
 }
 
+/** `detail` of the RATE_LIMITED our own budgets throw (not a provider 429). */
+export const RATE_BUDGET_DETAIL = 'rate_budget';
+
 /** Default in-process wait: short, so a long wait re-queues the job instead of holding a slot. */
 export const DEFAULT_MAX_WAIT_MS = 2_000;
 /** Lower bound of the jitter added to a block, so workers do not all return on the same tick. */
@@ -106,7 +109,7 @@ export class RateBudgetService {
         throw new ProviderError(
           'RATE_LIMITED',
           `Rate budget for ${provider} exhausted (${reply[2]}); retry in ${waitMs} ms`,
-          { provider, retryAt: new Date(retryAt) },
+          { provider, retryAt: new Date(retryAt), detail: RATE_BUDGET_DETAIL },
         );
       }
       // A little jitter so waiters woken by the same expiry do not all race for one slot.

@@ -12,6 +12,8 @@ const HISTORY_METHODS = new Set(['conversations.history', 'conversations.replies
 const PER_MINUTE: Record<string, number> = {
   'conversations.list': 20,
   'users.list': 20,
+  // Tier 4.
+  'users.info': 100,
   'auth.revoke': 50,
 };
 const WINDOW_MS = 60_000;

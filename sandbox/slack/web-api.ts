@@ -44,6 +44,7 @@ export class SlackWebApi {
     this.method('conversations.history', (c) => history(data, c.grant, c.args, pageSize()));
     this.method('conversations.replies', (c) => replies(data, c.grant, c.args, pageSize()));
     this.method('users.list', (c) => this.usersList(c));
+    this.method('users.info', (c) => this.usersInfo(c));
   }
 
   private method(name: string, handler: (call: Call) => Body): void {
@@ -129,5 +130,12 @@ export class SlackWebApi {
       cache_ts: Math.floor(this.now() / 1000),
       response_metadata: { next_cursor: page.nextCursor },
     };
+  }
+
+  /** https://docs.slack.dev/reference/methods/users.info: one member of the token's workspace. */
+  private usersInfo({ args, grant }: Call): Body {
+    if (!grant.scopes.includes('users:read')) return missingScope('users:read', grant.scopes);
+    const user = this.data.users.find((u) => u.teamId === grant.teamId && u.id === args.user);
+    return user ? { ok: true, user: userView(user) } : { ok: false, error: 'user_not_found' };
   }
 }

@@ -112,6 +112,8 @@ export interface RoutedConnection {
   resourceId?: string;
   /** The connection's settings (e.g. which Slack reaction marks a task), found by account. */
   settings?: Record<string, unknown>;
+  /** Found by account and resource: the resource's name as the last listing stored it. */
+  resourceName?: string | null;
 }
 
 /** Exactly one key: which active connections of this provider a delivery is for. */

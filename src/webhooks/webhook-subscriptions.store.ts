@@ -39,6 +39,13 @@ const aad = (rowId: string): EncryptionContext => ({
  * Every read and write of webhook_subscriptions, and the routing lookups providers get. Secrets
  * are encrypted bound to their row, so a value copied to another row does not decrypt.
  */
+interface AccountRow {
+  id: string;
+  account_id: string;
+  settings: Record<string, unknown> | null;
+  resource_name?: string | null;
+}
+
 @Injectable()
 export class WebhookSubscriptionsStore {
   constructor(
@@ -261,24 +268,22 @@ export class WebhookSubscriptionsStore {
   /** Active connections of `provider` a delivery belongs to (see ConnectionQuery). */
   async findConnections(provider: string, query: ConnectionQuery): Promise<RoutedConnection[]> {
     if ('accountId' in query) {
-      const params = [provider, query.accountId];
-      let syncs = '';
-      if (query.resourceId !== undefined) {
-        params.push(query.resourceId);
-        syncs = `AND EXISTS (SELECT 1 FROM sync_states s
-                              WHERE s.connection_id = c.id AND s.resource_id = $3)`;
-      }
-      const rows: { id: string; account_id: string; settings: Record<string, unknown> }[] =
-        await this.dataSource.query(
-          `SELECT c.id, c.account_id, c.settings FROM connections c
-            WHERE c.provider = $1 AND c.account_id = $2 AND c.status = 'active' ${syncs}`,
-          params,
-        );
+      const byResource = query.resourceId !== undefined;
+      // With a resource: only connections whose syncs include it (they listed it last time).
+      const rows: AccountRow[] = await this.dataSource.query(
+        byResource
+          ? `SELECT c.id, c.account_id, c.settings, s.resource_name FROM connections c
+               JOIN sync_states s ON s.connection_id = c.id AND s.resource_id = $3
+              WHERE c.provider = $1 AND c.account_id = $2 AND c.status = 'active'`
+          : `SELECT c.id, c.account_id, c.settings FROM connections c
+              WHERE c.provider = $1 AND c.account_id = $2 AND c.status = 'active'`,
+        byResource ? [provider, query.accountId, query.resourceId] : [provider, query.accountId],
+      );
       return rows.map((r) => ({
         connectionId: r.id,
         accountId: r.account_id,
-        ...(query.resourceId !== undefined ? { resourceId: query.resourceId } : {}),
         settings: r.settings ?? {},
+        ...(byResource ? { resourceId: query.resourceId, resourceName: r.resource_name } : {}),
       }));
     }
     const [column, value] =

@@ -1,4 +1,4 @@
-import type { ProviderContext } from '../integration-provider.js';
+import type { ConnectionCredentials, ProviderContext } from '../integration-provider.js';
 import type { BoundProviderRequest } from '../provider-http.js';
 import type { QueryValue } from './provider-http-client.js';
 
@@ -24,8 +24,10 @@ export async function authorizedCall<T>(
   ctx: ProviderContext,
   request: (accessToken: string) => BoundProviderRequest,
   mapError: (error: unknown) => Error,
+  /** Which token of the connection to send (Slack: the bot's or the user's); the primary one by default. */
+  token: (credentials: ConnectionCredentials) => string = (c) => c.accessToken,
 ): Promise<T> {
-  const { accessToken } = await ctx.credentials();
+  const accessToken = token(await ctx.credentials());
   try {
     return (await ctx.http.request<T>(request(accessToken))).data;
   } catch (error) {

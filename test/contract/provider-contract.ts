@@ -237,13 +237,13 @@ export async function debugState(ctx: Pick<ContractContext, 'db' | 'connectionId
 }
 
 /** Rows of webhook_deliveries (every provider: the fakes are the only senders). */
-async function deliveryCount(db: DataSource): Promise<number> {
+export async function deliveryCount(db: DataSource): Promise<number> {
   const [{ n }] = await db.query('SELECT count(*)::int AS n FROM webhook_deliveries');
   return n;
 }
 
 /** True once no stored delivery is still waiting to be processed. */
-async function deliveriesProcessed(db: DataSource): Promise<true | undefined> {
+export async function deliveriesProcessed(db: DataSource): Promise<true | undefined> {
   const [{ n }] = await db.query(
     "SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'received'",
   );

@@ -13,6 +13,8 @@ import type { SlackResponse } from './slack.types.js';
 export const DEFAULT_RETRY_MS = 60_000;
 /** Error codes are echoed into messages and `detail`: only a short token, never other text. */
 const CODE = /^[a-z0-9_.-]{1,64}$/i;
+/** Scope names (`groups:read`), comma-separated when several are needed. */
+const SCOPES = /^[a-z0-9_.:,-]{1,200}$/i;
 
 /**
  * Slack reports almost every failure as HTTP 200 `{ok:false, error}`; only 429 has a meaning of
@@ -81,7 +83,7 @@ export function mapSlackApiError(
   }
   const known = BY_CODE[raw];
   const needed =
-    raw === 'missing_scope' && typeof body?.needed === 'string' && CODE.test(body.needed)
+    raw === 'missing_scope' && typeof body?.needed === 'string' && SCOPES.test(body.needed)
       ? ` (needs ${body.needed})`
       : '';
   return new ProviderError(known?.code ?? 'UNKNOWN', `${SLACK_ID} ${method}: ${raw}${needed}`, {

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { GoogleCalendarFake } from '../sandbox/google-calendar/google-calendar.fake.js';
+import { SANDBOX_SLACK_APP, SlackFake } from '../sandbox/slack/index.js';
 import { SANDBOX_TRELLO_APP, TrelloFake } from '../sandbox/trello/trello.fake.js';
 import { Cluster } from '../test/harness/cluster.js';
 import { eventually } from '../test/harness/ports.js';
-
 import { ServiceProcess } from '../test/harness/service-process.js';
 
 /** Sizes of one bench run: the full run (the README's targets), or `--quick` (proves it runs). */
@@ -46,10 +46,14 @@ export function sizes(quick: boolean): BenchSizes {
       };
 }
 
-/** The two sandbox fakes and a cluster wired to both (own Postgres, own Redis, api + workers). */
+/** The PDeck user who owns the bench's Trello and Slack connections (one feed for P3). */
+export const BENCH_USER = 'bench-user';
+
+/** The sandbox fakes and a cluster wired to them (own Postgres, own Redis, api + workers). */
 export interface Rig {
   google: GoogleCalendarFake;
   trello: TrelloFake;
+  slack: SlackFake;
   cluster: Cluster;
 }
 
@@ -60,25 +64,36 @@ export async function startRig(
   // Webhooks of the Trello fake are never triggered by the bench (it signs its own deliveries);
   // rate limits off: the bench measures the service, not Trello's 100-per-10-s window.
   const trello = new TrelloFake({ rateLimits: false });
-  await Promise.all([google.start(), trello.start()]);
+  // Events of the Slack fake are never triggered either (the bench signs its own); Tier 3
+  // history limits (an internal app's) keep the backfill at connect to seconds.
+  const slack = new SlackFake({ historyTier: 'tier3' });
+  await Promise.all([google.start(), trello.start(), slack.start()]);
   const env = {
-    PROVIDER_ORIGINS: JSON.stringify({ ...google.origins(), ...trello.origins() }),
+    PROVIDER_ORIGINS: JSON.stringify({
+      ...google.origins(),
+      ...trello.origins(),
+      ...slack.origins(),
+    }),
     // The cluster runs with NODE_ENV=production, which refuses PROVIDER_ORIGINS without this.
     ALLOW_PROVIDER_ORIGINS: 'true',
     GOOGLE_CALENDAR_CLIENT_ID: google.clients[0].clientId,
     GOOGLE_CALENDAR_CLIENT_SECRET: google.clients[0].clientSecret,
     TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,
     TRELLO_API_SECRET: SANDBOX_TRELLO_APP.secret,
+    SLACK_CLIENT_ID: SANDBOX_SLACK_APP.clientId,
+    SLACK_CLIENT_SECRET: SANDBOX_SLACK_APP.clientSecret,
+    SLACK_SIGNING_SECRET: SANDBOX_SLACK_APP.signingSecret,
+    SLACK_APP_DISTRIBUTION: 'internal',
   };
   const cluster = new Cluster({ workers: 2, ...options, env });
   await cluster.start();
-  return { google, trello, cluster };
+  return { google, trello, slack, cluster };
 }
 
 export async function stopRig(rig: Rig | undefined): Promise<void> {
   if (!rig) return;
   await rig.cluster.stop();
-  await Promise.allSettled([rig.google.stop(), rig.trello.stop()]);
+  await Promise.allSettled([rig.google.stop(), rig.trello.stop(), rig.slack.stop()]);
 }
 
 export interface RunRow {

@@ -5,9 +5,7 @@ import { boardJson } from '../sandbox/trello/views.js';
 import { trelloWebhookSignature } from '../sandbox/trello/webhooks.js';
 import { connectThroughConsent } from '../test/harness/connect.js';
 import { eventually } from '../test/harness/ports.js';
-import { finishedRun, type Rig } from './kit.js';
-
-export const TRELLO_USER = 'bench-trello-user';
+import { BENCH_USER, finishedRun, type Rig } from './kit.js';
 
 /** A connected Trello account, its bench board and the signed deliveries the bench can send. */
 export interface TrelloTarget {
@@ -63,7 +61,7 @@ function addBenchBoard(rig: Rig, count: number): { board: BoardRec; cards: strin
 export async function connectTrello(rig: Rig, cardCount: number): Promise<TrelloTarget> {
   const { cluster, trello } = rig;
   const { board, cards } = addBenchBoard(rig, cardCount);
-  const connectionId = await connectThroughConsent(cluster, 'trello', TRELLO_USER, {
+  const connectionId = await connectThroughConsent(cluster, 'trello', BENCH_USER, {
     account: 'alice',
   });
   await finishedRun(cluster, "connection_id = $1 AND trigger = 'connect'", [connectionId], 300_000);
@@ -92,10 +90,6 @@ export async function connectTrello(rig: Rig, cardCount: number): Promise<Trello
 /** The next unused card (each delivery deletes a different live item), or undefined when none. */
 export function takeCard(target: TrelloTarget): string | undefined {
   return target.next < target.cards.length ? target.cards[target.next++] : undefined;
-}
-
-export function cardsLeft(target: TrelloTarget): number {
-  return target.cards.length - target.next;
 }
 
 let actionCounter = 0;
@@ -145,57 +139,5 @@ export function deleteCardDelivery(
         target.callbackUrl,
       ),
     },
-  };
-}
-
-/** Outcome of a batch of deliveries, checked against Postgres (the loss check of P2). */
-export interface LossCheck {
-  acknowledged: number;
-  stored: number;
-  tombstoned: number;
-  lost: number;
-  duplicated: number;
-}
-
-/**
- * Waits until every acknowledged delivery has been processed, then counts: deliveries stored for
- * the given cards (webhook_deliveries), their items tombstoned, acknowledged cards whose item is
- * still live (lost) and cards with more than one stored delivery (duplicated).
- */
-export async function lossCheck(
-  rig: Rig,
-  target: TrelloTarget,
-  acknowledged: string[],
-  timeoutMs = 120_000,
-): Promise<LossCheck> {
-  const { cluster } = rig;
-  const ids = [...new Set(acknowledged)];
-  const tombstoned = async () =>
-    (
-      await cluster.pg.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM items WHERE connection_id = $1 AND kind = 'task'
-         AND external_id = ANY($2) AND deleted_at IS NOT NULL`,
-        [target.connectionId, ids],
-      )
-    )[0].n;
-  await eventually(
-    async () => ((await tombstoned()) === ids.length ? true : undefined),
-    'every acknowledged delivery to reach the items table',
-    timeoutMs,
-    250,
-  ).catch(() => undefined);
-  const [stored] = await cluster.pg.query<{ n: number; dup: number }>(
-    `SELECT count(*)::int AS n, (count(*) - count(DISTINCT card))::int AS dup FROM (
-       SELECT (body::jsonb) #>> '{action,data,card,id}' AS card FROM webhook_deliveries
-       WHERE provider = 'trello') d WHERE card = ANY($1)`,
-    [ids],
-  );
-  const done = await tombstoned();
-  return {
-    acknowledged: ids.length,
-    stored: stored.n,
-    tombstoned: done,
-    lost: ids.length - done,
-    duplicated: stored.dup,
   };
 }

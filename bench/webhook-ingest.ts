@@ -1,23 +1,23 @@
 import autocannon from 'autocannon';
 import { cpuMs, type Rig } from './kit.js';
 import {
-  cardsLeft,
-  deleteCardDelivery,
   lossCheck,
-  takeCard,
+  messageDelivery,
   type LossCheck,
-  type TrelloTarget,
-} from './trello-kit.js';
+  type SlackDelivery,
+  type SlackTarget,
+} from './slack-kit.js';
 
 /**
  * P2: the webhook route under closed-loop load (autocannon, N connections each sending the next
  * request as soon as the last is answered) against the bare liveness route of the same API
  * process, level by level, in the same run.
  *
- * Every webhook request is a distinct, correctly signed Trello `deleteCard` delivery of a
- * different live card: the service verifies it, stores it in webhook_deliveries, enqueues it,
- * answers 200; a worker then tombstones the item. So the loss check afterwards can demand that
- * every acknowledged delivery was stored once and tombstoned its item.
+ * Every webhook request is a distinct, correctly signed Slack `event_callback`: a new `message`
+ * (fresh ts and event_id) in a channel the connected workspace syncs. The service verifies it,
+ * stores it in webhook_deliveries under its event_id, enqueues it, answers 200; a worker then
+ * upserts the message's item. So the loss check afterwards can demand that every acknowledged
+ * event was stored once and produced exactly one item.
  *
  * Baseline caveat: `GET /health/live` returns a constant and, unlike every other route, is
  * excluded from the per-request access log (pino-http autoLogging ignores health probes), so it
@@ -46,8 +46,8 @@ export interface IngestResult {
   loss: LossCheck;
 }
 
-interface CardContext {
-  card?: string;
+interface EventContext {
+  delivery?: SlackDelivery;
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -76,62 +76,44 @@ async function bare(
   return { rps: result['2xx'] / result.duration, cpuPerReq: used / result['2xx'] };
 }
 
-/**
- * Closed-loop load of signed deliveries. Counts only 2xx answers to deliveries (their cards are
- * kept for the loss check); stops early if the pool of live cards runs out.
- */
+/** Closed-loop load of signed events. Counts only 2xx answers (their events go to the loss check). */
 async function webhooks(
   rig: Rig,
-  target: TrelloTarget,
+  target: SlackTarget,
   connections: number,
   seconds: number,
-  acknowledged: string[],
+  acknowledged: SlackDelivery[],
 ): Promise<{ rps: number; p50: number; p99: number; non2xx: number; cpuPerReq: number }> {
   const cpu = cpuMs(rig.cluster.api.pid!);
-  let instance: autocannon.Instance | undefined;
   let acked = 0;
   let rejected = 0;
-  const url = new URL(target.callbackUrl);
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(
+  const path = new URL(target.url).pathname;
+  const result = await run({
+    url: target.url,
+    connections,
+    duration: seconds,
+    requests: [
       {
-        url: target.callbackUrl,
-        connections,
-        duration: seconds,
-        requests: [
-          {
-            setupRequest: (request, context) => {
-              const ctx = context as CardContext;
-              const card = takeCard(target);
-              ctx.card = card;
-              if (!card) {
-                // Pool empty: end the level; this last request is a probe nobody counts.
-                instance?.stop();
-                return { ...request, method: 'HEAD', path: url.pathname };
-              }
-              const delivery = deleteCardDelivery(target, rig, card);
-              return {
-                ...request,
-                method: 'POST',
-                path: url.pathname,
-                headers: delivery.headers,
-                body: delivery.body,
-              };
-            },
-            onResponse: (status, _body, context) => {
-              const card = (context as CardContext).card;
-              if (!card) return;
-              if (status >= 200 && status < 300) {
-                acked += 1;
-                acknowledged.push(card);
-              } else rejected += 1;
-            },
-          },
-        ],
+        setupRequest: (request, context) => {
+          const delivery = messageDelivery(target);
+          (context as EventContext).delivery = delivery;
+          return {
+            ...request,
+            method: 'POST',
+            path,
+            headers: delivery.headers,
+            body: delivery.body,
+          };
+        },
+        onResponse: (status, _body, context) => {
+          const delivery = (context as EventContext).delivery!;
+          if (status >= 200 && status < 300) {
+            acked += 1;
+            acknowledged.push(delivery);
+          } else rejected += 1;
+        },
       },
-      (error, res) => (error ? reject(error) : resolve(res)),
-    );
-    autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false });
+    ],
   });
   const used = cpuMs(rig.cluster.api.pid!) - cpu;
   return {
@@ -145,11 +127,11 @@ async function webhooks(
 
 export async function webhookIngest(
   rig: Rig,
-  target: TrelloTarget,
+  target: SlackTarget,
   levels: number[],
   seconds: number,
 ): Promise<IngestResult> {
-  const acknowledged: string[] = [];
+  const acknowledged: SlackDelivery[] = [];
   // Warm-up, unmeasured: JIT, connection pools, first BullMQ scripts.
   await bare(rig, levels[0], 1);
   await webhooks(rig, target, levels[0], 1, acknowledged);
@@ -173,7 +155,7 @@ export async function webhookIngest(
       `[P2] ${connections} connections: bare ${baselineRps.toFixed(0)} req/s, webhook ` +
         `${hook.rps.toFixed(0)} req/s (p50 ${hook.p50} ms, p99 ${hook.p99} ms, ` +
         `${hook.non2xx} non-2xx); API CPU per request: bare ${base.cpuPerReq.toFixed(2)} ms, ` +
-        `webhook ${hook.cpuPerReq.toFixed(2)} ms; ${cardsLeft(target)} cards left`,
+        `webhook ${hook.cpuPerReq.toFixed(2)} ms`,
     );
   }
   const loss = await lossCheck(rig, target, acknowledged);

@@ -58,6 +58,7 @@ describe('mapIssue', () => {
       url: 'https://pdeck.atlassian.net/browse/PD-1',
       assignees: ['Alice Example'],
       labels: ['frontend'],
+      author: null,
       externalUpdatedAt: new Date('2026-03-04T10:21:33.512Z'),
       raw: {
         id: '10000',
@@ -110,6 +111,7 @@ describe('mapIssue', () => {
         url: null,
         assignees: [],
         labels: [],
+        author: null,
         externalUpdatedAt: null,
         raw: {
           id: '7',
@@ -150,6 +152,7 @@ describe('mapIssue', () => {
       dueAt: null,
       assignees: [],
       labels: [],
+      author: null,
       externalVersion: MIN_VERSION,
       externalUpdatedAt: null,
     });

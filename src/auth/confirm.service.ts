@@ -139,7 +139,7 @@ export class ConfirmService {
     }
     if (grant && (await this.mayRevoke(connection))) {
       try {
-        await this.disconnects.revokeGrant(connection, grant.credentials);
+        await this.disconnects.revokeGrant(connection, grant.credentials, true);
       } catch (error) {
         this.logger.warn({
           ...log,

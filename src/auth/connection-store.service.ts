@@ -313,6 +313,18 @@ export class ConnectionStore {
   }
 
   /** Merges non-secret settings (e.g. syncIntervalMinutes) and returns the updated row. */
+  /** Active connections of the same provider account, `exceptId` left out. */
+  countActiveOfAccount(connection: Connection, exceptId?: string): Promise<number> {
+    return this.repo.count({
+      where: {
+        provider: connection.provider,
+        accountId: connection.accountId,
+        status: 'active',
+        ...(exceptId ? { id: Not(exceptId) } : {}),
+      },
+    });
+  }
+
   async updateSettings(id: string, patch: Record<string, unknown>): Promise<Connection> {
     await this.repo.query(
       'UPDATE connections SET settings = settings || $2::jsonb, updated_at = now() WHERE id = $1',

@@ -76,8 +76,16 @@ export class DisconnectService {
     }
   }
 
-  /** Revokes these credentials at the provider; false when it offers no way to revoke. */
-  async revokeGrant(connection: Connection, credentials: ConnectionCredentials): Promise<boolean> {
+  /**
+   * Revokes these credentials at the provider; false when it offers no way to revoke.
+   * `replacing`: they are a new grant beside the row's own credentials (a refused reconnect), so
+   * the row, while active, still uses the account's shared tokens; on a disconnect it does not.
+   */
+  async revokeGrant(
+    connection: Connection,
+    credentials: ConnectionCredentials,
+    replacing = false,
+  ): Promise<boolean> {
     const provider = this.registry.get(connection.provider);
     if (provider.revoke) {
       // Providers whose revocation is not RFC 7009 (Slack auth.revoke, Trello DELETE /tokens).
@@ -88,7 +96,11 @@ export class DisconnectService {
         settings: connection.settings,
         credentials: async () => credentials,
       });
-      await provider.revoke(ctx);
+      const others = await this.store.countActiveOfAccount(
+        connection,
+        replacing ? undefined : connection.id,
+      );
+      await provider.revoke(ctx, { accountInUse: others > 0 });
       return true;
     }
     const auth = provider.catalog.auth;

@@ -157,6 +157,14 @@ export interface ProviderContext {
   knownVersions?(kind: ItemKind, externalIds: readonly string[]): Promise<Map<string, string>>;
 }
 
+export interface RevokeOptions {
+  /**
+   * Other active connections share this provider account (PDeck users of one Slack workspace):
+   * tokens that belong to the account rather than to this user (Slack's bot token) must stay.
+   */
+  accountInUse: boolean;
+}
+
 /** A syncable container: a calendar, a board, a Jira site, a Slack channel. */
 export interface SyncResource {
   id: string;
@@ -233,7 +241,7 @@ export interface IntegrationProvider {
   /** Who the token belongs to, read right after the code exchange. */
   fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity>;
   /** Revokes the grant at the provider when it has an endpoint the descriptor cannot express. */
-  revoke?(ctx: ProviderContext): Promise<void>;
+  revoke?(ctx: ProviderContext, options: RevokeOptions): Promise<void>;
   listResources(ctx: ProviderContext): Promise<SyncResource[]>;
   /**
    * Yields pages for one resource. `cursor` is null for a full pass from the start; providers

@@ -137,6 +137,18 @@ describe('Slack on the sandbox', () => {
       async () => (await item(id))?.title === 'Draft: ship it @U0ALICE001' || undefined,
       'the new message',
     );
+    // History read later resolves the name, once (its copy sorts after the event's).
+    const res = await fetch(`${app.baseUrl}/v1/connections/${alice.connectionId}/sync`, {
+      method: 'POST',
+      headers: CONTRACT_AUTH,
+      body: JSON.stringify({ mode: 'incremental' }),
+    });
+    expect(res.status).toBe(202);
+    await eventually(
+      async () => (await item(id))?.title === 'Draft: ship it @alice' || undefined,
+      'the name resolved by the incremental sync',
+      { timeoutMs: 30_000 },
+    );
     fake.editMessage(general, posted.ts, 'Final: ship it');
     await eventually(
       async () => (await item(id))?.title === 'Final: ship it' || undefined,
@@ -314,6 +326,22 @@ describe('Slack on the sandbox', () => {
     expect(limited).toBeGreaterThanOrEqual(0);
     const next = history[limited + 1];
     expect(Date.parse(next.at) - Date.parse(history[limited].at)).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it("disconnecting Bob while Alice stays revokes Bob's user token only: the workspace's bot token stays", async () => {
+    const store = app.app.get(ConnectionStore);
+    const bob = store.credentialsOf(await store.get(bobConnectionId));
+    const res = await fetch(`${app.baseUrl}/v1/connections/${bobConnectionId}`, {
+      method: 'DELETE',
+      headers: CONTRACT_AUTH,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'disconnected', lastError: null });
+    expect(fake.data.tokenInfo(bob.linked!.user!.accessToken)?.revoked).toBe(true);
+    expect(fake.data.tokenInfo(bob.accessToken)?.revoked).toBe(false);
+    expect((await connection(alice.connectionId)).status).toBe('active');
+    // Bob comes back for the last test.
+    bobConnectionId = (await connectSlack(app, `slack-bob-${Date.now()}`, 'bob')).id;
   });
 
   it('refreshes expired rotating tokens, bot and user, once each and never reuses a refresh token', async () => {

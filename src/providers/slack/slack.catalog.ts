@@ -22,7 +22,8 @@ export const BOT_SCOPES = ['channels:read', 'channels:history', 'reactions:read'
 
 /**
  * User token scopes: the conversations the installing user is in, private ones and direct
- * messages included; each type is listed only when its scope was granted.
+ * messages included (each type is listed only when its scope was granted), and reactions, so
+ * the task reaction arrives from conversations the bot is not in.
  */
 export const USER_SCOPES = [
   'channels:read',
@@ -33,6 +34,7 @@ export const USER_SCOPES = [
   'im:history',
   'mpim:read',
   'mpim:history',
+  'reactions:read',
   'users:read',
 ];
 

@@ -24,7 +24,16 @@ export interface MessageContext {
   /** The reaction name (without colons) that marks a message as a task candidate. */
   taskEmoji: string;
   nameOf: NameOf;
+  /**
+   * Read from history with names resolved (a sync), not from an event (ids only): such a copy
+   * sorts after the event's copy of the same message version, so the next read replaces
+   * `@U0123` with the name once, and an event replayed later cannot undo it.
+   */
+  fromHistory: boolean;
 }
+
+/** Appended to a version read from history (see MessageContext.fromHistory). */
+export const HISTORY_VERSION_SUFFIX = 'h';
 
 export function isSlackTs(value: unknown): value is string {
   return typeof value === 'string' && TS.test(value);
@@ -64,7 +73,7 @@ export function toMessageItem(
   const { ts } = message;
   if (!isSlackTs(ts) || !isContent(message)) return null;
   const changedAt = isSlackTs(message.edited?.ts) ? message.edited.ts : ts;
-  const own = tsVersion(changedAt);
+  const own = tsVersion(changedAt) + (ctx.fromHistory ? HISTORY_VERSION_SUFFIX : '');
   const text = mrkdwnToText(message.text ?? '', ctx.nameOf);
   const fileName = message.files?.map((f) => f.title || f.name).find(Boolean);
   return normalizedItem({

@@ -1,6 +1,6 @@
 import { isProviderError } from '../errors/provider-error.js';
 import type { ProviderContext } from '../integration-provider.js';
-import { callSlack } from './slack.http.js';
+import { callSlack, type SlackTokenKind } from './slack.http.js';
 import type { SlackMessage, SlackUserInfo } from './slack.types.js';
 
 const USER_ID = /^[UW][A-Z0-9]{2,20}$/;
@@ -15,7 +15,11 @@ const MENTION = /<@([UW][A-Z0-9]{2,20})>/g;
 export class UserNames {
   private readonly names = new Map<string, string | undefined>();
 
-  constructor(private readonly ctx: ProviderContext) {}
+  constructor(
+    private readonly ctx: ProviderContext,
+    /** users:read is granted to both tokens; the user's is the one that stays this user's. */
+    private readonly token: SlackTokenKind,
+  ) {}
 
   readonly nameOf = (id: string): string | undefined => this.names.get(id);
 
@@ -35,6 +39,7 @@ export class UserNames {
     try {
       const info = await callSlack<SlackUserInfo>(this.ctx, {
         method: 'users.info',
+        token: this.token,
         params: { user: id },
       });
       const user = info.user;

@@ -6,6 +6,7 @@ import type {
   IntegrationProvider,
   ProviderCatalogEntry,
   ProviderContext,
+  RevokeOptions,
   SyncCursor,
   SyncMode,
   SyncPage,
@@ -80,13 +81,17 @@ export class SlackProvider implements IntegrationProvider {
   }
 
   /**
-   * auth.revoke for each token (https://docs.slack.dev/reference/methods/auth.revoke): with
-   * token rotation it revokes just the token sent, so the user's and the bot's both go. A token
-   * Slack already considers dead is what we wanted.
+   * auth.revoke for each token (https://docs.slack.dev/reference/methods/auth.revoke); with
+   * token rotation it revokes just the token sent. The bot token belongs to the app's
+   * installation in the workspace, which other PDeck users of that workspace may share
+   * (UNCONFIRMED whether Slack hands each installing user a distinct bot token): it is revoked
+   * only with the workspace's last connection, so one user's disconnect never cuts off the
+   * others. A token Slack already considers dead is what we wanted.
    */
-  async revoke(ctx: ProviderContext): Promise<void> {
+  async revoke(ctx: ProviderContext, options: RevokeOptions): Promise<void> {
     const credentials = await ctx.credentials();
-    const kinds: SlackTokenKind[] = userToken(credentials) ? ['user', 'bot'] : ['bot'];
+    const kinds: SlackTokenKind[] = userToken(credentials) ? ['user'] : [];
+    if (!options.accountInUse) kinds.push('bot');
     for (const token of kinds) {
       try {
         await callSlack(ctx, { method: 'auth.revoke', token });

@@ -9,14 +9,13 @@ export interface SlackSettings {
   /** Set by the service at connect: which ids a tokens_revoked event must name to concern us. */
   botUserId: string | null;
   authedUserId: string | null;
-  appId: string | null;
 }
 
 export const DEFAULT_BACKFILL_DAYS = 7;
 export const MAX_BACKFILL_DAYS = 90;
 export const DEFAULT_TASK_EMOJI = 'pdeck';
 /** Keys the service sets itself; a settings patch may not change them. */
-export const SERVICE_KEYS = ['workspaceUrl', 'botUserId', 'authedUserId', 'appId'] as const;
+export const SERVICE_KEYS = ['workspaceUrl', 'botUserId', 'authedUserId'] as const;
 const EMOJI = /^[a-z0-9_+'-]{1,100}$/;
 
 export function settingsOf(settings: Record<string, unknown> = {}): SlackSettings {
@@ -33,7 +32,6 @@ export function settingsOf(settings: Record<string, unknown> = {}): SlackSetting
     workspaceUrl: text('workspaceUrl'),
     botUserId: text('botUserId'),
     authedUserId: text('authedUserId'),
-    appId: text('appId'),
   };
 }
 

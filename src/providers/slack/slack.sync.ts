@@ -58,10 +58,15 @@ const TYPE_SCOPES: Array<[string, string]> = [
  * the types its scopes allow; plus the public channels the bot is in. Private channels and direct
  * messages are only ever read through the user's own membership, so no PDeck user sees a
  * conversation they are not in. Archived conversations are left out.
+ *
+ * With a user token, the bot's listing is a bonus: the bot token belongs to the workspace's
+ * installation, and when several PDeck users installed the app there, Slack may have rotated
+ * this connection's copy away (at most two live tokens per bot; UNCONFIRMED how Slack counts
+ * them across installers). A refused bot listing then costs its channels, not the connection.
  */
 export async function listConversations(ctx: ProviderContext): Promise<SyncResource[]> {
   const credentials = await ctx.credentials();
-  const names = new UserNames(ctx);
+  const names = new UserNames(ctx, readerOf(credentials));
   const found = new Map<string, SyncResource>();
   const types = userTypes(credentials);
   if (types.length > 0) {
@@ -70,13 +75,26 @@ export async function listConversations(ctx: ProviderContext): Promise<SyncResou
       found.set(c.id, { id: c.id, name: await conversationName(c, names) });
     }
   }
-  for await (const c of conversations(ctx, 'bot', 'public_channel')) {
-    if (!c.id || found.has(c.id) || c.is_member !== true) continue;
-    found.set(c.id, { id: c.id, name: await conversationName(c, names) });
+  try {
+    for await (const c of conversations(ctx, 'bot', 'public_channel')) {
+      if (!c.id || found.has(c.id) || c.is_member !== true) continue;
+      found.set(c.id, { id: c.id, name: await conversationName(c, names) });
+    }
+  } catch (error) {
+    if (types.length === 0 || !botTokenRefused(error)) throw error;
   }
   return [...found.values()].sort(
     (a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
   );
+}
+
+/** The token that reads: the user's when the grant has one, else the bot's. */
+export function readerOf(credentials: ConnectionCredentials): SlackTokenKind {
+  return userToken(credentials) ? 'user' : 'bot';
+}
+
+function botTokenRefused(error: unknown): boolean {
+  return isProviderError(error) && (error.code === 'AUTH_REVOKED' || error.accessTokenRejected);
 }
 
 function userTypes(credentials: ConnectionCredentials): string[] {
@@ -145,13 +163,14 @@ export async function* conversationPages(
     settings.backfillDays,
     options,
   );
-  const names = new UserNames(ctx);
+  const names = new UserNames(ctx, readerOf(credentials));
   const mapping: MessageContext = {
     channelId: resource.id,
     channelName: resource.name,
     workspaceUrl: settings.workspaceUrl,
     taskEmoji: settings.taskEmoji,
     nameOf: names.nameOf,
+    fromHistory: true,
   };
   for (;;) {
     let messages: SlackMessage[];
@@ -194,7 +213,7 @@ function startOf(
 ): ChannelCursor {
   // A pass in progress (full or incremental) resumes where its last page committed.
   if (stored && stored.phase !== 'live' && (stored.full || mode === 'incremental')) return stored;
-  const via: SlackTokenKind = stored?.via ?? (userToken(credentials) ? 'user' : 'bot');
+  const via: SlackTokenKind = stored?.via ?? readerOf(credentials);
   const windowStart = tsAt((options.now ?? Date.now)() - backfillDays * DAY_MS);
   if (mode === 'full' || !stored?.newest) {
     return { via, phase: 'history', oldest: windowStart, full: mode === 'full' };

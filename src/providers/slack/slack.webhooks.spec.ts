@@ -14,7 +14,6 @@ const SETTINGS = {
   workspaceUrl: 'https://acme.slack.com/',
   botUserId: 'U0BOT00001',
   authedUserId: 'U0ALICE001',
-  appId: 'A0APP00001',
 };
 const hooks = new SlackWebhooks();
 
@@ -137,21 +136,6 @@ describe('Slack Events API: parse', () => {
         },
       ],
     });
-  });
-
-  it('skips connections installed through another app', async () => {
-    const { ctx } = context([conn('mine'), conn('theirs', { ...SETTINGS, appId: 'A0OTHER001' })]);
-    const events = await hooks.parse(
-      delivery({
-        type: 'message',
-        channel: CHANNEL,
-        user: 'U1',
-        text: 'x',
-        ts: '1700000000.000100',
-      }),
-      ctx,
-    );
-    expect(events.map((e) => e.connectionId)).toEqual(['mine']);
   });
 
   it('a deletion is a versioned tombstone, kept even for a message never stored', async () => {

@@ -84,20 +84,19 @@ export class SlackWebhooks implements WebhookHandler {
     if (!event || teams.length === 0) return [];
     switch (event.type) {
       case 'message':
-        return this.message(body, event, teams, ctx);
+        return this.message(event, teams, ctx);
       case 'reaction_added':
       case 'reaction_removed':
-        return this.reaction(body, event, teams, ctx);
+        return this.reaction(event, teams, ctx);
       case 'tokens_revoked':
       case 'app_uninstalled':
-        return this.revoked(body, event, teams, ctx);
+        return this.revoked(event, teams, ctx);
       default:
         return [];
     }
   }
 
   private async message(
-    body: SlackEnvelope,
     event: SlackEvent,
     teams: string[],
     ctx: WebhookParseContext,
@@ -105,7 +104,7 @@ export class SlackWebhooks implements WebhookHandler {
     const channel = event.channel;
     if (!channel || !SLACK_ID.test(channel)) return [];
     const events: WebhookEvent[] = [];
-    for (const conn of await connectionsFor(body, teams, channel, ctx)) {
+    for (const conn of await connectionsFor(teams, channel, ctx)) {
       const change = await messageChange(event, conn, ctx);
       if (change) events.push({ type: 'items', connectionId: conn.connectionId, ...change });
     }
@@ -118,7 +117,6 @@ export class SlackWebhooks implements WebhookHandler {
    * message we do not keep (outside the backfill, in a thread we do not follow) is left alone.
    */
   private async reaction(
-    body: SlackEnvelope,
     event: SlackEvent,
     teams: string[],
     ctx: WebhookParseContext,
@@ -127,7 +125,7 @@ export class SlackWebhooks implements WebhookHandler {
     if (item?.type !== 'message' || !item.channel || !isSlackTs(item.ts)) return [];
     if (!isSlackTs(event.event_ts) || !event.reaction) return [];
     const events: WebhookEvent[] = [];
-    for (const conn of await connectionsFor(body, teams, item.channel, ctx)) {
+    for (const conn of await connectionsFor(teams, item.channel, ctx)) {
       const settings = settingsOf(conn.settings);
       if (event.reaction.split('::')[0] !== settings.taskEmoji) continue;
       const externalId = messageExternalId(item.channel, item.ts);
@@ -151,7 +149,6 @@ export class SlackWebhooks implements WebhookHandler {
    * the connections concerned need a reinstall.
    */
   private async revoked(
-    body: SlackEnvelope,
     event: SlackEvent,
     teams: string[],
     ctx: WebhookParseContext,
@@ -159,7 +156,7 @@ export class SlackWebhooks implements WebhookHandler {
     const users = new Set(event.tokens?.oauth ?? []);
     const bots = new Set(event.tokens?.bot ?? []);
     const events: WebhookEvent[] = [];
-    for (const conn of await connectionsFor(body, teams, undefined, ctx)) {
+    for (const conn of await connectionsFor(teams, undefined, ctx)) {
       const s = settingsOf(conn.settings);
       const concerned =
         event.type === 'app_uninstalled' ||
@@ -184,11 +181,10 @@ function teamsOf(body: SlackEnvelope): string[] {
 }
 
 /**
- * Active connections of these workspaces (that sync `channel`, when given) installed through
- * this app: a connection that recorded another app id at connect is not addressed.
+ * Active connections of these workspaces (that sync `channel`, when given). The app is ours:
+ * the signing secret belongs to one Slack app, so api_app_id needs no check of its own.
  */
 async function connectionsFor(
-  body: SlackEnvelope,
   teams: string[],
   channel: string | undefined,
   ctx: WebhookParseContext,
@@ -196,11 +192,7 @@ async function connectionsFor(
   const found = new Map<string, RoutedConnection>();
   for (const accountId of teams) {
     const query = channel === undefined ? { accountId } : { accountId, resourceId: channel };
-    for (const conn of await ctx.findConnections(query)) {
-      const appId = settingsOf(conn.settings).appId;
-      if (appId && body.api_app_id && appId !== body.api_app_id) continue;
-      found.set(conn.connectionId, conn);
-    }
+    for (const conn of await ctx.findConnections(query)) found.set(conn.connectionId, conn);
   }
   return [...found.values()];
 }
@@ -277,8 +269,9 @@ function mappingFor(conn: RoutedConnection, channel: string): MessageContext {
     channelName: conn.resourceName ?? null,
     workspaceUrl: settings.workspaceUrl,
     taskEmoji: settings.taskEmoji,
-    // Events carry ids, not names: mentions keep their label or id until the next backfill.
+    // Events carry ids, not names: mentions keep their label or id until history is read again.
     nameOf: () => undefined,
+    fromHistory: false,
   };
 }
 

@@ -1,7 +1,7 @@
 // `npm run demo`: the service wired to the offline sandbox fakes, with seeded accounts.
-// Starts the Google Calendar, Trello and Jira Cloud fakes in this process, then the built service
-// as a child process whose PROVIDER_ORIGINS point every provider call (and every consent page) at
-// them.
+// Starts the Google Calendar, Trello, Jira Cloud and Slack fakes in this process, then the built
+// service as a child process whose PROVIDER_ORIGINS point every provider call (and every consent
+// page) at them; once the service is ready, points the Slack fake's Events API at it.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -11,6 +11,7 @@ import {
   SANDBOX_GOOGLE_CLIENT,
 } from '../dist/sandbox/google-calendar/index.js';
 import { JiraFake, SANDBOX_JIRA_APP } from '../dist/sandbox/jira/index.js';
+import { SANDBOX_SLACK_APP, SEED_SLACK, SlackFake } from '../dist/sandbox/slack/index.js';
 import { SANDBOX_TRELLO_APP, TrelloFake } from '../dist/sandbox/trello/index.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -22,7 +23,16 @@ const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
 const google = new GoogleCalendarFake({ port: Number(process.env.SANDBOX_PORT ?? 9100) });
 const trello = new TrelloFake({ port: Number(process.env.SANDBOX_TRELLO_PORT ?? 9101) });
 const jira = new JiraFake({ port: Number(process.env.SANDBOX_JIRA_PORT ?? 9102) });
-const fakes = [google, trello, jira];
+// The service paces Slack history reads by SLACK_APP_DISTRIBUTION. The demo runs as an internal
+// app (Tier 3: a first sync in seconds, not one call a minute per conversation) unless you chose
+// otherwise; the fake grants the limits Slack would give that app.
+const slackDistribution = process.env.SLACK_APP_DISTRIBUTION ?? 'internal';
+const slack = new SlackFake({
+  port: Number(process.env.SANDBOX_SLACK_PORT ?? 9103),
+  historyTier: slackDistribution === 'non_marketplace' ? 'limited' : 'tier3',
+});
+const slackRequestUrl = `${publicUrl}/v1/webhooks/slack`;
+const fakes = [google, trello, jira, slack];
 await Promise.all(fakes.map((fake) => fake.start()));
 
 const env = {
@@ -34,13 +44,22 @@ const env = {
   ALLOW_PROVIDER_ORIGINS: 'true',
   PORT: String(port),
   PUBLIC_URL: publicUrl,
-  PROVIDER_ORIGINS: JSON.stringify({ ...google.origins(), ...trello.origins(), ...jira.origins() }),
+  PROVIDER_ORIGINS: JSON.stringify({
+    ...google.origins(),
+    ...trello.origins(),
+    ...jira.origins(),
+    ...slack.origins(),
+  }),
   GOOGLE_CALENDAR_CLIENT_ID: SANDBOX_GOOGLE_CLIENT.clientId,
   GOOGLE_CALENDAR_CLIENT_SECRET: SANDBOX_GOOGLE_CLIENT.clientSecret,
   TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,
   TRELLO_API_SECRET: SANDBOX_TRELLO_APP.secret,
   JIRA_CLIENT_ID: SANDBOX_JIRA_APP.clientId,
   JIRA_CLIENT_SECRET: SANDBOX_JIRA_APP.clientSecret,
+  SLACK_CLIENT_ID: SANDBOX_SLACK_APP.clientId,
+  SLACK_CLIENT_SECRET: SANDBOX_SLACK_APP.clientSecret,
+  SLACK_SIGNING_SECRET: SANDBOX_SLACK_APP.signingSecret,
+  SLACK_APP_DISTRIBUTION: slackDistribution,
   RETURN_TO_ORIGINS: process.env.RETURN_TO_ORIGINS ?? `${new URL(publicUrl).origin},${pdeckUrl}`,
 };
 
@@ -61,19 +80,29 @@ function jiraAccounts() {
 
 console.log(`Sandbox: Google Calendar ${google.url} (alice@example.com, bob@example.com), Trello ${trello.url} (alice, bob)
          Jira Cloud ${jira.url}: ${jiraAccounts().join('; ')}
+         Slack ${slack.url}: workspace ${SEED_SLACK.team.name} (${SEED_SLACK.consentingAccounts.join(', ')})
 Connect an account:
   curl -s -X POST ${publicUrl}/v1/connections/google-calendar/authorize \\
     -H "Authorization: Bearer $(cat .data/internal-api-token)" -H 'content-type: application/json' \\
     -d '{"userId":"${DEMO_USER}","returnTo":"${pdeckUrl}/connected"}'
 then open the authorizeUrl in a browser and click Allow. The browser comes back to ${pdeckUrl}/connected,
 which confirms the grant for ${DEMO_USER} as PDeck's backend would; then read GET /v1/items?userId=${DEMO_USER}.
-Use trello or jira instead of google-calendar for the other fakes. A Jira account with several
+Use trello, jira or slack instead of google-calendar for the other fakes. A Jira account with several
 Jira sites (alice) stays pending (site_required) until a site is chosen: the /connected page lists
 them, or use the API:
   curl -s -H "Authorization: Bearer $(cat .data/internal-api-token)" ${publicUrl}/v1/connections/<id>/sites
   curl -s -X PUT ${publicUrl}/v1/connections/<id>/site \\
     -H "Authorization: Bearer $(cat .data/internal-api-token)" -H 'content-type: application/json' \\
     -d '{"cloudId":"<id of a listed site>"}'
+Slack events: once the service is ready, the fake's Events API request URL is set to
+${slackRequestUrl} (the service must answer its url_verification). The fake sends events
+only for a workspace the app is installed in: connect a Slack account, then post a message as
+alice in #general
+  curl -s -X POST ${slack.url}/__admin/conversations/${SEED_SLACK.channels.general}/messages \\
+    -H 'content-type: application/json' -d '{"user":"alice","text":"Hello from the demo"}'
+and watch the signed event_callback arrive: ${slack.url}/__admin/events?limit=1 shows the delivery
+and the service's answer, and the service counts it in webhook_deliveries_total{provider="slack"}:
+  curl -s -H "Authorization: Bearer $(cat .data/internal-api-token)" ${publicUrl}/metrics | grep slack
 `);
 
 /** The internal API token: the first of INTERNAL_API_TOKENS, else the one the service generated. */
@@ -265,3 +294,31 @@ service.once('exit', (code) => {
   pdeck.close();
   void stopFakes().then(() => process.exit(code ?? 0));
 });
+
+/** Polls GET /health/ready until it answers 200; false if the service exits or 2 minutes pass. */
+async function serviceReady() {
+  const deadline = Date.now() + 120_000;
+  while (service.exitCode === null && service.signalCode === null && Date.now() < deadline) {
+    try {
+      if ((await fetch(`${publicUrl}/health/ready`)).ok) return true;
+    } catch {
+      // Not listening yet (the embedded Postgres and the migrations come first).
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+// Slack keeps a request URL only once it answered url_verification, so this waits for the service.
+if (await serviceReady()) {
+  const { ok, status } = await slack.setRequestUrl(slackRequestUrl);
+  console.log(
+    ok
+      ? `Slack Events API request URL set: ${slackRequestUrl} answered url_verification.`
+      : `Slack Events API request URL not set: ${slackRequestUrl} answered url_verification with ` +
+          `HTTP ${status || 'nothing'}. Retry with\n  curl -s -X POST ${slack.url}/__admin/request-url ` +
+          `-H 'content-type: application/json' -d '{"url":"${slackRequestUrl}"}'`,
+  );
+} else if (service.exitCode === null && service.signalCode === null) {
+  console.log('The service was not ready within 2 minutes: the Slack request URL is not set.');
+}

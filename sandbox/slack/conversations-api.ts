@@ -53,6 +53,22 @@ export function listConversations(
   };
 }
 
+/** The conversation this grant may read, the time range and the page size of a history call. */
+function readable(
+  data: SlackData,
+  grant: Grant,
+  args: Record<string, string>,
+  size: { byDefault: number; max: number },
+):
+  | { conv: ConversationRec; range: { within: (us: number) => boolean }; limit: number }
+  | { error: Body } {
+  const open = openConversation(data, grant, args.channel);
+  if ('error' in open) return { error: open.error };
+  const range = timeRange(args);
+  if ('error' in range) return { error: fail(range.error) };
+  return { conv: open.conv, range, limit: pageLimit(args.limit, size.byDefault, size.max) };
+}
+
 /**
  * conversations.history (https://docs.slack.dev/reference/methods/conversations.history):
  * parent and unthreaded messages plus thread broadcasts, newest first, within `oldest`/`latest`
@@ -64,13 +80,11 @@ export function history(
   args: Record<string, string>,
   size: { byDefault: number; max: number },
 ): Body {
-  const open = openConversation(data, grant, args.channel);
-  if ('error' in open) return open.error;
-  const range = timeRange(args);
-  if ('error' in range) return fail(range.error);
-  const limit = pageLimit(args.limit, size.byDefault, size.max);
+  const read = readable(data, grant, args, size);
+  if ('error' in read) return read.error;
+  const { conv, range, limit } = read;
   let list = data
-    .messages(open.conv.id)
+    .messages(conv.id)
     .filter((m) => range.within(micros(m)))
     .reverse();
   if (args.cursor) {
@@ -93,15 +107,13 @@ export function replies(
   args: Record<string, string>,
   size: { byDefault: number; max: number },
 ): Body {
-  const open = openConversation(data, grant, args.channel);
-  if ('error' in open) return open.error;
-  const range = timeRange(args);
-  if ('error' in range) return fail(range.error);
-  const limit = pageLimit(args.limit, size.byDefault, size.max);
-  let root = data.message(open.conv.id, args.ts ?? '');
-  if (root?.threadTs) root = data.message(open.conv.id, root.threadTs);
+  const read = readable(data, grant, args, size);
+  if ('error' in read) return read.error;
+  const { conv, range, limit } = read;
+  let root = data.message(conv.id, args.ts ?? '');
+  if (root?.threadTs) root = data.message(conv.id, root.threadTs);
   if (!root) return fail('thread_not_found');
-  const thread = data.replies(open.conv.id, root.ts).filter((m) => range.within(micros(m)));
+  const thread = data.replies(conv.id, root.ts).filter((m) => range.within(micros(m)));
   if (!args.cursor) return page(data, [root, ...thread.slice(0, limit - 1)], thread[limit - 1]);
   const at = cursorMicros(args.cursor);
   if (at === undefined) return fail('invalid_cursor');

@@ -162,6 +162,22 @@ export async function connectAndConfirm(
   return (await confirmed.json()) as ConfirmedConnection;
 }
 
+/**
+ * The sandbox fakes' non-interactive consent: `auto=allow` for a seeded `account`, then the one
+ * redirect back. `inspect` sees the authorize URL first (to assert on it).
+ */
+export function autoConsent(
+  account: string,
+  inspect?: (authorizeUrl: URL) => void,
+): (url: URL) => Promise<URL> {
+  return (url) => {
+    inspect?.(url);
+    url.searchParams.set('auto', 'allow');
+    url.searchParams.set('account', account);
+    return followConsentRedirect(url);
+  };
+}
+
 /** Follows one redirect of a consent URL (`redirect: 'manual'`) and returns its Location. */
 export async function followConsentRedirect(url: URL): Promise<URL> {
   const res = await fetch(url, { redirect: 'manual' });

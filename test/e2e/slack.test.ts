@@ -47,6 +47,14 @@ describe('Slack on the sandbox', () => {
     await eventually(() => deliveriesProcessed(db), 'stored deliveries processed');
     await eventually(() => syncIdle(alice), 'runs to settle', { timeoutMs: 30_000 });
   };
+  const requestSync = async (mode: 'full' | 'incremental') => {
+    const res = await fetch(`${app.baseUrl}/v1/connections/${alice.connectionId}/sync`, {
+      method: 'POST',
+      headers: CONTRACT_AUTH,
+      body: JSON.stringify({ mode }),
+    });
+    expect(res.status).toBe(202);
+  };
   const connection = async (id: string) => {
     const res = await fetch(`${app.baseUrl}/v1/connections/${id}`, { headers: CONTRACT_AUTH });
     return (await res.json()) as { status: string; lastError: string | null };
@@ -138,12 +146,7 @@ describe('Slack on the sandbox', () => {
       'the new message',
     );
     // History read later resolves the name, once (its copy sorts after the event's).
-    const res = await fetch(`${app.baseUrl}/v1/connections/${alice.connectionId}/sync`, {
-      method: 'POST',
-      headers: CONTRACT_AUTH,
-      body: JSON.stringify({ mode: 'incremental' }),
-    });
-    expect(res.status).toBe(202);
+    await requestSync('incremental');
     await eventually(
       async () => (await item(id))?.title === 'Draft: ship it @alice' || undefined,
       'the name resolved by the incremental sync',
@@ -302,12 +305,7 @@ describe('Slack on the sandbox', () => {
   it('honours a 429 on conversations.history: that method waits Retry-After, the sync then completes', async () => {
     await settle();
     fake.forceRateLimit('conversations.history', 2);
-    const res = await fetch(`${app.baseUrl}/v1/connections/${alice.connectionId}/sync`, {
-      method: 'POST',
-      headers: CONTRACT_AUTH,
-      body: JSON.stringify({ mode: 'full' }),
-    });
-    expect(res.status).toBe(202);
+    await requestSync('full');
     await eventually(
       async () => {
         const [run] = await db.query(
@@ -350,12 +348,7 @@ describe('Slack on the sandbox', () => {
     const before = store.credentialsOf(await store.get(alice.connectionId));
     const refreshes = fake.counters.tokenRequests.refresh_token ?? 0;
     fake.data.tokens.expireAccessTokens();
-    const res = await fetch(`${app.baseUrl}/v1/connections/${alice.connectionId}/sync`, {
-      method: 'POST',
-      headers: CONTRACT_AUTH,
-      body: JSON.stringify({ mode: 'full' }),
-    });
-    expect(res.status).toBe(202);
+    await requestSync('full');
     await eventually(
       async () => {
         const c = store.credentialsOf(await store.get(alice.connectionId));

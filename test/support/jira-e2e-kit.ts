@@ -1,7 +1,7 @@
 import { SANDBOX_JIRA_APP, type JiraFake } from '../../sandbox/jira/index.js';
 import {
   connectAndConfirm,
-  followConsentRedirect,
+  autoConsent,
   type ConfirmedConnection,
 } from '../contract/provider-contract.js';
 import type { TestApp } from './test-app.js';
@@ -33,12 +33,7 @@ export function connectJira(
     provider: 'jira',
     userId,
     returnTo: `${JIRA_RETURN_ORIGIN}/connected`,
-    consent: (url) => {
-      inspect?.(url);
-      url.searchParams.set('auto', 'allow');
-      url.searchParams.set('account', account);
-      return followConsentRedirect(url);
-    },
+    consent: autoConsent(account, inspect),
   });
 }
 

@@ -1,7 +1,7 @@
 import { SANDBOX_SLACK_APP, SEED_SLACK, type SlackFake } from '../../sandbox/slack/index.js';
 import {
   connectAndConfirm,
-  followConsentRedirect,
+  autoConsent,
   type ConfirmedConnection,
 } from '../contract/provider-contract.js';
 import type { TestApp } from './test-app.js';
@@ -44,12 +44,7 @@ export function connectSlack(
     provider: 'slack',
     userId,
     returnTo: `${SLACK_RETURN_ORIGIN}/connected`,
-    consent: (url) => {
-      inspect?.(url);
-      url.searchParams.set('auto', 'allow');
-      url.searchParams.set('account', account);
-      return followConsentRedirect(url);
-    },
+    consent: autoConsent(account, inspect),
   });
 }
 

@@ -1,7 +1,7 @@
 import { SANDBOX_TRELLO_APP, type TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import {
   driveConnect,
-  followConsentRedirect,
+  autoConsent,
   syncIdle,
   type ContractContext,
 } from '../contract/provider-contract.js';
@@ -34,12 +34,7 @@ export function connectAlice(
     provider: 'trello',
     userId,
     returnTo: `${TRELLO_RETURN_ORIGIN}/connected`,
-    consent: (url) => {
-      inspect?.(url);
-      url.searchParams.set('auto', 'allow');
-      url.searchParams.set('account', 'alice');
-      return followConsentRedirect(url);
-    },
+    consent: autoConsent('alice', inspect),
   });
 }
 

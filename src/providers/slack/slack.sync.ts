@@ -256,7 +256,7 @@ async function step(
     token: cursor.via,
     params: { channel, ts: thread, limit: pageSize, cursor: cursor.threadPage },
   });
-  // The parent comes first on every page: it was read with the history already.
+  // The parent comes first (on the first page at least): it was read with the history already.
   const replies = (page.messages ?? []).filter((m) => m.ts !== thread);
   const next = nextCursor(page);
   const after: ChannelCursor = next

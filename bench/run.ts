@@ -19,7 +19,7 @@ import { webhookLatency, type LatencyResult } from './webhook-latency.js';
  * `npm run bench`: P1, P1m, P2, P3 and P4 (described in the README's Benchmarks section) against
  * one cluster of the built service (own Postgres, own Redis, one ROLE=api and two ROLE=worker
  * processes) and the sandbox fakes, each figure against a baseline of the same run. Flags:
- *   --quick            small sizes, a few seconds of load, targets not enforced (~2 minutes)
+ *   --quick            small sizes, a few seconds of load, targets not enforced (~35 seconds)
  *   --only=p1,p2,...   run some benchmarks (p4 needs p1)
  *   --worker-flags="--flag ..."   node flags for the workers (e.g. to try V8 heap settings)
  *   --profile[=api]    the workers (or the API process) run with --cpu-prof; profiles land in

@@ -41,7 +41,7 @@ describe('pino-http with buildLoggerParams', () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
-  async function request(path: string, headers: Record<string, string> = {}) {
+  async function request(path: string, headers: Record<string, string> = {}, method = 'GET') {
     const lines: Record<string, any>[] = [];
     const stream = new Writable({
       write(chunk, _encoding, done) {
@@ -62,7 +62,7 @@ describe('pino-http with buildLoggerParams', () => {
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers, method });
     await response.text();
     await closed; // the server is done with the response: any log line is written by now
     return { response, lines };
@@ -100,5 +100,12 @@ describe('pino-http with buildLoggerParams', () => {
     const health = await request('/health/ready');
     expect(health.lines).toHaveLength(0);
     expect(health.response.headers.get(REQUEST_ID_HEADER)).toMatch(UUID);
+  });
+
+  it('keeps acknowledged webhooks out of the info log (metrics count them); refusals stay warnings', async () => {
+    expect((await request('/v1/webhooks/slack', {}, 'POST')).lines).toHaveLength(0);
+    expect((await request('/missing/v1/webhooks/slack', {}, 'POST')).lines[0].level).toBe('warn');
+    // Only the webhook route: other successful requests are still logged.
+    expect((await request('/v1/connections', {}, 'POST')).lines[0].level).toBe('info');
   });
 });

@@ -32,6 +32,17 @@ export function isHealthProbe(req: IncomingMessage): boolean {
   return requestPath(req).startsWith('/health/');
 }
 
+/**
+ * An acknowledged provider webhook: the hottest route (Slack alone may send thousands a minute),
+ * counted by `webhook_deliveries_total` and `webhook_ack_seconds`; its access line is kept for
+ * debug level, where pino does no serializing or redaction work at all at the default level.
+ */
+export function isAcknowledgedWebhook(req: IncomingMessage, res: ServerResponse): boolean {
+  return (
+    res.statusCode < 300 && req.method === 'POST' && requestPath(req).startsWith('/v1/webhooks/')
+  );
+}
+
 /** nestjs-pino parameters: JSON to stdout (no transport, pino-pretty is not installed). */
 export function buildLoggerParams(
   config: Pick<ResolvedAppConfig, 'logLevel' | 'logDestination'>,
@@ -53,9 +64,10 @@ export function buildLoggerParams(
         return id;
       },
       autoLogging: { ignore: isHealthProbe },
-      customLogLevel: (_req, res, err) => {
+      customLogLevel: (req, res, err) => {
         if (err || res.statusCode >= 500) return 'error';
-        return res.statusCode >= 400 ? 'warn' : 'info';
+        if (res.statusCode >= 400) return 'warn';
+        return isAcknowledgedWebhook(req, res) ? 'debug' : 'info';
       },
     },
   };

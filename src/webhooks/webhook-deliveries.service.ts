@@ -12,16 +12,23 @@ export interface NewDelivery {
 }
 
 /*
- * The receiver's insert and the worker's attempt run once per delivery, on the hot path of every
+ * The receiver's insert and the worker's attempt run on the hot path of every
  * webhook: plain statements instead of TypeORM query builders (profile of `npm run bench` P2:
  * building and hydrating queries was the largest part of the worker's CPU per delivery), and one
  * round trip for the attempt instead of an UPDATE then a SELECT. Same statements' semantics as
  * the builders they replace.
  */
 
-/** ON CONFLICT DO NOTHING on the unique (provider, delivery_id): a duplicate returns no row. */
-const INSERT_SQL = `INSERT INTO webhook_deliveries (id, provider, delivery_id, headers, body)
-  VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT DO NOTHING RETURNING id`;
+/**
+ * A group of deliveries in one statement (DeliveryInbox). Duplicates, against stored rows or
+ * within the group, are skipped by the unique (provider, delivery_id); the returned ids tell
+ * which of the proposed rows were stored.
+ */
+const INSERT_MANY_SQL = `INSERT INTO webhook_deliveries (id, provider, delivery_id, headers, body)
+  SELECT id, provider, delivery_id, headers::jsonb, body
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+    AS t(id, provider, delivery_id, headers, body)
+  ON CONFLICT DO NOTHING RETURNING id`;
 
 /** Counts the attempt and reads the row in one statement; no row when it is already finished. */
 const START_ATTEMPT_SQL = `WITH attempt AS (
@@ -109,19 +116,21 @@ export class WebhookDeliveriesService {
   ) {}
 
   /**
-   * Stores a delivery unless (provider, delivery id) is already stored. Returns the new row id,
-   * or null for a duplicate. One statement, so concurrent copies race on the unique index and
-   * exactly one wins.
+   * Stores deliveries unless (provider, delivery id) is already stored: per delivery, in order,
+   * the new row id or null for a duplicate. One statement, so concurrent copies race on the
+   * unique index and exactly one wins.
    */
-  async insert(delivery: NewDelivery): Promise<string | null> {
-    const rows = await this.repo.query<{ id: string }[]>(INSERT_SQL, [
-      randomUUID(),
-      delivery.provider,
-      delivery.deliveryId,
-      JSON.stringify(delivery.headers),
-      delivery.body,
+  async insertMany(deliveries: readonly NewDelivery[]): Promise<Array<string | null>> {
+    const ids = deliveries.map(() => randomUUID());
+    const rows = await this.repo.query<{ id: string }[]>(INSERT_MANY_SQL, [
+      ids,
+      deliveries.map((d) => d.provider),
+      deliveries.map((d) => d.deliveryId),
+      deliveries.map((d) => JSON.stringify(d.headers)),
+      deliveries.map((d) => d.body),
     ]);
-    return rows[0]?.id ?? null;
+    const stored = new Set(rows.map((r) => r.id));
+    return ids.map((id) => (stored.has(id) ? id : null));
   }
 
   find(id: string): Promise<WebhookDelivery | null> {

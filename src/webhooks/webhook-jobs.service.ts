@@ -14,6 +14,16 @@ export const WEBHOOK_JOB_RETENTION = {
   removeOnFail: { age: 7 * 86_400, count: 10_000 },
 } as const satisfies JobsOptions;
 
+/** The job id is the delivery row id, so adding the same delivery twice is a no-op. */
+function jobOptions(rowId: string): JobsOptions {
+  return {
+    jobId: rowId,
+    attempts: PROCESS_ATTEMPTS,
+    backoff: { type: 'exponential', delay: 2_000 },
+    ...WEBHOOK_JOB_RETENTION,
+  };
+}
+
 /** What requeue found in Redis for a delivery's job id, and so what it did. */
 export type RequeueOutcome =
   /** No job: added one. */
@@ -32,18 +42,19 @@ export class WebhookJobs {
   constructor(@InjectQueue(WEBHOOKS_QUEUE) private readonly queue: Queue<WebhookJobData>) {}
 
   async enqueue(rowId: string, timeoutMs?: number): Promise<void> {
-    const add = this.queue.add(
-      'delivery',
-      { deliveryId: rowId },
-      {
-        jobId: rowId,
-        attempts: PROCESS_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 2_000 },
-        ...WEBHOOK_JOB_RETENTION,
-      },
-    );
+    const add = this.queue.add('delivery', { deliveryId: rowId }, jobOptions(rowId));
     // The add may still settle after we gave up on it; that is harmless (same job id).
     await withQueueTimeout(add, timeoutMs);
+  }
+
+  /** Several stored deliveries in one round trip (the receiver's group commit). */
+  async enqueueMany(rowIds: readonly string[]): Promise<void> {
+    const jobs = rowIds.map((rowId) => ({
+      name: 'delivery',
+      data: { deliveryId: rowId },
+      opts: jobOptions(rowId),
+    }));
+    await withQueueTimeout(this.queue.addBulk(jobs));
   }
 
   /**

@@ -21,8 +21,8 @@ import type {
   WebhookRequest,
   WebhookVerifyContext,
 } from '../providers/webhook-contract.js';
-import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
-import { WebhookJobs } from './webhook-jobs.service.js';
+import { DeliveryInbox, InboxError } from './delivery-inbox.js';
+import type { NewDelivery } from './webhook-deliveries.service.js';
 import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
 import { CLOCK, type Clock } from './webhooks.constants.js';
 
@@ -54,7 +54,8 @@ const OK: WebhookImmediateResponse = {
 /**
  * Verify, store, enqueue, acknowledge. A delivery is acknowledged only once its row is in
  * Postgres; the job is only a wake-up call for the worker (the sweeper re-sends lost ones), so a
- * 200 never depends on Redis having kept anything.
+ * 200 never depends on Redis having kept anything. Storing and queueing go through DeliveryInbox,
+ * which commits concurrent deliveries together.
  */
 @Injectable()
 export class WebhookReceiverService {
@@ -63,9 +64,8 @@ export class WebhookReceiverService {
 
   constructor(
     private readonly registry: ProviderRegistry,
-    private readonly deliveries: WebhookDeliveriesService,
+    private readonly inbox: DeliveryInbox,
     private readonly subscriptions: WebhookSubscriptionsStore,
-    private readonly jobs: WebhookJobs,
     private readonly metrics: MetricsService,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -124,17 +124,16 @@ export class WebhookReceiverService {
       this.count(provider, 'rejected');
       throw new BadRequestException(MALFORMED);
     }
-    const rowId = await this.store(
+    const rowId = await this.store(provider, {
       provider,
-      verdict.deliveryId,
-      pickHeaders(req.headers, handler.storedHeaders),
+      deliveryId: verdict.deliveryId,
+      headers: pickHeaders(req.headers, handler.storedHeaders),
       body,
-    );
+    });
     if (!rowId) {
       this.count(provider, 'duplicate');
       return OK;
     }
-    await this.enqueue(provider, rowId);
     this.count(provider, 'accepted');
     return OK;
   }
@@ -191,34 +190,19 @@ export class WebhookReceiverService {
     };
   }
 
-  private async store(
-    provider: string,
-    deliveryId: string,
-    headers: Record<string, string>,
-    body: string,
-  ): Promise<string | null> {
+  /**
+   * Stores the delivery and queues its job (grouped with concurrent ones by DeliveryInbox).
+   * Stored but not queued is still a 503: the sweeper picks the row up, and the provider's retry
+   * is a duplicate.
+   */
+  private async store(provider: string, delivery: NewDelivery): Promise<string | null> {
     try {
-      return await this.deliveries.insert({ provider, deliveryId, headers, body });
+      return await this.inbox.accept(delivery);
     } catch (error) {
-      this.logger.error({
-        msg: 'webhook delivery could not be stored',
+      const queued = error instanceof InboxError && error.step === 'queue';
+      this.logger[queued ? 'warn' : 'error']({
+        msg: queued ? 'webhook stored but not queued' : 'webhook delivery could not be stored',
         provider,
-        error: (error as Error).message,
-      });
-      this.count(provider, 'unavailable');
-      throw new ServiceUnavailableException(UNAVAILABLE);
-    }
-  }
-
-  private async enqueue(provider: string, rowId: string): Promise<void> {
-    try {
-      await this.jobs.enqueue(rowId);
-    } catch (error) {
-      // Stored but not queued: the sweeper picks the row up; the provider's retry is a duplicate.
-      this.logger.warn({
-        msg: 'webhook stored but not queued',
-        provider,
-        deliveryRowId: rowId,
         error: (error as Error).message,
       });
       this.count(provider, 'unavailable');

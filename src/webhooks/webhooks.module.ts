@@ -15,6 +15,7 @@ import { WebhookSubscription } from './entities/webhook-subscription.entity.js';
 import { SubscriptionLifecycleService } from './subscription-lifecycle.service.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 import { WebhookDeliveriesPurgeListener } from './webhook-deliveries-purge.listener.js';
+import { DeliveryInbox } from './delivery-inbox.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 import { WebhookJobs } from './webhook-jobs.service.js';
 import { keepUnparsableWebhookBodies } from './webhook-raw-body.js';
@@ -47,6 +48,7 @@ import {
     WebhookDeliveriesPurgeListener,
     WebhookSubscriptionsStore,
     WebhookJobs,
+    DeliveryInbox,
     WebhookReceiverService,
     SubscriptionLifecycleService,
     SubscriptionsService,

@@ -324,7 +324,7 @@ describe('Slack on the sandbox', () => {
     expect(limited).toBeGreaterThanOrEqual(0);
     const next = history[limited + 1];
     expect(Date.parse(next.at) - Date.parse(history[limited].at)).toBeGreaterThanOrEqual(2_000);
-  });
+  }, 60_000);
 
   it("disconnecting Bob while Alice stays revokes Bob's user token only: the workspace's bot token stays", async () => {
     const store = app.app.get(ConnectionStore);
@@ -364,7 +364,7 @@ describe('Slack on the sandbox', () => {
     expect(fake.counters.refreshReuse).toBe(0);
     expect((fake.counters.tokenRequests.refresh_token ?? 0) - refreshes).toBe(2);
     expect((await connection(alice.connectionId)).status).toBe('active');
-  });
+  }, 60_000);
 
   it('tokens_revoked for Alice moves only her connection to needs_reauth; app_uninstalled then Bob too', async () => {
     fake.revokeTokens(team.id, { userIds: [users.alice] });

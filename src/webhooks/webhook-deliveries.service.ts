@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { type EntityManager, Repository } from 'typeorm';
 import { WebhookDelivery, type WebhookDeliveryStatus } from './entities/webhook-delivery.entity.js';
 
 export interface NewDelivery {
@@ -160,13 +160,15 @@ export class WebhookDeliveriesService {
    * Records a delivery's final state and the connections it was routed to (what a purge of one
    * of them deletes). A delivery already finished is left as it is.
    */
+  /** With `manager`: inside the caller's transaction (the delivery's item writes). */
   async finish(
     id: string,
     status: FinalStatus,
     error: string | null = null,
     connectionIds: readonly string[] = [],
+    manager?: EntityManager,
   ): Promise<void> {
-    await this.repo.query(FINISH_SQL, [
+    await (manager ?? this.repo.manager).query(FINISH_SQL, [
       id,
       status,
       error?.slice(0, 500) ?? null,

@@ -7,8 +7,15 @@ import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import type { WebhookEvent } from '../providers/webhook-contract.js';
 import { SyncTriggerService } from '../sync/sync-trigger.service.js';
+import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 
 type ItemsEvent = Extract<WebhookEvent, { type: 'items' }>;
+
+/** The delivery whose events these are: marked processed in the same transaction as its items. */
+export interface DeliveryToFinish {
+  rowId: string;
+  connectionIds: readonly string[];
+}
 
 interface Written {
   connection: ConnectionSummary;
@@ -33,11 +40,19 @@ export class WebhookEventsService {
     private readonly syncs: SyncTriggerService,
     private readonly notifier: PdeckNotifier,
     private readonly tokens: TokenService,
+    private readonly deliveries: WebhookDeliveriesService,
   ) {}
 
-  async apply(events: WebhookEvent[]): Promise<void> {
+  /**
+   * Returns true when `delivery` was marked processed together with the item writes (one commit
+   * for both). Only when items are all there is to do: a delivery that also asks for a sync or a
+   * re-auth stays `received` until those are done too, so a retry redoes them. False: the caller
+   * finishes the delivery itself.
+   */
+  async apply(events: WebhookEvent[], delivery?: DeliveryToFinish): Promise<boolean> {
     const itemEvents = events.filter((e): e is ItemsEvent => e.type === 'items');
-    if (itemEvents.length) await this.applyItems(itemEvents);
+    const finishing = itemEvents.length === events.length ? delivery : undefined;
+    if (itemEvents.length) await this.applyItems(itemEvents, finishing);
     for (const event of events) {
       // Conditional on 'active': a retried delivery or a second event changes nothing more.
       if (event.type === 'grant-revoked') {
@@ -53,10 +68,11 @@ export class WebhookEventsService {
     for (const [connectionId, resources] of changed) {
       await this.syncs.trigger(connectionId, 'incremental', 'webhook', [...resources]);
     }
+    return itemEvents.length > 0 && finishing !== undefined;
   }
 
   /** All item changes of one delivery in one transaction: a retry re-applies all or nothing. */
-  private async applyItems(events: ItemsEvent[]): Promise<void> {
+  private async applyItems(events: ItemsEvent[], delivery?: DeliveryToFinish): Promise<void> {
     const active = new Map<string, ConnectionSummary>();
     for (const id of new Set(events.map((e) => e.connectionId))) {
       const connection = await this.connections.findSummary(id);
@@ -81,6 +97,10 @@ export class WebhookEventsService {
           from: result.minChangeSeq,
           to: result.maxChangeSeq,
         });
+      }
+      if (delivery) {
+        const { rowId, connectionIds } = delivery;
+        await this.deliveries.finish(rowId, 'processed', null, connectionIds, manager);
       }
     });
   }

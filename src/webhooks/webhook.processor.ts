@@ -57,9 +57,9 @@ export class WebhookProcessor extends WorkerHost {
     const row = await this.deliveries.startAttempt(job.data.deliveryId);
     if (!row) return 'skipped';
     const lookups: Lookups = { missed: false, routed: new Set() };
-    const outcome = await this.handle(row, lookups);
+    const { outcome, finished } = await this.handle(row, lookups);
     // The connections it was routed to: a disconnect with purgeItems deletes the row with theirs.
-    await this.deliveries.finish(row.id, outcome, null, [...lookups.routed]);
+    if (!finished) await this.deliveries.finish(row.id, outcome, null, [...lookups.routed]);
     if (outcome === 'unroutable') {
       this.metrics.webhookDeliveries.inc({ provider: row.provider, outcome });
       this.logger.warn({
@@ -73,12 +73,13 @@ export class WebhookProcessor extends WorkerHost {
     return outcome;
   }
 
+  /** `finished`: the row was marked processed with the delivery's item writes. */
   private async handle(
     row: WaitingDelivery,
     lookups: Lookups,
-  ): Promise<Exclude<Outcome, 'skipped'>> {
+  ): Promise<{ outcome: Exclude<Outcome, 'skipped'>; finished: boolean }> {
     const handler = this.registry.find(row.provider)?.webhooks;
-    if (!handler) return 'ignored';
+    if (!handler) return { outcome: 'ignored', finished: false };
     const delivery = {
       deliveryId: row.deliveryId,
       body: row.body,
@@ -95,9 +96,11 @@ export class WebhookProcessor extends WorkerHost {
       throw error;
     }
     for (const event of events) lookups.routed.add(event.connectionId);
-    if (events.length === 0) return lookups.missed ? 'unroutable' : 'ignored';
-    await this.events.apply(events);
-    return 'processed';
+    if (events.length === 0) {
+      return { outcome: lookups.missed ? 'unroutable' : 'ignored', finished: false };
+    }
+    const finishing = { rowId: row.id, connectionIds: [...lookups.routed] };
+    return { outcome: 'processed', finished: await this.events.apply(events, finishing) };
   }
 
   private parseContext(provider: string, lookups: Lookups): WebhookParseContext {

@@ -72,7 +72,10 @@ export class SyncPageCommitter {
         deleted: written.deleted + swept.deleted,
         unchanged: written.unchanged + (fullPass ? (page.seen?.length ?? 0) : 0),
       };
-      await this.runs.addCounts(manager, target.runId, counts);
+      // A no-change page (most incremental syncs) has nothing to add.
+      if (counts.fetched + counts.upserted + counts.deleted + counts.unchanged > 0) {
+        await this.runs.addCounts(manager, target.runId, counts);
+      }
       const from = written.minChangeSeq ?? swept.minChangeSeq;
       const to = swept.maxChangeSeq ?? written.maxChangeSeq;
       if (from !== null && to !== null) {

@@ -1,5 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { GoogleCalendarFake } from '../sandbox/google-calendar/google-calendar.fake.js';
+import { Queue } from 'bullmq';
+import {
+  DEMO_ACCOUNTS,
+  GoogleCalendarFake,
+  type SandboxAccount,
+} from '../sandbox/google-calendar/index.js';
 import { SANDBOX_SLACK_APP, SlackFake } from '../sandbox/slack/index.js';
 import { SANDBOX_TRELLO_APP, TrelloFake } from '../sandbox/trello/trello.fake.js';
 import { Cluster } from '../test/harness/cluster.js';
@@ -20,6 +25,13 @@ export interface BenchSizes {
   rateSeconds: number;
   /** P4: events changed before the incremental sync. */
   changed: number;
+  /** P5: paced rates tried in turn (deliveries per second), for this many seconds each. */
+  ladder: number[];
+  stepSeconds: number;
+  /** P3 and P5: how long an acknowledged delivery may take to show before it counts as missing. */
+  drainMs: number;
+  /** P6: quiet Google Calendar connections. */
+  quietConnections: number;
 }
 
 export function sizes(quick: boolean): BenchSizes {
@@ -33,6 +45,10 @@ export function sizes(quick: boolean): BenchSizes {
         rate: 200,
         rateSeconds: 3,
         changed: 10,
+        ladder: [100, 200, 300],
+        stepSeconds: 3,
+        drainMs: 10_000,
+        quietConnections: 100,
       }
     : {
         quick,
@@ -43,6 +59,10 @@ export function sizes(quick: boolean): BenchSizes {
         rate: 200,
         rateSeconds: 30,
         changed: 10,
+        ladder: [200, 300, 400, 500, 600, 800, 1000],
+        stepSeconds: 30,
+        drainMs: 30_000,
+        quietConnections: 1_000,
       };
 }
 
@@ -57,10 +77,20 @@ export interface Rig {
   cluster: Cluster;
 }
 
-export async function startRig(
-  options: { workerNodeArgs?: string[]; apiNodeArgs?: string[]; entry?: string } = {},
-): Promise<Rig> {
-  const google = new GoogleCalendarFake({ seed: false });
+export interface RigOptions {
+  workerNodeArgs?: string[];
+  apiNodeArgs?: string[];
+  entry?: string;
+  /** Google accounts besides the demo ones, each with an empty primary calendar (P6). */
+  googleAccounts?: SandboxAccount[];
+}
+
+export async function startRig(options: RigOptions = {}): Promise<Rig> {
+  const { googleAccounts = [], ...clusterOptions } = options;
+  const google = new GoogleCalendarFake({
+    seed: false,
+    accounts: [...DEMO_ACCOUNTS, ...googleAccounts],
+  });
   // Webhooks of the Trello fake are never triggered by the bench (it signs its own deliveries);
   // rate limits off: the bench measures the service, not Trello's 100-per-10-s window.
   const trello = new TrelloFake({ rateLimits: false });
@@ -84,8 +114,11 @@ export async function startRig(
     SLACK_CLIENT_SECRET: SANDBOX_SLACK_APP.clientSecret,
     SLACK_SIGNING_SECRET: SANDBOX_SLACK_APP.signingSecret,
     SLACK_APP_DISTRIBUTION: 'internal',
+    // P6 connects hundreds of Google accounts from one address, far beyond the callback route's
+    // per-address limit (60 a minute); that limit guards against abuse, not what P6 measures.
+    OAUTH_CALLBACK_RATE_LIMIT: '0',
   };
-  const cluster = new Cluster({ workers: 2, ...options, env });
+  const cluster = new Cluster({ workers: 2, ...clusterOptions, env });
   await cluster.start();
   return { google, trello, slack, cluster };
 }
@@ -212,7 +245,7 @@ const sum = (pids: number[], f: (pid: number) => number) =>
   }, 0);
 
 /**
- * CPU ms used so far by each part of the rig (API, workers, Postgres, Redis, this bench
+ * CPU ms used so far by each part of the rig (API, each worker, Postgres, Redis, this bench
  * process): differences of two snapshots tell where the CPU of a phase went, whatever else the
  * machine runs meanwhile.
  */
@@ -223,10 +256,7 @@ export function cpuSnapshot(rig: Rig): Record<string, number> {
   const usage = process.cpuUsage();
   return {
     api: cpuMs(cluster.api.pid!),
-    workers: sum(
-      cluster.workers.map((w) => w.pid!),
-      cpuMs,
-    ),
+    ...Object.fromEntries(cluster.workers.map((w) => [w.name, cpuMs(w.pid!)])),
     postgres: sum(pg, (pid) => (pg.indexOf(pid) === 0 ? cpuWithChildrenMs(pid) : cpuMs(pid))),
     redis: sum(redis, cpuMs),
     bench: (usage.user + usage.system) / 1000,
@@ -241,4 +271,39 @@ export function cpuDelta(
   return Object.fromEntries(
     Object.keys(after).map((k) => [k, Number(((after[k] - before[k]) / per).toFixed(2))]),
   );
+}
+
+/** Runs `task` over `items` with at most `limit` at a time; results in the order of `items`. */
+export async function inParallel<T, R>(
+  items: T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/**
+ * Jobs of one of the service's BullMQ queues (`sync`, `webhooks`) still to be processed: waiting,
+ * active, or delayed (a retry, a sync parked by a rate budget) but not a job scheduler's next
+ * tick (every connection has one). Read through BullMQ with the service's default key prefix.
+ */
+export async function pendingJobs(rig: Rig, queue: string): Promise<number> {
+  const { port } = rig.cluster.redis;
+  const q = new Queue(queue, { connection: { host: '127.0.0.1', port }, prefix: '{pdeck}' });
+  try {
+    const counts = await q.getJobCounts('waiting', 'active', 'prioritized');
+    const delayed = (await q.getJobs(['delayed'])).filter((job) => !job.repeatJobKey);
+    return Object.values(counts).reduce((a, b) => a + b, delayed.length);
+  } finally {
+    await q.close();
+  }
 }

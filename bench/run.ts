@@ -9,18 +9,26 @@ import {
   type IncrementalResult,
 } from './google-sync.js';
 import { secs, sizes, startRig, stopRig, type Rig } from './kit.js';
+import {
+  connectQuiet,
+  noChangeSyncs,
+  quietAccounts,
+  type QuietSyncResult,
+} from './quiet-connections.js';
 import { machine, table, writeReport, type Figure } from './report.js';
 import { connectSlack } from './slack-kit.js';
 import { connectTrello } from './trello-kit.js';
+import { P5_LIMITS, webhookCapacity, type CapacityResult } from './webhook-capacity.js';
 import { webhookIngest, type IngestResult } from './webhook-ingest.js';
 import { webhookLatency, type LatencyResult } from './webhook-latency.js';
 
 /**
- * `npm run bench`: P1, P1m, P2, P3 and P4 (described in the README's Benchmarks section) against
- * one cluster of the built service (own Postgres, own Redis, one ROLE=api and two ROLE=worker
- * processes) and the sandbox fakes, each figure against a baseline of the same run. Flags:
- *   --quick            small sizes, a few seconds of load, targets not enforced (~35 seconds)
- *   --only=p1,p2,...   run some benchmarks (p4 needs p1)
+ * `npm run bench`: P1, P1m, P2, P3, P4, P5 and P6 (described in the README's Benchmarks section)
+ * against one cluster of the built service (own Postgres, own Redis, one ROLE=api and two
+ * ROLE=worker processes) and the sandbox fakes, each figure against a baseline of the same run
+ * where there is one. Flags:
+ *   --quick            small sizes, a few seconds of load, targets not enforced (~45 seconds)
+ *   --only=p1,p2,...   run some benchmarks, p1 to p6 (p4 needs p1)
  *   --worker-flags="--flag ..."   node flags for the workers (e.g. to try V8 heap settings)
  *   --profile[=api]    the workers (or the API process) run with --cpu-prof; profiles land in
  *                      bench/results/*.cpuprofile (summarize: npx tsx bench/profile-top.ts FILES)
@@ -40,8 +48,22 @@ const profile =
 const size = sizes(quick);
 const log = (msg: string) => console.log(`[bench] ${msg}`);
 
-/** Live cards the Trello board needs: every other P3 delivery deletes one. */
-const cardPool = () => Math.ceil((size.rate * size.rateSeconds) / 2);
+/**
+ * Most cards on the Trello bench board. The service reads a board in one response, capped at
+ * 32 MiB (about 58k of these cards); 40k connect in a few seconds.
+ */
+const MAX_CARDS = 40_000;
+
+/**
+ * Live cards the Trello board needs: every other P3 and P5 delivery deletes one. The whole full
+ * P5 ladder would need more than MAX_CARDS (enough up to its 600/s step); its deliveries are
+ * Slack messages only once the board has none left (the P5 figure says from which step).
+ */
+function cardPool(): number {
+  const p3 = wants('p3') ? size.rate * size.rateSeconds : 0;
+  const p5 = wants('p5') ? size.ladder.reduce((sum, rate) => sum + rate * size.stepSeconds, 0) : 0;
+  return Math.min(MAX_CARDS, Math.ceil((p3 + p5) / 2));
+}
 
 interface Results {
   small?: FullSyncResult;
@@ -50,6 +72,15 @@ interface Results {
   incremental?: IncrementalResult;
   ingest?: IngestResult;
   latency?: LatencyResult;
+  capacity?: CapacityResult;
+  quiet?: QuietSyncResult & {
+    connections: number;
+    events: number;
+    setupMs: number;
+    retries: number;
+    budgetWaitMs: number;
+    stranded: number;
+  };
 }
 
 async function googleBenchmarks(rig: Rig, out: Results): Promise<void> {
@@ -92,14 +123,22 @@ async function webhookBenchmarks(rig: Rig, out: Results): Promise<void> {
     out.ingest = await webhookIngest(rig, slack, size.concurrency, size.levelSeconds);
     log(`  loss check: ${JSON.stringify(out.ingest.loss)}`);
   }
+  if (!wants('p3') && !wants('p5')) return;
+  log(`Trello: connecting an account with a ${cardPool()}-card board`);
+  const trello = await connectTrello(rig, cardPool());
   if (wants('p3')) {
-    log(`Trello: connecting an account with a ${cardPool()}-card board`);
-    const trello = await connectTrello(rig, cardPool());
     log(
       `P3: ${size.rate} deliveries/s for ${size.rateSeconds} s (Slack messages and Trello ` +
         'deletions in turn), latency to the feed',
     );
-    out.latency = await webhookLatency(rig, slack, trello, size.rate, size.rateSeconds);
+    out.latency = await webhookLatency(
+      rig,
+      slack,
+      trello,
+      size.rate,
+      size.rateSeconds,
+      size.drainMs,
+    );
     const { slack: s, trello: t } = out.latency.byProvider;
     log(
       `  p50 / p99: Slack ${s.p50Ms.toFixed(0)} / ${s.p99Ms.toFixed(0)} ms, ` +
@@ -107,12 +146,55 @@ async function webhookBenchmarks(rig: Rig, out: Results): Promise<void> {
     );
     log(`  ${JSON.stringify(out.latency)}`);
   }
+  if (wants('p5')) {
+    log(
+      `P5: ${size.ladder.join(' / ')} deliveries/s, ${size.stepSeconds} s each, until p99 >= ` +
+        `${P5_LIMITS.p99Ms} ms, a loss or a send rate short of the target`,
+    );
+    out.capacity = await webhookCapacity(
+      rig,
+      slack,
+      trello,
+      size.ladder,
+      size.stepSeconds,
+      size.drainMs,
+    );
+    log(`  highest passing rate ${out.capacity.highestRate}/s`);
+  }
+}
+
+async function quietBenchmark(rig: Rig, out: Results): Promise<void> {
+  log(`P6: connecting ${size.quietConnections} Google accounts (1-5 events each)`);
+  const setup = await connectQuiet(rig, size.quietConnections);
+  log(
+    `  connected and fully synced in ${secs(setup.setupMs)} s (${setup.retries} consents ` +
+      "tried again: the service reads at most 300 new Google grants' accounts a minute)",
+  );
+  if (setup.budgetWaitMs > 1_000)
+    log(`  waited ${secs(setup.budgetWaitMs)} s for room in the service's Google budget`);
+  if (setup.strandedRunIds.length > 0)
+    log(
+      `  ${setup.strandedRunIds.length} schedule runs stranded as queued (a follow-up set after ` +
+        'its run had looked for one); they run after the requested syncs',
+    );
+  log('P6: an incremental sync of every connection at once, nothing changed');
+  const result = await noChangeSyncs(rig, setup);
+  out.quiet = {
+    connections: setup.connectionIds.length,
+    events: setup.events,
+    setupMs: setup.setupMs,
+    retries: setup.retries,
+    budgetWaitMs: setup.budgetWaitMs,
+    stranded: setup.strandedRunIds.length,
+    ...result,
+  };
+  log(`  ${result.syncsPerSecond.toFixed(0)} syncs/s`);
 }
 
 function figures(out: Results): Figure[] {
   const enforce = (ok: boolean) => (quick ? null : ok);
   const list: Figure[] = [];
-  const { small, large, baseline, incremental, ingest, latency } = out;
+  const { small, large, baseline, incremental, ingest, latency, capacity, quiet } = out;
   if (large && baseline) {
     const itemsPerSecond = (large.events / large.run.ms!) * 1000;
     const ratio = itemsPerSecond / baseline.rowsPerSecond;
@@ -219,7 +301,52 @@ function figures(out: Results): Figure[] {
       pass: enforce(ratio < 0.02),
     });
   }
+  if (capacity) list.push(capacityFigure(capacity, enforce));
+  if (quiet) {
+    const { bench: _loadGenerator, ...service } = quiet.cpuMsPerSync;
+    const cpu = Object.values(service).reduce((a, b) => a + b, 0);
+    list.push({
+      id: 'P6',
+      what:
+        `no-change incremental syncs of ${quiet.connections} Google connections requested at ` +
+        `once (+${quiet.stranded} stranded follow-ups), ${cpu.toFixed(1)} CPU ms each ` +
+        '(service, Postgres, Redis)',
+      value: quiet.syncsPerSecond,
+      unit: 'syncs/s',
+      baseline: null,
+      baselineWhat: null,
+      ratio: null,
+      target: '>= 200/s',
+      pass: enforce(quiet.syncsPerSecond >= 200),
+    });
+  }
   return list;
+}
+
+/** P5: the highest passing rate, the ladder, and why it stopped. */
+function capacityFigure(
+  capacity: CapacityResult,
+  enforce: (ok: boolean) => boolean | null,
+): Figure {
+  const { steps, highestRate, seconds } = capacity;
+  const stopped = steps.find((s) => !s.pass);
+  const slackOnly = steps.find((s) => s.byProvider.trello.sent < Math.floor(s.sent / 2));
+  const what = [
+    `highest webhook rate, steps of ${seconds} s at ${steps.map((s) => s.rate).join(' / ')}/s`,
+    stopped ? `${stopped.rate}/s failed: ${stopped.failed.join(', ')}` : 'every step passed',
+    ...(slackOnly ? [`Slack only once the Trello cards ran out (from ${slackOnly.rate}/s)`] : []),
+  ];
+  return {
+    id: 'P5',
+    what: what.join('; '),
+    value: highestRate,
+    unit: 'deliveries/s',
+    baseline: null,
+    baselineWhat: null,
+    ratio: null,
+    target: '>= 500',
+    pass: enforce(highestRate >= 500),
+  };
 }
 
 const RESULTS_DIR = resolve('bench/results');
@@ -251,10 +378,12 @@ async function main(): Promise<void> {
   let rig: Rig | undefined;
   const out: Results = {};
   try {
-    rig = await startRig({ workerNodeArgs, apiNodeArgs, entry });
+    const googleAccounts = wants('p6') ? quietAccounts(size.quietConnections) : [];
+    rig = await startRig({ workerNodeArgs, apiNodeArgs, entry, googleAccounts });
     const versions = await machine(rig);
     if (wants('p1') || wants('p4')) await googleBenchmarks(rig, out);
-    if (wants('p2') || wants('p3')) await webhookBenchmarks(rig, out);
+    if (wants('p2') || wants('p3') || wants('p5')) await webhookBenchmarks(rig, out);
+    if (wants('p6')) await quietBenchmark(rig, out);
     const list = figures(out);
     console.log(`\n${table(list)}\n`);
     console.log(

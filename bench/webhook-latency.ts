@@ -19,6 +19,10 @@ import { deleteCardDelivery, takeCard, type TrelloTarget } from './trello-kit.js
  * returns its item comes back. Both connections belong to one PDeck user, whose feed is polled
  * like a PDeck consumer would: follow `nextCursor`, and when caught up wait 20 ms before the
  * next poll (that wait is included).
+ *
+ * Every other delivery deletes a card while the bench board has live ones left; after that the
+ * deliveries are Slack messages only (`byProvider` tells the shares). P3 runs it once, P5
+ * (webhook-capacity.ts) at a rising rate.
  */
 
 export type Provider = 'slack' | 'trello';
@@ -34,11 +38,15 @@ export interface ProviderLatency {
 }
 
 export interface LatencyResult {
+  /** The paced rate asked for, deliveries per second, and for how long. */
+  rate: number;
+  seconds: number;
   sent: number;
   acknowledged: number;
   seen: number;
   /** Acknowledged but never visible within the drain time (counted as infinite latency). */
   missing: number;
+  /** Deliveries sent per second over the sending phase (below `rate` when the sender lagged). */
   achievedRate: number;
   p50Ms: number;
   p90Ms: number;
@@ -101,12 +109,17 @@ const visible = (sent: Sent, item: FeedPage['items'][number]) =>
 const withMissing = (latencies: number[], missing: number) =>
   [...latencies, ...Array<number>(missing).fill(Infinity)].sort((a, b) => a - b);
 
+/**
+ * Sends `rate` deliveries per second for `seconds` seconds and measures each one's latency to
+ * the feed; an acknowledged delivery not visible `drainMs` after the sending ended is missing.
+ */
 export async function webhookLatency(
   rig: Rig,
   slack: SlackTarget,
   trello: TrelloTarget,
   rate: number,
   seconds: number,
+  drainMs: number,
 ): Promise<LatencyResult> {
   /** By the item's external id (a Slack `<channel>:<ts>` or a Trello card id). */
   const inFlightItems = new Map<string, Sent>();
@@ -132,7 +145,7 @@ export async function webhookLatency(
           inFlightItems.delete(item.externalId);
         }
       }
-      if (!sending && drainUntil === Infinity) drainUntil = now + 30_000;
+      if (!sending && drainUntil === Infinity) drainUntil = now + drainMs;
       if (!sending && (waiting().length === 0 || now > drainUntil)) return;
       if (!page.hasMore) await sleep(20);
     }
@@ -141,12 +154,11 @@ export async function webhookLatency(
   // The providers: open loop, one delivery every 1000/rate ms on a fixed schedule, whatever the
   // answers take (a slow answer does not slow the sender down), Slack and Trello in turn.
   const next = (n: number): Outgoing => {
-    if (n % 2 === 0) {
+    const card = n % 2 === 1 ? takeCard(trello) : undefined;
+    if (!card) {
       const { externalId, body, headers } = messageDelivery(slack);
       return { provider: 'slack', id: externalId, url: slack.url, body, headers };
     }
-    const card = takeCard(trello);
-    if (!card) throw new Error('P3: no live card left for a delivery');
     const { body, headers } = deleteCardDelivery(trello, rig, card);
     return { provider: 'trello', id: card, url: trello.callbackUrl, body, headers };
   };
@@ -195,6 +207,8 @@ export async function webhookLatency(
     missing.slack + missing.trello,
   );
   return {
+    rate,
+    seconds,
     sent: total,
     acknowledged: acked.size,
     seen: latencies.slack.length + latencies.trello.length,

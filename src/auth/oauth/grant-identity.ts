@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { asProviderError } from '../../providers/errors/provider-error.js';
 import type { ProviderContextFactory } from '../../providers/provider-context.factory.js';
 import type {
@@ -6,8 +7,14 @@ import type {
   IntegrationProvider,
 } from '../../providers/integration-provider.js';
 
-/** Marks the context of a grant that has no connection row yet. */
-export const PENDING_CONNECTION_ID = 'pending';
+/**
+ * The context id of a grant that has no connection row yet: one per grant, so per-connection
+ * rate budgets (and blocks) count each new grant on its own. A shared id made every concurrent
+ * connect of a deployment share one connection's budget (Google: 300 calls a minute).
+ */
+export function pendingConnectionId(): string {
+  return `pending-${randomUUID()}`;
+}
 
 /**
  * Asks the provider who the just-granted tokens belong to. The context serves exactly these
@@ -21,7 +28,7 @@ export async function identifyGrant(
 ): Promise<AccountIdentity> {
   const ctx = contexts.create({
     provider: provider.catalog.id,
-    connectionId: PENDING_CONNECTION_ID,
+    connectionId: pendingConnectionId(),
     accountId: '',
     credentials: async () => credentials,
   });

@@ -1,4 +1,4 @@
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { normalizedRows, runBaseline, type BaselineResult } from './baseline-upsert.js';
@@ -29,7 +29,8 @@ import { webhookLatency, type LatencyResult } from './webhook-latency.js';
  * where there is one. Flags:
  *   --quick            small sizes, a few seconds of load, targets not enforced (~45 seconds)
  *   --only=p1,p2,...   run some benchmarks, p1 to p6 (p4 needs p1)
- *   --worker-flags="--flag ..."   node flags for the workers (e.g. to try V8 heap settings)
+ *   --worker-flags="--flag ..."   node flags for the workers instead of those of `npm start`
+ *                      (the api and, by default, the workers run with `npm start`'s flags)
  *   --profile[=api]    the workers (or the API process) run with --cpu-prof; profiles land in
  *                      bench/results/*.cpuprofile (summarize: npx tsx bench/profile-top.ts FILES)
  * Writes bench/results/latest.json (full run) or .data/bench-quick.json (--quick).
@@ -349,6 +350,18 @@ function capacityFigure(
   };
 }
 
+/**
+ * The node flags of the production start path (`npm start`: `node <flags> dist/main.js`), so the
+ * processes measured run like deployed ones (the heap limit decides P1m).
+ */
+function productionFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(resolve('package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const start = /^node\s+(.*?)\s*dist\/main\.js$/.exec(pkg.scripts.start ?? '');
+  return start?.[1] ? start[1].split(/\s+/) : [];
+}
+
 const RESULTS_DIR = resolve('bench/results');
 const QUICK_REPORT = resolve('.data/bench-quick.json');
 
@@ -369,12 +382,16 @@ async function main(): Promise<void> {
   const entry = snapshotBuild();
   log(`${quick ? 'quick' : 'full'} run; starting Postgres, Redis, api and 2 workers`);
   const cpuProf = ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`];
-  const workerFlags = args
-    .find((a) => a.startsWith('--worker-flags='))
-    ?.slice(15)
-    .split(' ');
-  const workerNodeArgs = profile === 'workers' ? cpuProf : workerFlags;
-  const apiNodeArgs = profile === 'api' ? cpuProf : undefined;
+  const workerFlags =
+    args
+      .find((a) => a.startsWith('--worker-flags='))
+      ?.slice(15)
+      .split(' ') ?? productionFlags();
+  const workerNodeArgs = profile === 'workers' ? [...productionFlags(), ...cpuProf] : workerFlags;
+  const apiNodeArgs = [...productionFlags(), ...(profile === 'api' ? cpuProf : [])];
+  log(
+    `node flags: workers ${workerNodeArgs.join(' ') || '(none)'}, api ${apiNodeArgs.join(' ') || '(none)'}`,
+  );
   let rig: Rig | undefined;
   const out: Results = {};
   try {

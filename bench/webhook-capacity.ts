@@ -37,7 +37,7 @@ export interface CapacityResult {
 }
 
 /** Waits until no webhook job is left to process; returns how long that took. */
-async function webhooksDrained(rig: Rig): Promise<number> {
+export async function webhooksDrained(rig: Rig): Promise<number> {
   const started = Date.now();
   await eventually(
     async () => ((await pendingJobs(rig, 'webhooks')) === 0 ? true : undefined),

@@ -40,4 +40,4 @@ EXPOSE 3000 3001
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "const e=process.env,p=e.ROLE==='worker'?(e.WORKER_HEALTH_PORT||3001):(e.PORT||3000);fetch('http://127.0.0.1:'+p+'/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The heap limit of `npm start` (README, "Memory"): workers stay flat however big a sync is.
-CMD ["node", "--max-old-space-size=128", "dist/main.js"]
+CMD ["node", "--max-old-space-size=384", "dist/main.js"]

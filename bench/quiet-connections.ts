@@ -86,11 +86,11 @@ async function runStates(rig: Rig, connectionIds: string[]) {
 }
 
 /**
- * One consent. The service reads the account of every fresh grant under one shared budget (the
- * per-connection budget of Google, 300 requests a minute, for the grant's placeholder
- * connection id `pending`), so beyond 300 consents a minute the callback ends in
- * `provider_unavailable`; that consent is tried again a second later, as the user would, and
- * `onRetry` counts it. A thousand consents therefore take a little over three minutes.
+ * One consent. Every connect spends a few Google requests (the account, the calendar list, the
+ * first sync, the push channel) from the service's Google budget for the whole app (5,000
+ * requests a minute, the project quota), so a thousand consents in a minute run out of it and
+ * the callback ends in `provider_unavailable`; that consent is tried again a second later, as
+ * the user would, and `onRetry` counts it.
  */
 async function connectAccount(
   rig: Rig,

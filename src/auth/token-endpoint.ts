@@ -5,7 +5,7 @@ import {
 } from '../providers/http/provider-http-client.js';
 import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
 import type { OAuth2AuthDescriptor } from '../providers/integration-provider.js';
-import { TokenExchangeError } from './oauth/token-exchange.js';
+import { basicAuth, TokenExchangeError } from './oauth/token-exchange.js';
 
 /**
  * RFC 6749's code for a dead grant (Google 400, Atlassian 403): only the user can fix it by
@@ -51,10 +51,7 @@ export function revocationRequest(
   const form: Record<string, string> = { token: token.value, token_type_hint: token.hint };
   const headers: Record<string, string> = {};
   if (descriptor.clientAuth === 'basic') {
-    // RFC 6749 2.3.1: id and secret are form-encoded before being joined and base64-encoded.
-    const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-    const pair = `${enc(client.clientId)}:${enc(client.clientSecret)}`;
-    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+    headers.authorization = basicAuth(client.clientId, client.clientSecret);
   } else {
     form.client_id = client.clientId;
     form.client_secret = client.clientSecret;

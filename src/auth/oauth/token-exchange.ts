@@ -150,7 +150,7 @@ function readToken(source: object, receivedAt: number): OAuthToken | null {
 }
 
 /** RFC 6749 section 2.3.1: id and secret are form-encoded before being joined and base64'd. */
-function basicAuth(id: string, secret: string): string {
+export function basicAuth(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
 }

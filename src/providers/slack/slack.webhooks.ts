@@ -138,7 +138,14 @@ export class SlackWebhooks implements WebhookHandler {
         mappingFor(conn, item.channel),
         maxVersion(stored.externalVersion, tsVersion(event.event_ts)),
       );
-      if (upsert) events.push(items(conn, [upsert], []));
+      if (upsert) {
+        events.push({
+          type: 'items',
+          connectionId: conn.connectionId,
+          upserts: [upsert],
+          deletions: [],
+        });
+      }
     }
     return events;
   }
@@ -295,12 +302,4 @@ function react(reactions: SlackReaction[] | undefined, event: SlackEvent): Slack
 
 function maxVersion(a: string, b: string): string {
   return a > b ? a : b;
-}
-
-function items(
-  conn: RoutedConnection,
-  upserts: NormalizedItem[],
-  deletions: ItemDeletion[],
-): WebhookEvent {
-  return { type: 'items', connectionId: conn.connectionId, upserts, deletions };
 }

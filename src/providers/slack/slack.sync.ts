@@ -40,6 +40,11 @@ interface ChannelCursor {
   threadPage?: string;
   /** The pass is a full (backfill) pass: its last page says so to the engine. */
   full: boolean;
+  /**
+   * Display names met in this conversation, by user id, so later passes look up only new
+   * people (users.info) instead of everyone again. Not secret; bounded (UserNames.known).
+   */
+  names?: Record<string, string>;
 }
 
 const DAY_MS = 86_400_000;
@@ -163,7 +168,7 @@ export async function* conversationPages(
     settings.backfillDays,
     options,
   );
-  const names = new UserNames(ctx, readerOf(credentials));
+  const names = new UserNames(ctx, readerOf(credentials), cursor.names);
   const mapping: MessageContext = {
     channelId: resource.id,
     channelName: resource.name,
@@ -193,6 +198,7 @@ export async function* conversationPages(
       return;
     }
     await names.learn(messages);
+    cursor = { ...cursor, names: names.known() };
     const upserts = messages
       .map((m) => toMessageItem(m, mapping))
       .filter((i): i is NormalizedItem => i !== null);
@@ -214,11 +220,13 @@ function startOf(
   // A pass in progress (full or incremental) resumes where its last page committed.
   if (stored && stored.phase !== 'live' && (stored.full || mode === 'incremental')) return stored;
   const via: SlackTokenKind = stored?.via ?? readerOf(credentials);
+  const names = stored?.names;
   const windowStart = tsAt((options.now ?? Date.now)() - backfillDays * DAY_MS);
   if (mode === 'full' || !stored?.newest) {
-    return { via, phase: 'history', oldest: windowStart, full: mode === 'full' };
+    return { via, phase: 'history', oldest: windowStart, full: mode === 'full', names };
   }
-  return { via, phase: 'history', oldest: stored.newest, newest: stored.newest, full: false };
+  const { newest } = stored;
+  return { via, phase: 'history', oldest: newest, newest, full: false, names };
 }
 
 /** One call, and the cursor after it. */
@@ -310,6 +318,7 @@ function lastPage(upserts: NormalizedItem[], cursor: ChannelCursor): SyncPage {
     oldest: cursor.oldest,
     newest: cursor.newest,
     full: false,
+    names: cursor.names,
   };
   return cursor.full
     ? { upserts, deletions: [], cursor: { ...done }, fullPassComplete: true, keepUnseen: true }

@@ -10,7 +10,6 @@ import {
   deliveryCount,
   feedState,
   type FeedItem,
-  syncIdle,
 } from '../contract/provider-contract.js';
 import { eventually } from '../support/eventually.js';
 import { connectSlack, slackEnv, useRequestUrl } from '../support/slack-e2e-kit.js';
@@ -45,7 +44,17 @@ describe('Slack on the sandbox', () => {
   const settle = async () => {
     await fake.whenIdle();
     await eventually(() => deliveriesProcessed(db), 'stored deliveries processed');
-    await eventually(() => syncIdle(alice), 'runs to settle', { timeoutMs: 30_000 });
+    // Every connection's runs, Bob's too: a run of his during a test would spend his tokens.
+    await eventually(
+      async () => {
+        const [{ n }] = await db.query(
+          "SELECT count(*)::int AS n FROM sync_runs WHERE status IN ('queued', 'running')",
+        );
+        return n === 0 ? true : undefined;
+      },
+      'runs to settle',
+      { timeoutMs: 30_000 },
+    );
   };
   const requestSync = async (mode: 'full' | 'incremental') => {
     const res = await fetch(`${app.baseUrl}/v1/connections/${alice.connectionId}/sync`, {
@@ -145,13 +154,18 @@ describe('Slack on the sandbox', () => {
       async () => (await item(id))?.title === 'Draft: ship it @U0ALICE001' || undefined,
       'the new message',
     );
-    // History read later resolves the name, once (its copy sorts after the event's).
+    // History read later resolves the name, once (its copy sorts after the event's), from the
+    // names the backfill kept in the conversation's cursor: #general looks nobody up again.
+    const lookups = fake.counters.calls['users.info'] ?? 0;
+    expect(lookups).toBeGreaterThan(0);
     await requestSync('incremental');
     await eventually(
       async () => (await item(id))?.title === 'Draft: ship it @alice' || undefined,
       'the name resolved by the incremental sync',
       { timeoutMs: 30_000 },
     );
+    // Only the listing names Alice's one direct-message partner again (one lookup per DM).
+    expect(fake.counters.calls['users.info'] ?? 0).toBe(lookups + 1);
     fake.editMessage(general, posted.ts, 'Final: ship it');
     await eventually(
       async () => (await item(id))?.title === 'Final: ship it' || undefined,

@@ -103,11 +103,8 @@ export class SyncTriggerService {
       'PX',
       FOLLOW_UP_TTL_MS,
     );
-    // The running job may have finished between our state read and the write above: its
-    // completion handler then found no follow-up, and nobody else would start this one. Read the
-    // state again; getdel in runFollowUp lets only one of us and the handler start it.
-    const now = state === 'active' && existing ? await existing.getState() : state;
-    if (now !== 'active') await this.runFollowUp(data.connectionId);
+    // The running job may have finished between our add and now: then nobody else will start it.
+    if (state !== 'active') await this.runFollowUp(data.connectionId);
     return { syncRunId: data.syncRunId!, coalesced: true };
   }
 

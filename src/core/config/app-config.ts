@@ -59,6 +59,11 @@ export interface AppConfig {
   pdeckEvents?: { url: string; secret: string };
   logLevel: string;
   /**
+   * LOG_FORMAT: `pretty` (human-readable lines, the default in development) or `json` (one JSON
+   * object a line: production, test, and whatever parses the logs).
+   */
+  logFormat: 'json' | 'pretty';
+  /**
    * Where JSON log lines go instead of stdout. Never read from the environment: set in code by
    * whoever embeds the service (tests capture logs with it to prove no secret is written).
    */

@@ -219,6 +219,12 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `json` (one JSON object a line) or `pretty` (readable lines); unset: parseConfig decides. */
+  @Transform(trimmed)
+  @IsOptional()
+  @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' })
+  LOG_FORMAT?: 'json' | 'pretty';
+
   /** Postgres statement_timeout of the service's connections, in ms; 0 = none. Not for migrations. */
   @Transform(toInt)
   @IsOptional()

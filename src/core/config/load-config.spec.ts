@@ -131,6 +131,16 @@ describe('parseConfig', () => {
     expect(message).not.toContain('super-secret');
   });
 
+  it('logs readable lines in development and JSON in test, unless LOG_FORMAT says otherwise', () => {
+    expect(parseConfig({}).logFormat).toBe('pretty');
+    expect(parseConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(parseConfig({ NODE_ENV: 'test' }).logFormat).toBe('json');
+    expect(parseConfig({ NODE_ENV: 'test', LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(errorOf({ LOG_FORMAT: 'text' })).toBe(
+      'Invalid configuration: LOG_FORMAT must be json or pretty (got "text")',
+    );
+  });
+
   describe('with NODE_ENV=production', () => {
     const complete = {
       NODE_ENV: 'production',
@@ -154,6 +164,14 @@ describe('parseConfig', () => {
         );
       },
     );
+
+    it('logs JSON and refuses LOG_FORMAT=pretty (log pipelines parse one object a line)', () => {
+      expect(parseConfig(complete).logFormat).toBe('json');
+      expect(parseConfig({ ...complete, LOG_FORMAT: 'json' }).logFormat).toBe('json');
+      expect(errorOf({ ...complete, LOG_FORMAT: 'pretty' })).toMatch(
+        /^Invalid configuration: LOG_FORMAT=pretty is refused in production/,
+      );
+    });
 
     it('treats NODE_ENV unset with DATABASE_URL set as production', () => {
       const { NODE_ENV: _, ...unset } = complete;

@@ -61,6 +61,13 @@ export function parseConfig(
         'Invalid configuration: PROVIDER_ORIGINS is refused in production (it redirects every provider call); set ALLOW_PROVIDER_ORIGINS=true to use it anyway',
       );
     }
+    // Log pipelines read production logs as one JSON object a line; a pretty line there is lost
+    // or split into fragments without a level, and formatting costs the API's CPU on every line.
+    if (vars.LOG_FORMAT === 'pretty') {
+      throw new ConfigError(
+        'Invalid configuration: LOG_FORMAT=pretty is refused in production (log pipelines parse one JSON object a line); use json or unset it',
+      );
+    }
   }
   const encryptionKeys = splitList(vars.ENCRYPTION_KEYS).map((entry) => {
     const [kid, b64] = entry.split(':');
@@ -109,6 +116,8 @@ export function parseConfig(
         ? { url: vars.PDECK_EVENTS_URL, secret: vars.PDECK_EVENTS_SECRET }
         : undefined,
     logLevel: vars.LOG_LEVEL,
+    // Readable by default only where a person watches a terminal: tests parse JSON lines.
+    logFormat: vars.LOG_FORMAT ?? (nodeEnv === 'development' ? 'pretty' : 'json'),
     dataDir: vars.DATA_DIR,
     syncConcurrency: vars.SYNC_CONCURRENCY,
     databaseStatementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
@@ -157,6 +166,7 @@ export const ENV_NAMES = [
   'PDECK_EVENTS_URL',
   'PDECK_EVENTS_SECRET',
   'LOG_LEVEL',
+  'LOG_FORMAT',
   'DATA_DIR',
   'SYNC_CONCURRENCY',
   'DATABASE_STATEMENT_TIMEOUT_MS',

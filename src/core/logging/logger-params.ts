@@ -9,6 +9,7 @@ import {
   serializeResponse,
   stripQueryString,
 } from './log-serializers.js';
+import { prettyLogStream } from './pretty-stream.js';
 import { REDACT_CENSOR, REDACT_PATHS } from './redact-paths.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -43,15 +44,23 @@ export function isAcknowledgedWebhook(req: IncomingMessage, res: ServerResponse)
   );
 }
 
-/** nestjs-pino parameters: JSON to stdout (no transport, pino-pretty is not installed). */
+/**
+ * nestjs-pino parameters: JSON lines to stdout (or logDestination), or with logFormat `pretty`
+ * (LOG_FORMAT, the development default) readable lines. Redaction and serializers are pino's,
+ * before either format, so both print the same fields; unset logFormat means JSON.
+ */
 export function buildLoggerParams(
-  config: Pick<ResolvedAppConfig, 'logLevel' | 'logDestination'>,
+  config: Pick<ResolvedAppConfig, 'logLevel' | 'logDestination'> &
+    Partial<Pick<ResolvedAppConfig, 'logFormat'>>,
 ): Params {
   return {
     pinoHttp: {
       level: config.logLevel,
       // undefined = pino's default, stdout.
-      stream: config.logDestination,
+      stream:
+        config.logFormat === 'pretty'
+          ? prettyLogStream(config.logDestination)
+          : config.logDestination,
       timestamp: stdTimeFunctions.isoTime,
       // Level names instead of numbers, so log pipelines can filter without a lookup table.
       formatters: { level: (label) => ({ level: label }) },

@@ -76,7 +76,7 @@ export class SyncRunsService {
   ): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO sync_runs (id, connection_id, mode, trigger, status, started_at) VALUES ($1, $2, $3, $4, 'running', now())
-       ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = COALESCE(sync_runs.started_at, now()),
+       ON CONFLICT (id) DO UPDATE SET status = 'running', mode = EXCLUDED.mode, started_at = COALESCE(sync_runs.started_at, now()),
          error_code = NULL, error_message = NULL`,
       [id, connectionId, mode, trigger],
     );
@@ -130,6 +130,17 @@ export class SyncRunsService {
     await this.dataSource.query(
       `UPDATE sync_runs SET status = $2, finished_at = now(), error_code = $3, error_message = $4 WHERE id = $1`,
       [id, status, error?.code ?? null, error?.message.slice(0, 1000) ?? null],
+    );
+  }
+
+  /** Requests answered by run `id` end as it did (only those still waiting for it). */
+  async finishCovered(id: string, covered: string[] | undefined): Promise<void> {
+    if (!covered?.length) return;
+    await this.dataSource.query(
+      `UPDATE sync_runs r SET status = m.status, started_at = m.started_at, finished_at = m.finished_at,
+         error_code = m.error_code, error_message = m.error_message
+       FROM sync_runs m WHERE m.id = $1 AND r.id = ANY($2::uuid[]) AND r.status = 'queued'`,
+      [id, covered],
     );
   }
 

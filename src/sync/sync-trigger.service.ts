@@ -27,6 +27,48 @@ export const SYNC_JOB_RETENTION = {
 /** A follow-up request outlives any sync; a day is far longer than one runs. */
 const FOLLOW_UP_TTL_MS = 86_400_000;
 
+/** How often one completion hands a follow-up on to a sync queued meanwhile before leaving it. */
+const FOLLOW_UP_HANDOVERS = 5;
+
+/** A job in these states will still finish, and its completion handler run the follow-up. */
+const LIVE_STATES = new Set(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
+
+/**
+ * KEYS[1] the follow-up, ARGV[1] the request (SyncJobData JSON), ARGV[2] its TTL in ms. A waiting
+ * follow-up keeps its run id and takes the request in: full wins, resources widen (all when
+ * either wants all), and the request's run id joins coveredRunIds. Returns the follow-up's run id.
+ */
+const KEEP_FOLLOW_UP = `
+local incoming = cjson.decode(ARGV[1])
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return incoming.syncRunId
+end
+local current = cjson.decode(raw)
+if incoming.mode == 'full' then current.mode = 'full' end
+if type(current.resourceIds) == 'table' and type(incoming.resourceIds) == 'table' then
+  local seen = {}
+  for _, id in ipairs(current.resourceIds) do seen[id] = true end
+  for _, id in ipairs(incoming.resourceIds) do
+    if not seen[id] then seen[id] = true; table.insert(current.resourceIds, id) end
+  end
+else
+  current.resourceIds = nil
+end
+local covered = type(current.coveredRunIds) == 'table' and current.coveredRunIds or {}
+local ids = { incoming.syncRunId }
+if type(incoming.coveredRunIds) == 'table' then
+  for _, id in ipairs(incoming.coveredRunIds) do table.insert(ids, id) end
+end
+for _, id in ipairs(ids) do
+  if id ~= current.syncRunId then table.insert(covered, id) end
+end
+if #covered > 0 then current.coveredRunIds = covered end
+redis.call('SET', KEYS[1], cjson.encode(current), 'PX', ARGV[2])
+return current.syncRunId
+`;
+
 /**
  * Enqueues syncs so that a connection never syncs twice at once: the BullMQ deduplication id is
  * the connection, so 20 concurrent requests make one job. A request that arrives while a sync
@@ -60,18 +102,28 @@ export class SyncTriggerService {
     return this.coalesce(job.id!, data, requestedAt);
   }
 
-  /** Called when a sync of the connection finished: starts the follow-up requested meanwhile. */
+  /**
+   * Called when a sync of the connection finished: starts the follow-up requested meanwhile. When
+   * another sync of the connection was queued in between (BullMQ's deduplication id is still
+   * held), that sync may already have started before the request, so it is not known to cover it:
+   * the follow-up is kept and runs after that sync instead.
+   */
   async runFollowUp(connectionId: string): Promise<void> {
-    const pending = await this.redis.getdel(this.followUpKey(connectionId));
-    if (!pending) return;
-    const data = JSON.parse(pending) as SyncJobData;
-    const job = await this.queue.add(
-      SYNC_JOB.run,
-      data,
-      this.jobOptions(connectionId, data.syncRunId!),
-    );
-    // Someone queued a sync in between: it starts later than the request, so it covers it.
-    if (job.id !== data.syncRunId) await this.runs.finish(data.syncRunId!, 'succeeded');
+    for (let attempt = 0; attempt < FOLLOW_UP_HANDOVERS; attempt++) {
+      const pending = await this.redis.getdel(this.followUpKey(connectionId));
+      if (!pending) return;
+      const data = JSON.parse(pending) as SyncJobData;
+      const job = await this.queue.add(
+        SYNC_JOB.run,
+        data,
+        this.jobOptions(connectionId, data.syncRunId!),
+      );
+      if (job.id === data.syncRunId) return;
+      await this.keepFollowUp(data);
+      // Written before the holder's state is read: if it is still queued or running, its own
+      // completion finds the follow-up; if it finished meanwhile, hand over again here.
+      if (await this.isQueuedOrRunning(job.id!)) return;
+    }
   }
 
   /**
@@ -93,19 +145,34 @@ export class SyncTriggerService {
     if (existing && state === 'active' && (existing.processedOn ?? 0) > requestedAt) {
       return { syncRunId: existing.data.syncRunId ?? existingId, coalesced: true };
     }
-    await this.runs.createQueued(data.syncRunId!, data.connectionId, data.mode, data.trigger);
-    const key = this.followUpKey(data.connectionId);
-    const previous = await this.redis.get(key);
-    const wasFull = previous !== null && (JSON.parse(previous) as SyncJobData).mode === 'full';
-    await this.redis.set(
-      key,
-      JSON.stringify({ ...data, mode: wasFull ? 'full' : data.mode }),
-      'PX',
+    // A follow-up already waiting takes this request in (one run answers both callers).
+    const syncRunId = await this.keepFollowUp(data);
+    await this.runs.createQueued(syncRunId, data.connectionId, data.mode, data.trigger);
+    // The follow-up is written before the state is read again: if the sync finished in between,
+    // its completion handler may have looked for a follow-up too early, so start it here (getdel
+    // lets only one of us start it).
+    if (!(await this.isQueuedOrRunning(existingId))) await this.runFollowUp(data.connectionId);
+    return { syncRunId, coalesced: true };
+  }
+
+  /**
+   * Stores a follow-up, or merges it into the one already waiting (full stays full, resources
+   * widen, the later request's run is finished with the follow-up's outcome). Atomic, so two
+   * requests never lose one another. Returns the follow-up's run id.
+   */
+  private keepFollowUp(data: SyncJobData): Promise<string> {
+    return this.redis.eval(
+      KEEP_FOLLOW_UP,
+      1,
+      this.followUpKey(data.connectionId),
+      JSON.stringify(data),
       FOLLOW_UP_TTL_MS,
-    );
-    // The running job may have finished between our add and now: then nobody else will start it.
-    if (state !== 'active') await this.runFollowUp(data.connectionId);
-    return { syncRunId: data.syncRunId!, coalesced: true };
+    ) as Promise<string>;
+  }
+
+  private async isQueuedOrRunning(jobId: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId);
+    return job !== undefined && LIVE_STATES.has(await job.getState());
   }
 
   private async merge(

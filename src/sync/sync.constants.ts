@@ -17,6 +17,8 @@ export interface SyncJobData {
   trigger: SyncTrigger;
   /** Limit the run to these resources (webhook "resource R changed"); all when absent. */
   resourceIds?: string[];
+  /** Runs of requests this one answers (merged follow-ups): they end with this run's outcome. */
+  coveredRunIds?: string[];
 }
 
 /** BullMQ ids may not contain ':'; connection ids are uuids, so this is safe. */

@@ -61,6 +61,7 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
         (signal) => this.runner.run(data, signal),
       );
       this.countRun(provider, data.mode, outcome, (performance.now() - started) / 1000);
+      await this.runs.finishCovered(data.syncRunId, data.coveredRunIds);
       return outcome;
     } catch (error) {
       if (error instanceof SyncDelayedError) {
@@ -96,6 +97,7 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     const syncRunId = job.data.syncRunId ?? job.id!;
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
     await this.runs.finish(syncRunId, 'failed', { code, message: error.message });
+    await this.runs.finishCovered(syncRunId, job.data.coveredRunIds);
     const connection = await this.connections.find(job.data.connectionId);
     // Last attempt only: from its start to now (earlier attempts were retries of the same run).
     const seconds = job.processedOn ? (Date.now() - job.processedOn) / 1000 : undefined;

@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
+import type { Redis } from 'ioredis';
+import { APP_CONFIG, type ResolvedAppConfig } from '../../src/core/config/app-config.js';
+import { REDIS } from '../../src/core/redis/redis.tokens.js';
+import { SyncRunsService } from '../../src/sync/sync-runs.service.js';
 import { SyncSchedulerService } from '../../src/sync/sync-scheduler.service.js';
+import { SyncTriggerService } from '../../src/sync/sync-trigger.service.js';
 import { SYNC_QUEUE } from '../../src/sync/sync.constants.js';
 import { eventually } from '../support/eventually.js';
 import { FakeTasksApi, pageOffset } from '../support/fake-tasks-api.js';
@@ -248,6 +254,82 @@ describe('sync engine against a paged, delta-capable API over HTTP', () => {
         return waitForRun(responses[0].syncRunId);
       })();
       expect(result.status).toBe('succeeded');
+    } finally {
+      await queue.resume();
+    }
+  });
+
+  it('answers requests made while a sync runs with one follow-up that runs after it (full wins)', async () => {
+    let release!: () => void;
+    api.hold = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const received = api.received;
+      const first = await requestSync('incremental');
+      await eventually(
+        async () => (api.received > received ? true : undefined),
+        'the first sync to reach the API',
+      );
+      const later = [
+        await requestSync('incremental'),
+        await requestSync('full'),
+        await requestSync('incremental'),
+      ];
+      // One follow-up answers the three; it is not the running sync, which began before them.
+      expect(new Set(later).size).toBe(1);
+      expect(later[0]).not.toBe(first);
+      const [queued] = await db.query('SELECT status FROM sync_runs WHERE id = $1', [later[0]]);
+      expect(queued.status).toBe('queued');
+      const from = api.requests.length;
+      release();
+      api.hold = undefined;
+      const done = await waitForRun(first);
+      const followUp = await waitForRun(later[0]);
+      expect(done.status).toBe('succeeded');
+      expect(followUp).toMatchObject({ status: 'succeeded', mode: 'full' });
+      expect((followUp.started_at as Date).getTime()).toBeGreaterThanOrEqual(
+        (done.finished_at as Date).getTime(),
+      );
+      // The follow-up read everything again (no sync token): the full request was kept.
+      const served = api.requests.slice(from).filter((r) => r.path.endsWith('/tasks'));
+      expect(served.some((r) => r.syncToken === null && r.pageToken === null)).toBe(true);
+    } finally {
+      release();
+      api.hold = undefined;
+    }
+  });
+
+  it('keeps a follow-up for the sync queued meanwhile instead of counting it as done', async () => {
+    // The running sync finished and another was queued before its completion handler ran: the
+    // queued one may have started before the follow-up's request, so the follow-up runs after it.
+    const queue = t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
+    const trigger = t.app.get(SyncTriggerService);
+    const runs = t.app.get(SyncRunsService);
+    const redis = t.app.get<Redis>(REDIS);
+    const key = `${t.app.get<ResolvedAppConfig>(APP_CONFIG).redisKeyPrefix}:sync:follow-up:${connectionId}`;
+    await queue.pause();
+    try {
+      const holder = await requestSync('incremental');
+      const followUpId = randomUUID();
+      await runs.createQueued(followUpId, connectionId, 'incremental', 'manual');
+      const pending = {
+        connectionId,
+        mode: 'incremental',
+        trigger: 'manual',
+        syncRunId: followUpId,
+      };
+      await redis.set(key, JSON.stringify(pending), 'PX', 60_000);
+      await trigger.runFollowUp(connectionId);
+      const [run] = await db.query('SELECT status FROM sync_runs WHERE id = $1', [followUpId]);
+      expect(run.status).toBe('queued');
+      expect(JSON.parse((await redis.get(key))!)).toMatchObject({ syncRunId: followUpId });
+      await queue.resume();
+      const held = await waitForRun(holder);
+      const followUp = await waitForRun(followUpId);
+      expect(followUp.status).toBe('succeeded');
+      expect((followUp.started_at as Date).getTime()).toBeGreaterThanOrEqual(
+        (held.finished_at as Date).getTime(),
+      );
+      expect(await redis.exists(key)).toBe(0);
     } finally {
       await queue.resume();
     }

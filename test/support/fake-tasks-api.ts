@@ -51,6 +51,10 @@ export class FakeTasksApi {
   pageSize = 50;
   /** Sync tokens below this are answered 410 Gone. */
   minValidSyncToken = 0;
+  /** While set, every request waits for it before being answered (a sync held mid-run). */
+  hold?: Promise<void>;
+  /** Requests received so far, answered or still held. */
+  received = 0;
   private clock = 0;
   private server?: http.Server;
   origin = '';
@@ -85,6 +89,12 @@ export class FakeTasksApi {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.received += 1;
+    if (this.hold) void this.hold.then(() => this.answer(req, res));
+    else this.answer(req, res);
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     const faultIndex = this.faults.findIndex(
       (f) => !f.pathIncludes || url.pathname.includes(f.pathIncludes),

@@ -4,6 +4,7 @@ import { ENTITIES } from './app.entities.js';
 import { AuthWorkerModule } from './auth/auth-worker.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { ResolvedAppConfig } from './core/config/app-config.js';
+import { ConnectUiModule } from './connect-ui/connect-ui.module.js';
 import { CoreModule } from './core/core.module.js';
 import { HealthModule } from './core/health/health.module.js';
 import { InternalApiGuard } from './core/security/internal-api.guard.js';
@@ -34,6 +35,8 @@ export class AppModule {
       config.role === 'api'
         ? []
         : [AuthWorkerModule, EventsWorkerModule, SyncWorkerModule, WebhooksWorkerModule];
+    // Pages and routes for people's browsers: only in processes that serve HTTP.
+    const http = config.role === 'worker' ? [] : [ConnectUiModule];
     return {
       module: AppModule,
       imports: [
@@ -45,6 +48,7 @@ export class AppModule {
         EventsModule,
         SyncModule,
         WebhooksModule,
+        ...http,
         ...workers,
       ],
       providers: [{ provide: APP_GUARD, useClass: InternalApiGuard }],

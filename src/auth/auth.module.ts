@@ -44,6 +44,14 @@ import { OAuth1FlowService } from './oauth1/oauth1-flow.service.js';
     OAuth1ConnectService,
     ReturnToSeal,
   ],
-  exports: [ConnectionStore, TokenService, DisconnectService, ConfirmService],
+  exports: [
+    ConnectionStore,
+    TokenService,
+    DisconnectService,
+    ConfirmService,
+    // The Connect UI starts flows and chooses sites for its signed-in user.
+    ConnectService,
+    SiteChoiceService,
+  ],
 })
 export class AuthModule {}

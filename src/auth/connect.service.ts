@@ -25,6 +25,13 @@ export type CallbackResponse =
       body: { connectionId: string; confirm: string; provider: string; status: 'pending' };
     };
 
+/**
+ * Where flows started by the Connect UI (src/connect-ui) land: the service's own page, which
+ * hands the result to PDeck. Allowed as a returnTo only for those flows, never for API callers,
+ * so RETURN_TO_ORIGINS stays the only list an outside caller can send users to.
+ */
+export const CONNECT_UI_LANDING_PATH = '/connect/done';
+
 /** The whole callback, exchange and identity included, answers within this budget. */
 export const CALLBACK_BUDGET_MS = 10_000;
 
@@ -49,10 +56,19 @@ export class ConnectService {
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
   ) {}
 
-  async authorize(providerId: string, dto: AuthorizeDto): Promise<{ authorizeUrl: string }> {
+  /**
+   * `landOnConnectUi`: the flow returns to the Connect UI's landing page instead of a returnTo
+   * (internal callers only; the API route never sets it).
+   */
+  async authorize(
+    providerId: string,
+    dto: AuthorizeDto,
+    options: { landOnConnectUi?: boolean } = {},
+  ): Promise<{ authorizeUrl: string }> {
     const provider = this.registry.getEnabled(providerId);
-    const returnTo =
-      dto.returnTo === undefined
+    const returnTo = options.landOnConnectUi
+      ? this.connectUiLanding()
+      : dto.returnTo === undefined
         ? undefined
         : checkReturnTo(dto.returnTo, this.config.returnToOrigins);
     const start = { provider: providerId, userId: dto.userId, returnTo };
@@ -166,7 +182,12 @@ export class ConnectService {
    * flow can take, and a redirect is only ever issued to an origin allowed right now.
    */
   private safeReturnTo(returnTo: string): string {
+    if (returnTo === this.connectUiLanding()) return returnTo;
     return checkReturnTo(returnTo, this.config.returnToOrigins);
+  }
+
+  private connectUiLanding(): string {
+    return `${this.config.publicUrl}${CONNECT_UI_LANDING_PATH}`;
   }
 }
 

@@ -1,0 +1,34 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import { SyncModule } from '../sync/sync.module.js';
+import { SYNC_QUEUE } from '../sync/sync.constants.js';
+import { ConnectPageFilter } from './connect-page.filter.js';
+import { ConnectSessionStore } from './connect-session.store.js';
+import { ConnectSessionsController } from './connect-sessions.controller.js';
+import { ConnectUiController } from './connect-ui.controller.js';
+import { ConnectUiHeaders } from './connect-ui.http.js';
+import { ConnectViewService } from './connect-view.service.js';
+
+/**
+ * The Connect UI (docs/connect-ui.md): POST /v1/connect-sessions for PDeck's backend and the
+ * pages under /connect for its users. HTTP only: registered in processes that serve HTTP.
+ */
+@Module({
+  imports: [AuthModule, SyncModule, BullModule.registerQueue({ name: SYNC_QUEUE })],
+  controllers: [ConnectSessionsController, ConnectUiController],
+  providers: [
+    ConnectSessionStore,
+    ConnectViewService,
+    ConnectPageFilter,
+    {
+      provide: ConnectUiHeaders,
+      inject: [APP_CONFIG, ProviderRegistry],
+      useFactory: (config: ResolvedAppConfig, registry: ProviderRegistry) =>
+        new ConnectUiHeaders(config, registry),
+    },
+  ],
+})
+export class ConnectUiModule {}

@@ -33,7 +33,7 @@ import type { Response } from 'express';
 import { Public } from '../core/security/public.decorator.js';
 import { CallbackThrottle } from '../core/throttle/callback-throttle.js';
 import { ConfirmService } from './confirm.service.js';
-import { ConnectService } from './connect.service.js';
+import { CONNECT_UI_LANDING_PATH, ConnectService } from './connect.service.js';
 import { ConfirmConnectionDto } from './dto/confirm.dto.js';
 import { ConnectionDto } from './dto/connection.dto.js';
 import { AuthorizeDto, AuthorizeResponseDto, CallbackResponseDto } from './dto/authorize.dto.js';
@@ -142,6 +142,12 @@ export class ConnectController {
     // The URL carried a one-time code: neither it nor the answer may be cached anywhere.
     res.setHeader('cache-control', 'no-store');
     if ('redirect' in result) {
+      // Landing on the Connect UI: helmet's COOP `same-origin` on this redirect would switch the
+      // popup's browsing context group and cut its window.opener (PDeck's page), through which
+      // /connect/done hands the result over (docs/connect-ui.md).
+      if (new URL(result.redirect).pathname === CONNECT_UI_LANDING_PATH) {
+        res.setHeader('cross-origin-opener-policy', 'unsafe-none');
+      }
       res.redirect(302, result.redirect);
       return;
     }

@@ -71,8 +71,8 @@ export const CONNECT_JS = `
 
   function timeText(iso, none) {
     if (!iso) return none;
-    var d = new Date(iso);
-    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    // The same words as the server writes: one format on the page, whoever wrote the text.
+    return new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
   }
 
   var KINDS = [['event', 'event', 'events'], ['task', 'task', 'tasks'], ['message', 'message', 'messages']];

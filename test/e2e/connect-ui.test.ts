@@ -235,6 +235,8 @@ describe('Connect UI', () => {
       const toCallback = await fetch(consent, { redirect: 'manual' });
       const callback = await fetch(toCallback.headers.get('location')!, { redirect: 'manual' });
       expect(callback.status).toBe(302);
+      // A COOP of same-origin on this redirect would cut the popup's window.opener.
+      expect(callback.headers.get('cross-origin-opener-policy')).toBe('unsafe-none');
       const landed = new URL(callback.headers.get('location')!);
       expect(`${landed.origin}${landed.pathname}`).toBe(`${t.baseUrl}/connect/done`);
       connectionId = landed.searchParams.get('connectionId')!;

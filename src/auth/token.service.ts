@@ -55,8 +55,9 @@ export class TokenService {
    * TEMPORARY / RATE_LIMITED when the provider or Redis cannot be reached (stays active),
    * NotFoundException for an unknown id and DecryptionError for a value that does not decrypt.
    */
-  async getCredentials(connectionId: string): Promise<ConnectionCredentials> {
-    const { credentials } = await this.read(connectionId);
+  /** `loaded`: the connection's row when the caller just read it (saves reading it again). */
+  async getCredentials(connectionId: string, loaded?: Connection): Promise<ConnectionCredentials> {
+    const { credentials } = await this.read(connectionId, loaded);
     if (!needsRefresh(credentials)) return credentials;
     let pending = this.inFlight.get(connectionId);
     if (!pending) {
@@ -66,6 +67,24 @@ export class TokenService {
       this.inFlight.set(connectionId, pending);
     }
     return pending;
+  }
+
+  /**
+   * Credentials for one job's provider calls: read (and refreshed when due) on the first call,
+   * then reused while none of the grant's tokens nears expiry, so a sync of many pages does not
+   * read and decrypt the row before every request. A token the provider refuses fails the job
+   * (expireAccessToken), and its retry reads afresh.
+   */
+  credentialsSource(connection: Connection): () => Promise<ConnectionCredentials> {
+    let current: ConnectionCredentials | undefined;
+    let loaded: Connection | undefined = connection;
+    return async () => {
+      if (current === undefined || needsRefresh(current)) {
+        current = await this.getCredentials(connection.id, loaded);
+        loaded = undefined;
+      }
+      return current;
+    };
   }
 
   /**
@@ -317,8 +336,8 @@ export class TokenService {
     }
   }
 
-  private async read(connectionId: string): Promise<Snapshot> {
-    const connection = await this.store.get(connectionId);
+  private async read(connectionId: string, loaded?: Connection): Promise<Snapshot> {
+    const connection = loaded ?? (await this.store.get(connectionId));
     // A connection waiting for its site choice has a confirmed grant: listing its sites needs it.
     if (connection.status !== 'active' && !awaitsSiteChoice(connection)) {
       throw new ProviderError(

@@ -6,6 +6,7 @@ import type { Connection } from '../auth/entities/connection.entity.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import type { SyncResource } from '../providers/integration-provider.js';
+import type { SyncState } from './entities/sync-state.entity.js';
 import { SyncStateService } from './sync-state.service.js';
 import { RESOURCES_REMOVED_EVENT, type ResourcesRemovedEvent } from './sync.constants.js';
 
@@ -27,9 +28,13 @@ export class ResourceRetirer {
     private readonly events: EventEmitter2,
   ) {}
 
-  async retireUnlisted(connection: Connection, listed: SyncResource[]): Promise<void> {
+  async retireUnlisted(
+    connection: Connection,
+    listed: SyncResource[],
+    known: SyncState[],
+  ): Promise<void> {
     const ids = new Set(listed.map((r) => r.id));
-    const gone = (await this.states.list(connection.id)).filter((s) => !ids.has(s.resourceId));
+    const gone = known.filter((s) => !ids.has(s.resourceId));
     if (gone.length === 0) return;
     for (const state of gone) {
       await this.dataSource.transaction(async (manager) => {

@@ -39,6 +39,11 @@ export class SyncPageCommitter {
   async commit(target: PageTarget, page: SyncPage): Promise<PageCounts> {
     const { connection, state, fullPass } = target;
     const lastOfPass = Boolean(fullPass && page.fullPassComplete);
+    if (!lastOfPass && isEmpty(page)) {
+      // Nothing to write but the cursor (most incremental syncs): one statement, no transaction.
+      await this.states.commitCursor(this.dataSource.manager, state.id, page.cursor, false);
+      return { fetched: 0, upserted: 0, deleted: 0, unchanged: 0 };
+    }
     const result = await this.dataSource.transaction(async (manager) => {
       const written = await this.items.upsertPage(manager, {
         userId: connection.userId,
@@ -102,4 +107,8 @@ export class SyncPageCommitter {
       if (n > 0) this.metrics.syncItems.inc({ provider, outcome }, n);
     }
   }
+}
+
+function isEmpty(page: SyncPage): boolean {
+  return page.upserts.length === 0 && page.deletions.length === 0 && !page.seen?.length;
 }

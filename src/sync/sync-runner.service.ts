@@ -43,6 +43,11 @@ interface RunScope {
   provider: IntegrationProvider;
   ctx: ProviderContext;
   runId: string;
+  /**
+   * The connection's resource states as read when the run listed its resources. Only sync runs
+   * write these rows and a connection runs one sync at a time, so the read stays current.
+   */
+  states: Map<string, SyncState>;
 }
 
 /**
@@ -87,11 +92,11 @@ export class SyncRunnerService {
       connectionId: connection.id,
       accountId: connection.accountId,
       settings: connection.settings,
-      credentials: () => this.tokens.getCredentials(connection.id),
+      credentials: this.tokens.credentialsSource(connection),
       signal,
       knownVersions: (kind, ids) => this.items.knownVersions(connection.id, kind, ids),
     });
-    const scope: RunScope = { connection, provider, ctx, runId: data.syncRunId };
+    const scope: RunScope = { connection, provider, ctx, runId: data.syncRunId, states: new Map() };
     await this.runs.markRunning(data.syncRunId, connection.id, data.mode, data.trigger);
     const runLog = { connectionId: connection.id, syncRunId: data.syncRunId, mode: data.mode };
     this.logger.log({ ...runLog, trigger: data.trigger }, 'Sync run started');
@@ -119,11 +124,11 @@ export class SyncRunnerService {
    * allows only 100 /members calls per 15 min per token). Otherwise list, and remember new ones.
    */
   private async resourcesToSync(scope: RunScope, resourceIds?: string[]): Promise<SyncResource[]> {
+    const connectionId = scope.connection.id;
+    let states = await this.readStates(scope);
     if (resourceIds?.length) {
-      const known = (await this.states.list(scope.connection.id)).filter((s) =>
-        resourceIds.includes(s.resourceId),
-      );
-      if (known.length === resourceIds.length) {
+      const known = resourceIds.map((id) => scope.states.get(id));
+      if (known.every((s): s is SyncState => s !== undefined)) {
         return known.map((s) => ({ id: s.resourceId, name: s.resourceName ?? s.resourceId }));
       }
     }
@@ -133,9 +138,20 @@ export class SyncRunnerService {
     } catch (error) {
       return this.escalate(scope, providerFailure(error));
     }
-    await this.states.ensureResources(scope.connection.id, resources);
-    await this.retirer.retireUnlisted(scope.connection, resources);
+    // Most runs list what they listed last time: then nothing is written here.
+    const changed = resources.some((r) => scope.states.get(r.id)?.resourceName !== r.name);
+    if (changed) {
+      await this.states.ensureResources(connectionId, resources);
+      states = await this.readStates(scope);
+    }
+    await this.retirer.retireUnlisted(scope.connection, resources, states);
     return resourceIds ? resources.filter((r) => resourceIds.includes(r.id)) : resources;
+  }
+
+  private async readStates(scope: RunScope): Promise<SyncState[]> {
+    const states = await this.states.list(scope.connection.id);
+    scope.states = new Map(states.map((s) => [s.resourceId, s]));
+    return states;
   }
 
   /** Syncs one resource and records how it fared in the run; throws what fails the run. */
@@ -144,7 +160,7 @@ export class SyncRunnerService {
     resource: SyncResource,
     mode: SyncJobData['mode'],
   ): Promise<void> {
-    let state = (await this.states.get(scope.connection.id, resource.id))!;
+    let state = scope.states.get(resource.id)!;
     // A full pass already in progress is resumed from its committed page cursor. A provider
     // whose incremental feed misses deletions asks for a periodic full pass (its sweep).
     const due = state.cursor !== null && scope.provider.fullPassDue?.(state.cursor, new Date());
@@ -180,8 +196,11 @@ export class SyncRunnerService {
         return this.escalate(scope, failure);
       }
     }
-    await this.states.markSucceeded(state.id);
-    await this.record(scope, resource, 'succeeded');
+    await this.runs.recordSucceeded(scope.runId, state.id, {
+      resourceId: resource.id,
+      resourceName: resource.name,
+      outcome: 'succeeded',
+    });
   }
 
   private async streamPages(

@@ -47,6 +47,11 @@ const DELETE_EXPIRED_RUNS_SQL = `WITH doomed AS (
 SELECT count(*)::int AS n FROM gone`;
 
 /** The sync_runs history: created when a sync is requested, counted per committed page. */
+/** The run's `resources` with the entry for resource $2 replaced by $3 (kept in order, once). */
+const MERGED_RESOURCES = `COALESCE(
+  (SELECT jsonb_agg(r ORDER BY ord) FROM jsonb_array_elements(resources) WITH ORDINALITY AS e(r, ord)
+   WHERE r->>'resourceId' <> $2), '[]'::jsonb) || jsonb_build_array($3::jsonb)`;
+
 @Injectable()
 export class SyncRunsService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -94,32 +99,48 @@ export class SyncRunsService {
   /** Records how one resource fared; a second record of the same resource replaces the first. */
   async recordResource(id: string, entry: SyncRunResource): Promise<void> {
     await this.dataSource.query(
-      `UPDATE sync_runs SET resources = COALESCE(
-         (SELECT jsonb_agg(r ORDER BY ord) FROM jsonb_array_elements(resources) WITH ORDINALITY AS e(r, ord)
-          WHERE r->>'resourceId' <> $2), '[]'::jsonb) || jsonb_build_array($3::jsonb)
-       WHERE id = $1`,
+      `UPDATE sync_runs SET resources = ${MERGED_RESOURCES} WHERE id = $1`,
       [id, entry.resourceId, JSON.stringify(entry)],
+    );
+  }
+
+  /** A resource synced: its state is healthy again and the run records it, in one statement. */
+  async recordSucceeded(id: string, stateId: string, entry: SyncRunResource): Promise<void> {
+    await this.dataSource.query(
+      `WITH state AS (
+         UPDATE sync_states SET status = 'ok', failure_count = 0, last_error = NULL,
+           last_success_at = now(), updated_at = now()
+         WHERE id = $4)
+       UPDATE sync_runs SET resources = ${MERGED_RESOURCES} WHERE id = $1`,
+      [id, entry.resourceId, JSON.stringify(entry), stateId],
     );
   }
 
   /**
    * Ends a run that reached its end: `succeeded` when every resource it recorded succeeded,
    * `partial` otherwise, with the first failure's code and a summary of every failure in words.
+   * One statement: most runs of a deployment find nothing new, and this is their last step.
    */
   async finishFromResources(id: string): Promise<'succeeded' | 'partial'> {
-    const run = await this.get(id);
-    const failed = (run?.resources ?? []).filter((r) => r.outcome !== 'succeeded');
-    if (failed.length === 0) {
-      await this.finish(id, 'succeeded');
-      return 'succeeded';
-    }
-    const total = run!.resources.length;
-    const details = failed.map((r) => `"${r.resourceName}": ${r.errorMessage ?? r.outcome}`);
-    await this.finish(id, 'partial', {
-      code: failed[0].errorCode ?? 'UNKNOWN',
-      message: `${failed.length} of ${total} resources not synced. ${details.join('; ')}`,
-    });
-    return 'partial';
+    const [rows] = await this.dataSource.query<[{ status: 'succeeded' | 'partial' }[], number]>(
+      `WITH f AS (
+         SELECT count(*) FILTER (WHERE r->>'outcome' <> 'succeeded') AS failed, count(*) AS total,
+           (array_agg(coalesce(r->>'errorCode', 'UNKNOWN') ORDER BY ord)
+             FILTER (WHERE r->>'outcome' <> 'succeeded'))[1] AS code,
+           string_agg(format('"%s": %s', r->>'resourceName', coalesce(r->>'errorMessage', r->>'outcome')), '; ' ORDER BY ord)
+             FILTER (WHERE r->>'outcome' <> 'succeeded') AS details
+         FROM sync_runs, jsonb_array_elements(coalesce(resources, '[]'::jsonb)) WITH ORDINALITY AS e(r, ord)
+         WHERE id = $1)
+       UPDATE sync_runs SET status = CASE WHEN f.failed = 0 THEN 'succeeded' ELSE 'partial' END,
+         finished_at = now(),
+         error_code = CASE WHEN f.failed = 0 THEN NULL ELSE f.code END,
+         error_message = CASE WHEN f.failed = 0 THEN NULL
+           ELSE left(format('%s of %s resources not synced. %s', f.failed, f.total, f.details), 1000) END
+       FROM f WHERE sync_runs.id = $1
+       RETURNING sync_runs.status`,
+      [id],
+    );
+    return rows[0]?.status ?? 'succeeded';
   }
 
   async finish(

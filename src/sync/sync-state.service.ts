@@ -25,10 +25,6 @@ export class SyncStateService {
     );
   }
 
-  get(connectionId: string, resourceId: string): Promise<SyncState | null> {
-    return this.dataSource.getRepository(SyncState).findOneBy({ connectionId, resourceId });
-  }
-
   list(connectionId: string): Promise<SyncState[]> {
     return this.dataSource
       .getRepository(SyncState)
@@ -63,14 +59,6 @@ export class SyncStateService {
          updated_at = now()
        WHERE id = $1`,
       [stateId, cursor === null ? null : JSON.stringify(cursor), fullPassComplete],
-    );
-  }
-
-  async markSucceeded(stateId: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE sync_states SET status = 'ok', failure_count = 0, last_error = NULL, last_success_at = now(), updated_at = now()
-       WHERE id = $1`,
-      [stateId],
     );
   }
 

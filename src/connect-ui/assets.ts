@@ -64,7 +64,12 @@ export const CONNECT_JS = `
 
   function getState() {
     return fetch('/connect/state', { credentials: 'same-origin', headers: { accept: 'application/json' } })
-      .then(function (r) { if (!r.ok) throw new Error('state ' + r.status); return r.json(); });
+      .then(function (r) {
+        // The session ended: polling cannot succeed any more; the next action shows why.
+        if (r.status === 401) return new Promise(function () {});
+        if (!r.ok) throw new Error('state ' + r.status);
+        return r.json();
+      });
   }
 
   function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }

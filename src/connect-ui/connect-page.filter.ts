@@ -58,7 +58,7 @@ export class ConnectPageFilter implements ExceptionFilter {
           ? raw
           : Array.isArray(raw)
             ? raw.join('; ')
-            : 'Something went wrong on our side. Try again in a moment.';
+            : 'Something went wrong on our side.';
     if (!known) {
       this.logger.error({
         path: req.path,

@@ -96,6 +96,16 @@ describe('Connect UI', () => {
       }
     });
 
+    it('is documented in the OpenAPI document, the pages are not', async () => {
+      const doc = (await (await fetch(`${t.baseUrl}/docs/json`)).json()) as {
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      };
+      expect(Object.keys(doc.paths['/v1/connect-sessions'].post.responses)).toEqual(
+        expect.arrayContaining(['201', '400', '401']),
+      );
+      expect(Object.keys(doc.paths).filter((p) => p.startsWith('/connect'))).toEqual([]);
+    });
+
     it('answers a one-time link valid for 30 minutes', async () => {
       const res = await createConnectSession(t.baseUrl, { userId: USER_A, returnTo: RETURN_TO });
       expect(res.status).toBe(201);

@@ -80,14 +80,14 @@ export class ConnectViewService {
       .map((p) => ({ id: p.catalog.id, name: p.catalog.displayName, kinds: p.catalog.itemKinds }));
   }
 
-  /** A connection of the session's user (any status but disconnected), or 404. */
+  /**
+   * A connection of the session's user, or 404: any status but disconnected, unless a new grant
+   * of that account waits for confirmation (connecting a disconnected account again keeps its
+   * row, see ConnectionStore.storePendingGrant).
+   */
   async ownConnection(session: ConnectSession, id: string): Promise<Connection> {
     const connection = UUID.test(id) ? await this.store.find(id) : null;
-    if (
-      !connection ||
-      connection.userId !== session.userId ||
-      connection.status === 'disconnected'
-    ) {
+    if (!connection || connection.userId !== session.userId || !shown(connection)) {
       throw new NotFoundException('No such connection for this user.');
     }
     return connection;
@@ -99,7 +99,7 @@ export class ConnectViewService {
       this.store.listByUser(session.userId, 'pending'),
     ]);
     const connections = [...listed, ...pending]
-      .filter((c) => c.status !== 'disconnected')
+      .filter(shown)
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     const ids = connections.map((c) => c.id);
     const [runs, counts] = await Promise.all([this.runFacts(ids), this.counts(session.userId)]);
@@ -185,6 +185,11 @@ export class ConnectViewService {
   }
 }
 
+/** Disconnected connections are left out, unless a new grant of the account waits for PDeck. */
+function shown(c: Connection): boolean {
+  return c.status !== 'disconnected' || c.pendingGrant !== null;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function describe(
@@ -194,7 +199,7 @@ function describe(
   if (awaitsSiteChoice(c)) {
     return { state: 'choose_site', statusText: 'Almost done: choose which site to sync.' };
   }
-  if (c.status === 'pending') {
+  if (c.status === 'pending' || c.status === 'disconnected') {
     return { state: 'awaiting_confirmation', statusText: 'Waiting for PDeck to confirm.' };
   }
   if (c.status === 'needs_reauth') {

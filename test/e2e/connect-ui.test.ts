@@ -380,6 +380,33 @@ describe('Connect UI', () => {
       expect((await stateOf(browserA)).connections).toEqual([]);
     });
 
+    it('connecting a disconnected account again hands over the same connection and confirms it', async () => {
+      const csrf = await browserA.csrf();
+      const start = await browserA.post('/connect/google-calendar/start', { csrf });
+      const consent = new URL(start.headers.get('location')!);
+      consent.searchParams.set('auto', 'allow');
+      consent.searchParams.set('account', ALICE);
+      const toCallback = await fetch(consent, { redirect: 'manual' });
+      const callback = await fetch(toCallback.headers.get('location')!, { redirect: 'manual' });
+      const landed = new URL(callback.headers.get('location')!);
+      expect(landed.searchParams.get('connectionId')).toBe(connectionId);
+      const done = await browserA.get(`${landed.pathname}${landed.search}`);
+      expect(done.status).toBe(200);
+      expect((await stateOf(browserA)).connections).toMatchObject([
+        { id: connectionId, state: 'awaiting_confirmation', awaitingConfirmation: true },
+      ]);
+      const confirmed = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/confirm`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ userId: USER_A, token: landed.searchParams.get('confirm') }),
+      });
+      expect(confirmed.status).toBe(200);
+      await eventually(async () => {
+        const [c] = (await stateOf(browserA)).connections;
+        return c?.state === 'connected' && !c.awaitingConfirmation ? true : undefined;
+      }, 'the reconnected account shown as connected');
+    });
+
     it('an internal landing is not a returnTo API callers may use', async () => {
       const res = await fetch(`${t.baseUrl}/v1/connections/google-calendar/authorize`, {
         method: 'POST',

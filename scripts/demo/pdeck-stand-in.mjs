@@ -276,15 +276,24 @@ class ItemsFeed {
     await this.catchUp();
     const groups = { event: [], task: [], message: [] };
     for (const item of this.items.values()) groups[item.kind]?.push(item);
-    const view = (list, when) =>
+    // Events and tasks: what comes next first (soonest upcoming, then the most recent past);
+    // messages: newest first.
+    const now = new Date().toISOString();
+    const upcomingFirst = (a, b) => {
+      const [x, y] = [a.time ?? '', b.time ?? ''];
+      if (x >= now !== y >= now) return x >= now ? -1 : 1;
+      return x >= now ? x.localeCompare(y) : y.localeCompare(x);
+    };
+    const newestFirst = (a, b) => String(b.time ?? '').localeCompare(String(a.time ?? ''));
+    const view = (list, when, order) =>
       list
         .map((item) => ({ ...shown(item), time: when(item) }))
-        .sort((a, b) => String(b.time ?? '').localeCompare(String(a.time ?? '')))
+        .sort(order)
         .slice(0, ITEMS_PER_KIND);
     return {
-      events: view(groups.event, (i) => i.startsAt ?? i.externalUpdatedAt ?? i.updatedAt),
-      tasks: view(groups.task, (i) => i.dueAt ?? i.externalUpdatedAt ?? i.updatedAt),
-      messages: view(groups.message, (i) => i.externalUpdatedAt ?? i.updatedAt),
+      events: view(groups.event, (i) => i.startsAt ?? i.externalUpdatedAt, upcomingFirst),
+      tasks: view(groups.task, (i) => i.dueAt ?? i.externalUpdatedAt, upcomingFirst),
+      messages: view(groups.message, (i) => i.externalUpdatedAt ?? i.updatedAt, newestFirst),
       counts: {
         events: groups.event.length,
         tasks: groups.task.length,

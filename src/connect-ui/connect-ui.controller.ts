@@ -18,6 +18,7 @@ import { SiteChoiceService, type SiteView } from '../auth/site-choice.service.js
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { withQueueTimeout } from '../core/queue/queue-timeout.js';
 import { Public } from '../core/security/public.decorator.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
 import { SyncTriggerService } from '../sync/sync-trigger.service.js';
 import { CONNECT_CSS, CONNECT_JS } from './assets.js';
 import { PageError, ConnectPageFilter } from './connect-page.filter.js';
@@ -65,6 +66,7 @@ export class ConnectUiController {
     private readonly sites: SiteChoiceService,
     private readonly syncs: SyncTriggerService,
     private readonly headers: ConnectUiHeaders,
+    private readonly registry: ProviderRegistry,
     @Inject(APP_CONFIG) config: ResolvedAppConfig,
   ) {
     this.secureCookie = config.publicUrl.startsWith('https:');
@@ -157,7 +159,11 @@ export class ConnectUiController {
         'Connecting is not available here',
       );
     }
-    if (!this.views.integrations(session).some((i) => i.id === provider)) {
+    // Offered on the page, or a provider of a connection to reconnect (also outside `providers`).
+    const offered =
+      this.views.integrations(session).some((i) => i.id === provider) ||
+      (this.registry.isEnabled(provider) && (await this.views.hasConnectionOf(session, provider)));
+    if (!offered) {
       throw new PageError(404, 'This integration is not available here.', 'Not found');
     }
     const { authorizeUrl } = await this.connect.authorize(

@@ -80,6 +80,12 @@ export class ConnectViewService {
       .map((p) => ({ id: p.catalog.id, name: p.catalog.displayName, kinds: p.catalog.itemKinds }));
   }
 
+  /** Whether the session's user has a connection of this provider to reconnect. */
+  async hasConnectionOf(session: ConnectSession, provider: string): Promise<boolean> {
+    const connections = await this.store.listByUser(session.userId);
+    return connections.some((c) => c.provider === provider && shown(c));
+  }
+
   /**
    * A connection of the session's user, or 404: any status but disconnected, unless a new grant
    * of that account waits for confirmation (connecting a disconnected account again keeps its

@@ -407,6 +407,17 @@ describe('Connect UI', () => {
       }, 'the reconnected account shown as connected');
     });
 
+    it('hands an error from the provider over the same way', async () => {
+      const done = await browserA.get('/connect/done?error=access_denied');
+      expect(done.status).toBe(200);
+      const html = await done.text();
+      expect(html).toContain('data-kind="error" data-error="access_denied"');
+      expect(html).toContain('Access was not granted at the provider.');
+      expect(html).toContain(`data-continue-url="${RETURN_TO}?error=access_denied"`);
+      expect((await browserA.get('/connect/done')).status).toBe(400);
+      expect((await browserA.get('/connect/done?error=%3Cscript%3E')).status).toBe(400);
+    });
+
     it('an internal landing is not a returnTo API callers may use', async () => {
       const res = await fetch(`${t.baseUrl}/v1/connections/google-calendar/authorize`, {
         method: 'POST',

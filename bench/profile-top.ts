@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
  * Prints the functions with the most self time in V8 `.cpuprofile` files (`--cpu-prof` output),
  * and the same grouped by package or source folder:
  *   npx tsx bench/profile-top.ts bench/results/CPU.*.cpuprofile [--top=30] [--focus=TEXT]
+ *     [--timeline] [--window=FROM-TO]
+ * --timeline prints each profile's busy milliseconds per second; --window=FROM-TO keeps the
+ * samples between those seconds (a benchmark's measured phase without its set-up).
  */
 
 interface ProfileNode {
@@ -32,6 +35,33 @@ const top = Number(args.find((a) => a.startsWith('--top='))?.slice(6) ?? 30);
 /** --focus=TEXT keeps only samples with a frame whose function or file contains TEXT. */
 const focus = args.find((a) => a.startsWith('--focus='))?.slice(8);
 const files = args.filter((a) => !a.startsWith('--'));
+/** --window=FROM-TO (seconds from the profile's start) keeps one phase, e.g. the measured one. */
+const window = args
+  .find((a) => a.startsWith('--window='))
+  ?.slice(9)
+  .split('-')
+  .map((v) => Number(v) * 1e6);
+const timeline = args.includes('--timeline');
+
+/** Sample times in µs from the profile's start. */
+function sampleTimes(profile: Profile): number[] {
+  let at = 0;
+  return profile.samples.map((_, i) => (at += profile.timeDeltas[i] ?? 0));
+}
+
+/** Busy milliseconds per second of the profile, to find a phase for --window. */
+function printTimeline(file: string, profile: Profile, nodes: Map<number, ProfileNode>): void {
+  const times = sampleTimes(profile);
+  const perSecond: number[] = [];
+  profile.samples.forEach((id, i) => {
+    if (nodes.get(id)!.callFrame.functionName === '(idle)') return;
+    const s = Math.floor(times[i] / 1e6);
+    perSecond[s] = (perSecond[s] ?? 0) + (profile.timeDeltas[i + 1] ?? 0);
+  });
+  const busy = perSecond.map((us, s) => (us > 50_000 ? `${s}s:${(us / 1000).toFixed(0)}` : ''));
+  console.log(`${file}\n  busy ms per second: ${busy.filter(Boolean).join(' ')}`);
+}
+
 const byFunction = new Map<string, number>();
 const byPlace = new Map<string, number>();
 /** Time with the package / folder anywhere on the stack (each counted once per sample). */
@@ -43,8 +73,12 @@ for (const file of files) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  if (timeline) printTimeline(file, profile, nodes);
+  const times = sampleTimes(profile);
+  const [from, to] = window ?? [0, Number.POSITIVE_INFINITY];
   // Self time per sample: the delta to the next sample, attributed to the sampled node.
   profile.samples.forEach((id, i) => {
+    if (times[i] < from || times[i] >= to) return;
     const node = nodes.get(id)!;
     const us = profile.timeDeltas[i + 1] ?? 0;
     const { functionName, url, lineNumber } = node.callFrame;

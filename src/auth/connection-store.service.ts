@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Not, Repository } from 'typeorm';
 import { CryptoService } from '../core/crypto/crypto.service.js';
 import type { EncryptionContext } from '../core/crypto/keyring.js';
+import { asEntities, entitySelect } from '../core/database/entity-select.js';
 import type { AccountIdentity, ConnectionCredentials } from '../providers/integration-provider.js';
 import { Connection, type ConnectionStatus } from './entities/connection.entity.js';
 
@@ -67,19 +68,24 @@ export interface GrantInput {
  */
 @Injectable()
 export class ConnectionStore {
+  private selectAll?: string;
+
   constructor(
     @InjectRepository(Connection) private readonly repo: Repository<Connection>,
     private readonly crypto: CryptoService,
   ) {}
 
   async get(id: string): Promise<Connection> {
-    const connection = await this.repo.findOneBy({ id });
+    const connection = await this.find(id);
     if (!connection) throw new NotFoundException(`Connection ${id} not found`);
     return connection;
   }
 
-  find(id: string): Promise<Connection | null> {
-    return this.repo.findOneBy({ id });
+  /** Read for every sync and every sync request: see entitySelect. */
+  async find(id: string): Promise<Connection | null> {
+    this.selectAll ??= entitySelect(this.repo);
+    const rows = await this.repo.query<object[]>(`${this.selectAll} WHERE id = $1`, [id]);
+    return asEntities(this.repo, rows)[0] ?? null;
   }
 
   /**

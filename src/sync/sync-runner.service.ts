@@ -114,8 +114,13 @@ export class SyncRunnerService {
       }
     }
     // From every resource the run recorded, those before a rate-limit pause included.
-    const outcome = await this.runs.finishFromResources(data.syncRunId);
-    this.logger.log({ ...runLog, outcome }, 'Sync run finished');
+    const { outcome, upserted, deleted } = await this.runs.finishFromResources(data.syncRunId);
+    // Most runs of a deployment find nothing new: their end is a debug line (sync_runs_total
+    // counts them); a run that changed items or missed some is worth a line at info.
+    const changed = outcome !== 'succeeded' || upserted + deleted > 0;
+    const line = { ...runLog, outcome, upserted, deleted };
+    if (changed) this.logger.log(line, 'Sync run finished');
+    else this.logger.debug(line, 'Sync run finished');
     return { outcome, provider: connection.provider };
   }
 

@@ -47,6 +47,13 @@ const DELETE_EXPIRED_RUNS_SQL = `WITH doomed AS (
 SELECT count(*)::int AS n FROM gone`;
 
 /** The sync_runs history: created when a sync is requested, counted per committed page. */
+/** How a run that reached its end went, and what it changed. */
+export interface FinishedRun {
+  outcome: 'succeeded' | 'partial';
+  upserted: number;
+  deleted: number;
+}
+
 /** The run's `resources` with the entry for resource $2 replaced by $3 (kept in order, once). */
 const MERGED_RESOURCES = `COALESCE(
   (SELECT jsonb_agg(r ORDER BY ord) FROM jsonb_array_elements(resources) WITH ORDINALITY AS e(r, ord)
@@ -121,8 +128,8 @@ export class SyncRunsService {
    * `partial` otherwise, with the first failure's code and a summary of every failure in words.
    * One statement: most runs of a deployment find nothing new, and this is their last step.
    */
-  async finishFromResources(id: string): Promise<'succeeded' | 'partial'> {
-    const [rows] = await this.dataSource.query<[{ status: 'succeeded' | 'partial' }[], number]>(
+  async finishFromResources(id: string): Promise<FinishedRun> {
+    const [rows] = await this.dataSource.query<[FinishedRun[], number]>(
       `WITH f AS (
          SELECT count(*) FILTER (WHERE r->>'outcome' <> 'succeeded') AS failed, count(*) AS total,
            (array_agg(coalesce(r->>'errorCode', 'UNKNOWN') ORDER BY ord)
@@ -137,10 +144,10 @@ export class SyncRunsService {
          error_message = CASE WHEN f.failed = 0 THEN NULL
            ELSE left(format('%s of %s resources not synced. %s', f.failed, f.total, f.details), 1000) END
        FROM f WHERE sync_runs.id = $1
-       RETURNING sync_runs.status`,
+       RETURNING sync_runs.status AS outcome, sync_runs.upserted, sync_runs.deleted`,
       [id],
     );
-    return rows[0]?.status ?? 'succeeded';
+    return rows[0] ?? { outcome: 'succeeded', upserted: 0, deleted: 0 };
   }
 
   async finish(

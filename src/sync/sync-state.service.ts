@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { asEntities, entitySelect } from '../core/database/entity-select.js';
 import { CURRENT_CHANGE_SEQ_EXPR } from '../items/item-page.sql.js';
 import type { SyncCursor, SyncResource } from '../providers/integration-provider.js';
 import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js';
@@ -11,6 +12,8 @@ import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js'
  */
 @Injectable()
 export class SyncStateService {
+  private selectAll?: string;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Creates rows for resources seen for the first time; refreshes names of known ones. */
@@ -25,10 +28,15 @@ export class SyncStateService {
     );
   }
 
-  list(connectionId: string): Promise<SyncState[]> {
-    return this.dataSource
-      .getRepository(SyncState)
-      .find({ where: { connectionId }, order: { resourceId: 'ASC' } });
+  /** Read at the start of every sync: see entitySelect. */
+  async list(connectionId: string): Promise<SyncState[]> {
+    const repo = this.dataSource.getRepository(SyncState);
+    this.selectAll ??= entitySelect(repo);
+    const rows = await repo.query<object[]>(
+      `${this.selectAll} WHERE connection_id = $1 ORDER BY resource_id`,
+      [connectionId],
+    );
+    return asEntities(repo, rows);
   }
 
   /**

@@ -35,14 +35,18 @@ export async function withDeadline<T>(
   graceMs = DEADLINE_GRACE_MS,
 ): Promise<T> {
   const controller = new AbortController();
-  const deadline = new JobDeadlineError(what, deadlineMs);
+  // Built when the deadline passes: an Error captures a stack, and nearly every job ends in time.
+  let deadline: JobDeadlineError | undefined;
   let giveUp: NodeJS.Timeout | undefined;
   const abandoned = new Promise<never>((_, reject) => {
     controller.signal.addEventListener('abort', () => {
       giveUp = setTimeout(() => reject(deadline), graceMs);
     });
   });
-  const timer = setTimeout(() => controller.abort(deadline), deadlineMs);
+  const timer = setTimeout(() => {
+    deadline = new JobDeadlineError(what, deadlineMs);
+    controller.abort(deadline);
+  }, deadlineMs);
   const running = work(controller.signal);
   running.catch(() => undefined);
   try {

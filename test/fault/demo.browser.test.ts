@@ -247,6 +247,14 @@ describe.skipIf(!available)(
       await popup.screenshot({ path: join(ARTIFACTS, 'connect-ui.png') });
       await page.screenshot({ path: join(ARTIFACTS, 'demo-pdeck-feed.png'), fullPage: true });
       expect(await seriousViolations(page)).toEqual([]);
+      // A phone's width: one column, nothing wider than the screen.
+      await page.setViewportSize({ width: 375, height: 800 });
+      await expect(
+        page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      ).resolves.toBe(true);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-pdeck-phone.png'), fullPage: true });
+      await page.setViewportSize({ width: 1000, height: 700 });
     });
 
     it('Sync now in the popup starts a new run of that connection', async () => {

@@ -285,8 +285,8 @@ function figures(out: Results): Figure[] {
       baseline: null,
       baselineWhat: null,
       ratio: null,
-      target: '< 250 ms',
-      pass: enforce(latency.p50Ms < 250),
+      target: '< 100 ms',
+      pass: enforce(latency.p50Ms < 100),
     });
     list.push({
       id: 'P3 p99',
@@ -296,8 +296,8 @@ function figures(out: Results): Figure[] {
       baseline: null,
       baselineWhat: null,
       ratio: null,
-      target: '< 1,000 ms',
-      pass: enforce(latency.p99Ms < 1000),
+      target: '< 500 ms',
+      pass: enforce(latency.p99Ms < 500),
     });
   }
   if (incremental && large) {

@@ -241,6 +241,8 @@ describe.skipIf(!available)(
       await picker.getByRole('radio').first().check();
       await picker.getByRole('button', { name: 'Use this site' }).click();
       await activeConnection('jira');
+      // The notice follows: the choice made in the popup replaces "choose its site".
+      await page.getByText('site chosen; its first sync has started').waitFor({ timeout: 10_000 });
       await page.locator('#tasks li[data-provider="jira"]').first().waitFor({ timeout: 30_000 });
       // The README's picture of the Connect UI, at a fixed size (docs/images/connect-ui.png).
       await popup.setViewportSize({ width: 1000, height: 700 });

@@ -10,6 +10,8 @@ const PROVIDERS = {
   slack: 'Slack',
 };
 const POLL_MS = 2000;
+/** A confirmed connection waiting for its site choice in the popup: its notice changes once chosen. */
+let awaitingSite;
 
 function say(text) {
   statusLine.textContent = text;
@@ -66,6 +68,7 @@ window.addEventListener('message', async (event) => {
     if (!answer.confirmed) {
       say(`PDeck did not confirm that account (${answer.status} ${answer.error ?? ''}).`);
     } else if (answer.connection.pendingReason === 'site_required') {
+      awaitingSite = answer.connection.id;
       say(
         `${providerName(answer.connection.provider)} ${answer.connection.accountLabel} is connected: choose its site in the integrations window.`,
       );
@@ -90,14 +93,21 @@ function element(tag, className, text) {
 const STATUS_WORDS = {
   active: 'connected',
   pending: 'waiting',
+  needs_reauth: 'needs reconnecting',
   error: 'needs attention',
-  revoked: 'access revoked',
   disconnected: 'disconnected',
 };
 
 function renderConnections(connections) {
   const list = document.getElementById('connections');
   const shown = connections.filter((c) => c.status !== 'disconnected');
+  const chosen = shown.find((c) => c.id === awaitingSite && c.status === 'active');
+  if (chosen) {
+    awaitingSite = undefined;
+    say(
+      `${providerName(chosen.provider)} ${chosen.accountLabel ?? ''}: site chosen; its first sync has started.`,
+    );
+  }
   list.replaceChildren(
     ...shown.map((c) => {
       const item = element('li');

@@ -20,7 +20,14 @@ export function messageView(data: SlackData, m: MessageRec): Record<string, unkn
   const out: Record<string, unknown> = { type: 'message' };
   if (m.subtype) out.subtype = m.subtype;
   if (m.user) out.user = m.user;
-  if (m.botId) out.bot_id = m.botId;
+  if (m.botId) {
+    out.bot_id = m.botId;
+    // An app's messages carry the bot's profile, whose name readers show as the author.
+    const bot = data.users.find((u) => u.isBot && u.botId === m.botId);
+    if (bot) {
+      out.bot_profile = { id: m.botId, app_id: bot.appId, name: bot.realName, team_id: bot.teamId };
+    }
+  }
   out.text = m.text;
   out.ts = m.ts;
   if (m.user) out.team = data.conversation(m.channel)?.teamId;

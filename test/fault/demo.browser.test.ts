@@ -252,7 +252,7 @@ describe.skipIf(!available)(
       // A phone's width: one column, nothing wider than the screen.
       await page.setViewportSize({ width: 375, height: 800 });
       await expect(
-        page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+        page.evaluate('document.documentElement.scrollWidth <= window.innerWidth'),
       ).resolves.toBe(true);
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, 'demo-pdeck-phone.png'), fullPage: true });

@@ -18,9 +18,7 @@ describe('migrations on a real Postgres', () => {
 
   it('apply once when several instances start at the same time, and match the entities', async () => {
     const sources = await Promise.all(
-      Array.from({ length: 4 }, () =>
-        new DataSource(appDataSourceOptions(db.url, 2)).initialize(),
-      ),
+      Array.from({ length: 4 }, () => new DataSource(appDataSourceOptions(db.url, 2)).initialize()),
     );
     try {
       const applied = await Promise.all(sources.map((ds) => runMigrationsLocked(ds)));

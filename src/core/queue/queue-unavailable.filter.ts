@@ -13,15 +13,10 @@ export class QueueUnavailableFilter implements ExceptionFilter {
 
   catch(error: QueueTimeoutError, host: ArgumentsHost): void {
     this.logger.warn({ msg: 'request refused: queue unavailable', error: error.message });
-    host
-      .switchToHttp()
-      .getResponse<Response>()
-      .status(503)
-      .setHeader('Retry-After', '5')
-      .json({
-        statusCode: 503,
-        error: 'Service Unavailable',
-        message: 'Queue unavailable; retry later',
-      });
+    host.switchToHttp().getResponse<Response>().status(503).setHeader('Retry-After', '5').json({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'Queue unavailable; retry later',
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { eventually } from '../test/harness/ports.js';
-import { pendingJobs, secs, type Rig } from './kit.js';
+import { cpuDelta, cpuSnapshot, pendingJobs, secs, type Rig } from './kit.js';
 import type { SlackTarget } from './slack-kit.js';
 import type { TrelloTarget } from './trello-kit.js';
 import { webhookLatency, type LatencyResult } from './webhook-latency.js';
@@ -23,6 +23,12 @@ export const P5_LIMITS = {
 
 export interface RateStep extends LatencyResult {
   pass: boolean;
+  /**
+   * CPU milliseconds per acknowledged delivery, by process (api, workers, Postgres, Redis, and the
+   * bench itself, which sends and polls on the same cores), from the step's start until every
+   * delivery was seen.
+   */
+  cpuMsPerDelivery: Record<string, number>;
   /** Why the step failed (empty when it passed). */
   failed: string[];
 }
@@ -71,14 +77,17 @@ export async function webhookCapacity(
   const steps: RateStep[] = [];
   await webhooksDrained(rig);
   for (const rate of rates) {
+    const before = cpuSnapshot(rig);
     const result = await webhookLatency(rig, slack, trello, rate, seconds, drainMs);
+    const cpuMsPerDelivery = cpuDelta(before, cpuSnapshot(rig), Math.max(1, result.acknowledged));
     const failed = failures(result, drainMs);
-    steps.push({ ...result, pass: failed.length === 0, failed });
+    steps.push({ ...result, pass: failed.length === 0, failed, cpuMsPerDelivery });
     const { slack: s, trello: t } = result.byProvider;
     console.log(
       `[P5] ${rate}/s: sent ${result.sent} (${s.sent} Slack, ${t.sent} Trello) at ` +
         `${result.achievedRate.toFixed(0)}/s, p50 ${result.p50Ms.toFixed(0)} ms, p99 ` +
-        `${result.p99Ms.toFixed(0)} ms, missing ${result.missing}: ` +
+        `${result.p99Ms.toFixed(0)} ms, missing ${result.missing}, CPU ms per delivery ` +
+        `${JSON.stringify(cpuMsPerDelivery)}: ` +
         (failed.length === 0 ? 'pass' : `FAIL (${failed.join(', ')})`),
     );
     if (failed.length > 0) break;

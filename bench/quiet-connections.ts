@@ -60,11 +60,11 @@ export interface QuietSetup {
   /** Waited after the set-up for room in the Google budget (see budgetRoom). */
   budgetWaitMs: number;
   /**
-   * Runs left `queued` with no job behind them once the queues were empty: a schedule's first
-   * tick that arrived while the connect run was finishing, kept as a follow-up in Redis after
-   * that run had already looked for one (SyncTriggerService.coalesce and the processor's
-   * `completed` handler race). The follow-up starts when the connection's next run completes,
-   * i.e. during the measurement, which therefore waits for these runs too.
+   * Runs left `queued` with no job behind them once the queues were empty: a follow-up that
+   * nobody started (SyncTriggerService writes a follow-up before it reads the running job's
+   * state again, so there should be none; earlier versions stranded 3-7% of the first schedule
+   * ticks). Such a run starts when the connection's next run completes, i.e. during the
+   * measurement, which therefore waits for these runs too; the figure reports their count.
    */
   strandedRunIds: string[];
 }

@@ -187,8 +187,8 @@ async function quietBenchmark(rig: Rig, out: Results): Promise<void> {
     log(`  waited ${secs(setup.budgetWaitMs)} s for room in the service's Google budget`);
   if (setup.strandedRunIds.length > 0)
     log(
-      `  ${setup.strandedRunIds.length} schedule runs stranded as queued (a follow-up set after ` +
-        'its run had looked for one); they run after the requested syncs',
+      `  ${setup.strandedRunIds.length} runs stranded as queued (a follow-up nobody started); ` +
+        'they run after the requested syncs',
     );
   log('P6: an incremental sync of every connection at once, nothing changed');
   const result = await noChangeSyncs(rig, setup);

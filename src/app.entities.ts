@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { AdminAuditEntry } from './admin/admin-audit.entity.js';
 import { Connection } from './auth/entities/connection.entity.js';
 import { buildDataSourceOptions } from './core/database/data-source-options.js';
 import { EventOutboxEntry } from './events/entities/event-outbox.entity.js';
@@ -25,6 +26,7 @@ export const ENTITIES = [
   WebhookSubscription,
   WebhookSubscribeAttempt,
   EventOutboxEntry,
+  AdminAuditEntry,
 ];
 
 /** The service's connection options (CLI, tests, benchmarks): every entity, every migration. */

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module.js';
 import { ENTITIES } from './app.entities.js';
 import { AuthWorkerModule } from './auth/auth-worker.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -36,7 +37,7 @@ export class AppModule {
         ? []
         : [AuthWorkerModule, EventsWorkerModule, SyncWorkerModule, WebhooksWorkerModule];
     // Pages and routes for people's browsers: only in processes that serve HTTP.
-    const http = config.role === 'worker' ? [] : [ConnectUiModule];
+    const http = config.role === 'worker' ? [] : [ConnectUiModule, AdminModule];
     return {
       module: AppModule,
       imports: [

@@ -39,7 +39,7 @@ export function hourlyChart(
   const ticks = [0, 6, 12, 18, 23]
     .map(
       (i) =>
-        `<text x="${(AXIS + i * slot + slot / 2).toFixed(1)}" y="${HEIGHT - 6}" font-size="11" text-anchor="middle" fill="#1f2328">${esc(hourLabel(buckets[i]?.hour ?? ''))}</text>`,
+        `<text x="${(i === 23 ? WIDTH - 1 : AXIS + i * slot + slot / 2).toFixed(1)}" y="${HEIGHT - 6}" font-size="11" text-anchor="${i === 23 ? 'end' : 'middle'}" fill="#1f2328">${esc(hourLabel(buckets[i]?.hour ?? ''))}</text>`,
     )
     .join('');
   const sums = series.map(

@@ -1,0 +1,211 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
+import { ConnectionStore } from '../../src/auth/connection-store.service.js';
+import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
+import { storeGoogleConnection } from '../support/admin-kit.js';
+import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+
+/** Debian's Chromium, which `.ci/run` installs; npm's browser downloads cannot reach us here. */
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) {
+  throw new Error(`${CHROMIUM} is missing: CI must run the browser tests (scripts/ci-services.sh)`);
+}
+const ARTIFACTS = 'test-artifacts';
+
+/**
+ * The operator console in Chromium: sign in, the overview, a connection's detail page, Sync now,
+ * Disconnect with its confirmation, the queue dashboard, sign out. Each console page is scanned
+ * with axe (at desktop width and at 375 px) and must run without a console or CSP error.
+ */
+describe.skipIf(!available)('Operator console in Chromium', () => {
+  let fake: GoogleCalendarFake;
+  let t: TestApp;
+  let browser: Browser;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    fake = new GoogleCalendarFake();
+    await fake.start();
+    t = await startTestApp({
+      integrations: [GoogleCalendarProvider],
+      env: {
+        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
+        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
+        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+      },
+    });
+    const store = t.app.get(ConnectionStore);
+    connectionId = await storeGoogleConnection(store, fake, 'pdeck-user-a', 'alice@example.com');
+    await storeGoogleConnection(store, fake, 'pdeck-user-b', 'bob@example.com');
+    // A day of history for the overview's charts (and the screenshot in the docs).
+    const db = t.app.get(DataSource);
+    await db.query(
+      `INSERT INTO sync_runs (id, connection_id, mode, trigger, status, started_at, finished_at)
+       SELECT gen_random_uuid(), $1, 'incremental', 'schedule',
+              CASE WHEN h % 7 = 3 THEN 'failed' ELSE 'succeeded' END,
+              now() - make_interval(hours => h) - make_interval(secs => 2 + h % 5),
+              now() - make_interval(hours => h)
+       FROM generate_series(1, 23) AS h, generate_series(1, 2) AS k`,
+      [connectionId],
+    );
+    await db.query(
+      `INSERT INTO webhook_deliveries (id, provider, delivery_id, status, received_at)
+       SELECT gen_random_uuid(), 'google-calendar', gen_random_uuid()::text,
+              CASE WHEN h % 9 = 4 THEN 'failed' ELSE 'processed' END,
+              now() - make_interval(hours => h)
+       FROM generate_series(1, 23) AS h, generate_series(1, 1 + h % 4) AS k`,
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await fake?.stop();
+  });
+
+  /** Script errors and CSP refusals of a page, and failed sub-resources of the service. */
+  function watch(page: Page): string[] {
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+        problems.push(m.text());
+      }
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('request', (r) => {
+      if (!r.url().startsWith(t.baseUrl) && !r.url().startsWith('data:')) {
+        problems.push(`remote request ${r.url()}`);
+      }
+    });
+    page.on('response', (r) => {
+      const sub = r.request().resourceType() !== 'document';
+      if (sub && r.status() >= 400 && r.url().startsWith(t.baseUrl)) {
+        problems.push(`${r.status()} ${r.url()}`);
+      }
+    });
+    return problems;
+  }
+
+  /** Serious and critical WCAG 2.1 A/AA violations. */
+  async function seriousViolations(page: Page): Promise<string[]> {
+    const result = await new AxeBuilder({ page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }
+
+  /** axe at the current width and at 375 px, where the page must not scroll sideways. */
+  async function check(page: Page, name: string): Promise<void> {
+    expect(await seriousViolations(page), name).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/admin-${name}.png`, fullPage: true });
+    const size = page.viewportSize()!;
+    await page.setViewportSize({ width: 375, height: 800 });
+    expect(await seriousViolations(page), `${name} at 375 px`).toEqual([]);
+    const overflow = await page.evaluate(
+      '(() => document.documentElement.scrollWidth - window.innerWidth)()',
+    );
+    expect(overflow, `${name} scrolls sideways at 375 px`).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS}/admin-${name}-375.png`, fullPage: true });
+    await page.setViewportSize(size);
+  }
+
+  it('signs in, shows the overview and a connection, syncs, disconnects, opens the queues, signs out', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems = watch(page);
+
+    // Without a session every page leads to the sign-in form.
+    await page.goto(`${t.baseUrl}/admin/connections`);
+    await page.waitForURL(`${t.baseUrl}/admin/sign-in`);
+    await check(page, 'sign-in');
+    await page.getByLabel('Internal API token').fill('wrong-token-0123456789abcdef');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('not one of');
+    await page.getByLabel('Internal API token').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin`);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Overview');
+    await expect(
+      page.locator('[data-metric="connections:google-calendar"]').textContent(),
+    ).resolves.toBe('2 active');
+    await check(page, 'overview');
+    await page.screenshot({ path: 'docs/images/admin-overview.png', fullPage: false });
+
+    // Connections, then one connection's detail page.
+    await page
+      .getByRole('navigation', { name: 'Console' })
+      .getByRole('link', { name: 'Connections' })
+      .click();
+    await page.waitForURL(`${t.baseUrl}/admin/connections`);
+    await check(page, 'connections');
+    await page.getByRole('link', { name: 'alice@example.com' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin/connections/${connectionId}`);
+    await expect(page.locator('h1').textContent()).resolves.toBe(
+      'Google Calendar: alice@example.com',
+    );
+
+    // Sync now: the run appears on the page, with the action in the audit log.
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.waitForURL(/notice=sync-started/);
+    await expect(page.getByRole('status').textContent()).resolves.toContain('sync was requested');
+    const runs = page.getByRole('region', { name: 'Sync runs' }).locator('tbody tr');
+    await expect(runs.count()).resolves.toBeGreaterThan(0);
+    await expect(
+      page.getByRole('region', { name: 'Audit log' }).locator('tbody').textContent(),
+    ).resolves.toContain('Sync now');
+    await check(page, 'connection');
+
+    // Disconnect asks first.
+    await page.getByRole('link', { name: 'Disconnect…' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin/connections/${connectionId}/disconnect`);
+    await check(page, 'disconnect');
+    await page.getByRole('button', { name: 'Yes, disconnect' }).click();
+    await page.waitForURL(/notice=disconnected/);
+    await expect(page.locator('[data-field="status"]').textContent()).resolves.toBe('disconnected');
+    const db = t.app.get(DataSource);
+    const [row] = await db.query('SELECT status FROM connections WHERE id = $1', [connectionId]);
+    expect(row.status).toBe('disconnected');
+
+    await page.goto(`${t.baseUrl}/admin/issues`);
+    await check(page, 'issues');
+
+    // Bull Board lists the service's queues, loading only its own files.
+    await page
+      .getByRole('navigation', { name: 'Console' })
+      .getByRole('link', { name: 'Queues' })
+      .click();
+    await page.waitForURL(`${t.baseUrl}/admin/queues`);
+    for (const name of ['sync', 'webhooks', 'pdeck-events']) {
+      await page.getByText(name, { exact: true }).first().waitFor({ timeout: 15_000 });
+    }
+    await page.screenshot({ path: `${ARTIFACTS}/admin-queues.png`, fullPage: true });
+
+    // Sign out: the session ends, the console asks for the token again.
+    await page.goto(`${t.baseUrl}/admin`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin/sign-in`);
+    await page.goto(`${t.baseUrl}/admin/queues`);
+    await page.waitForURL(`${t.baseUrl}/admin/sign-in`);
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});

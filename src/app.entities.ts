@@ -1,6 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
 import { AdminAuditEntry } from './admin/admin-audit.entity.js';
 import { Connection } from './auth/entities/connection.entity.js';
+import { ConnectionIssueEntity } from './connection-health/entities/connection-issue.entity.js';
+import { ConnectionPause } from './connection-health/entities/connection-pause.entity.js';
 import { buildDataSourceOptions } from './core/database/data-source-options.js';
 import { EventOutboxEntry } from './events/entities/event-outbox.entity.js';
 import { ItemLink } from './items/entities/item-link.entity.js';
@@ -26,6 +28,8 @@ export const ENTITIES = [
   WebhookSubscription,
   WebhookSubscribeAttempt,
   EventOutboxEntry,
+  ConnectionIssueEntity,
+  ConnectionPause,
   AdminAuditEntry,
 ];
 

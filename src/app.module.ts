@@ -5,6 +5,8 @@ import { ENTITIES } from './app.entities.js';
 import { AuthWorkerModule } from './auth/auth-worker.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { ResolvedAppConfig } from './core/config/app-config.js';
+import { ConnectionHealthWorkerModule } from './connection-health/connection-health-worker.module.js';
+import { ConnectionHealthModule } from './connection-health/connection-health.module.js';
 import { ConnectUiModule } from './connect-ui/connect-ui.module.js';
 import { CoreModule } from './core/core.module.js';
 import { HealthModule } from './core/health/health.module.js';
@@ -35,7 +37,13 @@ export class AppModule {
     const workers =
       config.role === 'api'
         ? []
-        : [AuthWorkerModule, EventsWorkerModule, SyncWorkerModule, WebhooksWorkerModule];
+        : [
+            AuthWorkerModule,
+            EventsWorkerModule,
+            SyncWorkerModule,
+            WebhooksWorkerModule,
+            ConnectionHealthWorkerModule,
+          ];
     // Pages and routes for people's browsers: only in processes that serve HTTP.
     const http = config.role === 'worker' ? [] : [ConnectUiModule, AdminModule];
     return {
@@ -49,6 +57,7 @@ export class AppModule {
         EventsModule,
         SyncModule,
         WebhooksModule,
+        ConnectionHealthModule,
         ...http,
         ...workers,
       ],

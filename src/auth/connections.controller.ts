@@ -20,6 +20,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ConnectionHealthService } from '../connection-health/connection-health.service.js';
 import { ConnectionStore } from './connection-store.service.js';
 import { DisconnectService } from './disconnect.service.js';
 import {
@@ -44,6 +45,7 @@ export class ConnectionsController {
     private readonly disconnects: DisconnectService,
     private readonly sites: SiteChoiceService,
     private readonly settings: SettingsService,
+    private readonly health: ConnectionHealthService,
   ) {}
 
   @Get()
@@ -56,7 +58,8 @@ export class ConnectionsController {
   @ApiBadRequestResponse({ description: 'userId missing' })
   async list(@Query() query: ListConnectionsQuery): Promise<ConnectionDto[]> {
     const connections = await this.store.listByUser(query.userId, query.status);
-    return connections.map((c) => ConnectionDto.from(c));
+    const health = await this.health.forConnections(connections.map((c) => c.id));
+    return connections.map((c) => ConnectionDto.from(c, health.get(c.id)));
   }
 
   @Get(':id')
@@ -65,7 +68,9 @@ export class ConnectionsController {
   @ApiBadRequestResponse({ description: 'id is not a UUID' })
   @ApiNotFoundResponse({ description: 'No such connection' })
   async get(@Param('id', ParseUUIDPipe) id: string): Promise<ConnectionDto> {
-    return ConnectionDto.from(await this.store.get(id));
+    const connection = await this.store.get(id);
+    const health = await this.health.forConnections([id]);
+    return ConnectionDto.from(connection, health.get(id));
   }
 
   @Get(':id/sites')

@@ -3,7 +3,13 @@
  * through the internal API. Never put tokens, credentials or item content in here.
  */
 export type PdeckEventType =
-  'items.changed' | 'connection.needs_reauth' | 'connection.deleted' | 'sync.failed';
+  | 'items.changed'
+  | 'connection.needs_reauth'
+  | 'connection.deleted'
+  | 'connection.paused'
+  | 'connection.issue_opened'
+  | 'connection.issue_resolved'
+  | 'sync.failed';
 
 export interface ItemsChangedData {
   connectionId: string;
@@ -34,10 +40,25 @@ export interface SyncFailedData {
   errorMessage: string;
 }
 
+/** An issue of a connection opened or resolved (docs/operations.md): ids and words only. */
+export interface ConnectionIssueEventData {
+  connectionId: string;
+  userId: string;
+  provider: string;
+  issueId: string;
+  /** auth | sync | webhook_subscription | rate_limited | resource_access */
+  issueType: string;
+  /** What is wrong, in words (issue_opened); never token material or provider bodies. */
+  reason?: string;
+}
+
 export interface PdeckEventDataMap {
   'items.changed': ItemsChangedData;
   'connection.needs_reauth': ConnectionEventData;
   'connection.deleted': ConnectionEventData;
+  'connection.paused': ConnectionEventData;
+  'connection.issue_opened': ConnectionIssueEventData;
+  'connection.issue_resolved': ConnectionIssueEventData;
   'sync.failed': SyncFailedData;
 }
 
@@ -71,6 +92,16 @@ const FIELDS: { [K in PdeckEventType]: readonly (keyof PdeckEventDataMap[K])[] }
   ],
   'connection.needs_reauth': ['connectionId', 'userId', 'provider', 'reason'],
   'connection.deleted': ['connectionId', 'userId', 'provider', 'reason'],
+  'connection.paused': ['connectionId', 'userId', 'provider', 'reason'],
+  'connection.issue_opened': [
+    'connectionId',
+    'userId',
+    'provider',
+    'issueId',
+    'issueType',
+    'reason',
+  ],
+  'connection.issue_resolved': ['connectionId', 'userId', 'provider', 'issueId', 'issueType'],
   'sync.failed': ['connectionId', 'userId', 'provider', 'syncRunId', 'errorCode', 'errorMessage'],
 };
 

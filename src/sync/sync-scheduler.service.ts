@@ -5,6 +5,7 @@ import type { Queue } from 'bullmq';
 import { CONNECTION_EVENTS, type ConnectionEvent } from '../auth/connection-events.js';
 import { ConnectionStore } from '../auth/connection-store.service.js';
 import type { Connection } from '../auth/entities/connection.entity.js';
+import { PauseStore } from '../connection-health/pause.store.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { SyncStateService } from './sync-state.service.js';
 import { SYNC_JOB_RETENTION, SyncTriggerService } from './sync-trigger.service.js';
@@ -31,9 +32,16 @@ export class SyncSchedulerService {
     private readonly registry: ProviderRegistry,
     private readonly trigger: SyncTriggerService,
     private readonly states: SyncStateService,
+    private readonly pauses: PauseStore,
   ) {}
 
+  /** A paused connection (connection-health) keeps no scheduler: this removes it instead. */
   async schedule(connection: Connection): Promise<void> {
+    if (await this.pauses.isPaused(connection.id)) return this.unschedule(connection.id);
+    await this.upsertScheduler(connection);
+  }
+
+  private async upsertScheduler(connection: Connection): Promise<void> {
     const minutes = syncIntervalMinutes(
       connection,
       this.registry.get(connection.provider).catalog.sync.defaultIntervalMinutes,
@@ -58,13 +66,14 @@ export class SyncSchedulerService {
   /** Makes the schedulers match the active connections (startup, and after Redis data loss). */
   async reconcile(): Promise<{ scheduled: number; removed: number }> {
     const active = await this.connections.listActive();
+    const paused = await this.pauses.pausedIds();
     const wanted = new Set(
       active
-        .filter((c) => this.registry.find(c.provider) !== undefined)
+        .filter((c) => this.registry.find(c.provider) !== undefined && !paused.has(c.id))
         .map((c) => schedulerId(c.id)),
     );
     for (const connection of active) {
-      if (wanted.has(schedulerId(connection.id))) await this.schedule(connection);
+      if (wanted.has(schedulerId(connection.id))) await this.upsertScheduler(connection);
     }
     let removed = 0;
     for (const scheduler of await this.queue.getJobSchedulers(0, -1)) {
@@ -81,6 +90,8 @@ export class SyncSchedulerService {
   @OnEvent(CONNECTION_EVENTS.reconnected)
   async onConnected(event: ConnectionEvent): Promise<void> {
     const connection = await this.connections.get(event.connectionId);
+    // A paused connection stays paused across a reconnect: resuming is a decision of its own.
+    if (await this.pauses.isPaused(connection.id)) return;
     // The full sync first: a new job scheduler fires its first tick at once, and that tick must
     // join this run (as its follow-up) rather than start the first import as an incremental one.
     await this.trigger.trigger(connection.id, 'full', 'connect');

@@ -3,6 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ConnectionPausedError, PauseStore } from '../connection-health/pause.store.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { REDIS } from '../core/redis/redis.tokens.js';
 import { SyncRunsService } from './sync-runs.service.js';
@@ -83,14 +84,24 @@ export class SyncTriggerService {
     private readonly runs: SyncRunsService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
+    private readonly pauses: PauseStore,
   ) {}
 
+  /**
+   * A paused connection (connection-health) syncs nothing: a manual request is refused (409
+   * `paused`), scheduled, webhook and connect requests are dropped (`paused: true`, no run).
+   */
   async trigger(
     connectionId: string,
     mode: 'full' | 'incremental',
     trigger: SyncTrigger,
     resourceIds?: string[],
-  ): Promise<{ syncRunId: string; coalesced: boolean }> {
+  ): Promise<{ syncRunId: string; coalesced: boolean; paused?: true }> {
+    const pause = await this.pauses.get(connectionId);
+    if (pause?.pausedAt) {
+      if (trigger === 'manual') throw new ConnectionPausedError(pause.pausedReason);
+      return { syncRunId: '', coalesced: false, paused: true };
+    }
     const syncRunId = randomUUID();
     const requestedAt = Date.now();
     const data: SyncJobData = { connectionId, mode, trigger, syncRunId, resourceIds };

@@ -37,3 +37,25 @@ export interface ResourcesRemovedEvent {
   provider: string;
   resourceIds: string[];
 }
+
+/**
+ * Emitted (in-process, awaited with emitAsync) by the sync processor when a run ends: the
+ * connection-health module opens and resolves issues from them. Ids and words only.
+ */
+export const SYNC_RUN_EVENTS = {
+  /** A run reached its end (succeeded or partial). */
+  finished: 'sync.run_finished',
+  /** A run failed for good (attempts exhausted or unrecoverable). */
+  failed: 'sync.run_failed',
+  /** A run was parked by a rate limit until `until`. */
+  delayed: 'sync.run_delayed',
+} as const;
+
+export interface SyncRunEvent {
+  connectionId: string;
+  syncRunId: string;
+  outcome?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  until?: Date;
+}

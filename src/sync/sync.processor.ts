@@ -2,16 +2,22 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { WORKER_LOCK } from '../core/queue/redis-connection.js';
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { ConnectionStore } from '../auth/connection-store.service.js';
-import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { withDeadline } from '../core/queue/job-deadline.js';
 import { backoffDelay } from './sync-error-policy.js';
 import { SyncDelayedError, SyncRunnerService } from './sync-runner.service.js';
 import { SyncRunsService } from './sync-runs.service.js';
 import { SyncTriggerService } from './sync-trigger.service.js';
-import { SYNC_JOB, SYNC_QUEUE, type SyncJobData } from './sync.constants.js';
+import {
+  SYNC_JOB,
+  SYNC_QUEUE,
+  SYNC_RUN_EVENTS,
+  type SyncJobData,
+  type SyncRunEvent,
+} from './sync.constants.js';
 
 /**
  * Consumes the sync queue. `tick` jobs (from schedulers) become deduplicated runs; `run` jobs
@@ -30,7 +36,7 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     private readonly trigger: SyncTriggerService,
     private readonly runs: SyncRunsService,
     private readonly connections: ConnectionStore,
-    private readonly notifier: PdeckNotifier,
+    private readonly events: EventEmitter2,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
   ) {
@@ -62,6 +68,11 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
       );
       this.countRun(provider, data.mode, outcome, (performance.now() - started) / 1000);
       await this.runs.finishCovered(data.syncRunId, data.coveredRunIds);
+      await this.emit(SYNC_RUN_EVENTS.finished, {
+        connectionId: data.connectionId,
+        syncRunId: data.syncRunId,
+        outcome,
+      });
       return outcome;
     } catch (error) {
       if (error instanceof SyncDelayedError) {
@@ -74,6 +85,11 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
           await job.updateData({ ...job.data, resourceIds: error.remainingResourceIds });
         }
         await job.moveToDelayed(error.until.getTime(), token);
+        await this.emit(SYNC_RUN_EVENTS.delayed, {
+          connectionId: data.connectionId,
+          syncRunId: data.syncRunId,
+          until: error.until,
+        });
         throw new DelayedError();
       }
       throw error;
@@ -86,7 +102,10 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     if (job.name === SYNC_JOB.run) await this.trigger.runFollowUp(job.data.connectionId);
   }
 
-  /** Final failures only: record them and tell PDeck. */
+  /**
+   * Final failures only: record them. PDeck hears of them through the connection's `sync` issue
+   * (connection-health): `sync.failed` goes out once, when the issue opens, not for every run.
+   */
   @OnWorkerEvent('failed')
   async onFailed(job: Job<SyncJobData> | undefined, error: Error): Promise<void> {
     if (!job || job.name !== SYNC_JOB.run) return;
@@ -102,17 +121,22 @@ export class SyncProcessor extends WorkerHost implements OnApplicationBootstrap 
     // Last attempt only: from its start to now (earlier attempts were retries of the same run).
     const seconds = job.processedOn ? (Date.now() - job.processedOn) / 1000 : undefined;
     this.countRun(connection?.provider ?? null, job.data.mode, 'failed', seconds);
-    if (connection) {
-      await this.notifier.notify('sync.failed', {
-        connectionId: connection.id,
-        userId: connection.userId,
-        provider: connection.provider,
-        syncRunId,
-        errorCode: code,
-        errorMessage: error.message,
-      });
-    }
+    await this.emit(SYNC_RUN_EVENTS.failed, {
+      connectionId: job.data.connectionId,
+      syncRunId,
+      errorCode: code,
+      errorMessage: error.message,
+    });
     this.logger.error({ connectionId: job.data.connectionId, jobId: job.id, code }, 'Sync failed');
+  }
+
+  /** Listeners (connection health) catch their own errors; a sync never fails because of one. */
+  private async emit(name: string, event: SyncRunEvent): Promise<void> {
+    try {
+      await this.events.emitAsync(name, event);
+    } catch (error) {
+      this.logger.warn({ msg: 'sync run listener failed', name, error: (error as Error).message });
+    }
   }
 
   private countRun(

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ConnectionHealthDto } from '../../connection-health/dto/health.dto.js';
+import type { ConnectionHealth } from '../../connection-health/health.js';
 import { NoNulCharacter } from '../../core/validation/input-limits.js';
 import { CONNECTION_STATUSES, type Connection } from '../entities/connection.entity.js';
 
@@ -65,13 +67,20 @@ export class ConnectionDto {
   })
   siteId: string | null;
 
+  @ApiPropertyOptional({
+    type: ConnectionHealthDto,
+    description:
+      'Derived from the sync history, the schedule and the pause (docs/operations.md); in the answers of GET /v1/connections and GET /v1/connections/{id}',
+  })
+  health?: ConnectionHealthDto;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-20T08:30:00.000Z' })
   createdAt: string;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-28T09:00:00.000Z' })
   updatedAt: string;
 
-  static from(c: Connection): ConnectionDto {
+  static from(c: Connection, health?: ConnectionHealth): ConnectionDto {
     return Object.assign(new ConnectionDto(), {
       id: c.id,
       userId: c.userId,
@@ -84,6 +93,7 @@ export class ConnectionDto {
       lastError: c.lastError,
       pendingReason: c.pendingReason,
       siteId: c.siteId,
+      ...(health ? { health } : {}),
       createdAt: c.createdAt.toISOString(),
       updatedAt: c.updatedAt.toISOString(),
     });

@@ -85,6 +85,10 @@ export interface AppConfig {
   /** Failed webhook verifications per client address per minute before 429; 0 = off. */
   webhookFailureRateLimit: number;
   retention: RetentionConfig;
+  /** Quiet period before an open connection issue resolves (ISSUE_RESOLVE_AFTER_MS). */
+  issueResolveAfterMs: number;
+  /** How long a sync issue stays open before its connection is paused (AUTO_PAUSE_AFTER_MS). */
+  autoPauseAfterMs: number;
 }
 
 /** How long history and inboxes are kept (WEBHOOK_*_RETENTION_DAYS, SYNC_RUN_RETENTION_*). */

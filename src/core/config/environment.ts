@@ -321,4 +321,20 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(3650)
   SYNC_RUN_RETENTION_DAYS = 30;
+
+  /** Milliseconds of quiet (success, or an active connection) before an open issue resolves. */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  @Max(30 * 86_400_000)
+  ISSUE_RESOLVE_AFTER_MS = 3_600_000;
+
+  /** Milliseconds a sync issue stays open before its connection is paused (auto-pause). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1000)
+  @Max(365 * 86_400_000)
+  AUTO_PAUSE_AFTER_MS = 7 * 86_400_000;
 }

@@ -133,6 +133,8 @@ export function parseConfig(
       syncRunCount: vars.SYNC_RUN_RETENTION_COUNT,
       syncRunDays: vars.SYNC_RUN_RETENTION_DAYS,
     },
+    issueResolveAfterMs: vars.ISSUE_RESOLVE_AFTER_MS,
+    autoPauseAfterMs: vars.AUTO_PAUSE_AFTER_MS,
   };
 }
 
@@ -180,6 +182,8 @@ export const ENV_NAMES = [
   'WEBHOOK_DELIVERY_RETENTION_DAYS',
   'SYNC_RUN_RETENTION_COUNT',
   'SYNC_RUN_RETENTION_DAYS',
+  'ISSUE_RESOLVE_AFTER_MS',
+  'AUTO_PAUSE_AFTER_MS',
 ] as const satisfies readonly (keyof EnvironmentVariables)[];
 
 /**

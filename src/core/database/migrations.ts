@@ -8,6 +8,7 @@ import { ForeignKeys1796800000000 } from './migrations/1796800000000-foreign-key
 import { ConnectionConfirmation1796900000000 } from './migrations/1796900000000-connection-confirmation.js';
 import { ConnectionSite1797000000000 } from './migrations/1797000000000-connection-site.js';
 import { ItemAuthor1797100000000 } from './migrations/1797100000000-item-author.js';
+import { ConnectionIssues1797200000000 } from './migrations/1797200000000-connection-issues.js';
 import { AdminAudit1797300000000 } from './migrations/1797300000000-admin-audit.js';
 
 /** In order. Listed explicitly (no globs), like the entities in src/app.entities.ts. */
@@ -22,5 +23,6 @@ export const MIGRATIONS = [
   ConnectionConfirmation1796900000000,
   ConnectionSite1797000000000,
   ItemAuthor1797100000000,
+  ConnectionIssues1797200000000,
   AdminAudit1797300000000,
 ];

@@ -15,6 +15,8 @@ const RUN_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 export interface CountableQueue {
   readonly name: string;
   getJobCounts(...types: string[]): Promise<Record<string, number>>;
+  /** BullMQ's getJobs; when present, the oldest waiting job's age is exported too. */
+  getJobs?(types: 'wait', start: number, end: number, asc: boolean): Promise<unknown[]>;
 }
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'];
@@ -133,6 +135,28 @@ export class MetricsService {
     collect: () => this.collectQueueDepth(),
   });
 
+  readonly queueOldestWaitingAge = new Gauge({
+    name: 'queue_oldest_waiting_job_age_seconds',
+    help: 'Age of the oldest job waiting in each BullMQ queue (0 when none waits; read from Redis when scraped).',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () => this.collectOldestWaiting(),
+  });
+
+  readonly connectionIssuesOpen = new Gauge({
+    name: 'connection_issues_open',
+    help: 'Open connection issues, by provider and type (set by the connection-health evaluation every minute).',
+    labelNames: ['provider', 'type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookSubscriptionsExpiring = new Gauge({
+    name: 'webhook_subscriptions_expiring_soon',
+    help: 'Active webhook subscriptions expiring within 6 hours, i.e. not renewed in time (set by the connection-health evaluation).',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Process metrics (CPU, memory, event loop lag, GC) go into this registry only.
     collectDefaultMetrics({ register: this.registry });
@@ -157,6 +181,24 @@ export class MetricsService {
           }
         } catch {
           // Redis is away: the values of the last successful scrape stay.
+        }
+      }),
+    );
+  }
+
+  /** Like collectQueueDepth: bounded in time, the last values stay while Redis is away. */
+  private async collectOldestWaiting(): Promise<void> {
+    await Promise.all(
+      [...this.queues.values()].map(async (queue) => {
+        if (!queue.getJobs) return;
+        try {
+          const [oldest] = (await withQueueTimeout(queue.getJobs('wait', 0, 0, true), 1_000)) as {
+            timestamp?: number;
+          }[];
+          const age = oldest?.timestamp ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0;
+          this.queueOldestWaitingAge.set({ queue: queue.name }, age);
+        } catch {
+          // Redis is away: the value of the last successful scrape stays.
         }
       }),
     );

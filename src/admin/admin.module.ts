@@ -3,6 +3,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Express } from 'express';
 import { AuthModule } from '../auth/auth.module.js';
+import { ConnectionHealthModule } from '../connection-health/connection-health.module.js';
 import { PDECK_EVENTS_QUEUE } from '../events/events.constants.js';
 import { SYNC_RETENTION_QUEUE } from '../sync/sync-runs-retention.processor.js';
 import { SyncModule } from '../sync/sync.module.js';
@@ -11,6 +12,7 @@ import { WEBHOOKS_RETENTION_QUEUE } from '../webhooks/webhook-retention.processo
 import { WEBHOOK_SUBSCRIPTIONS_QUEUE, WEBHOOKS_QUEUE } from '../webhooks/webhooks.constants.js';
 import { AdminAuditService } from './admin-audit.service.js';
 import { AdminDataService } from './admin-data.service.js';
+import { adminHealthProvider } from './admin-health.provider.js';
 import { QUEUES_PATH, queueDashboard } from './admin-queues.js';
 import { AdminSessionStore } from './admin-session.store.js';
 import { AdminController } from './admin.controller.js';
@@ -23,6 +25,8 @@ import { AdminController } from './admin.controller.js';
   imports: [
     AuthModule,
     SyncModule,
+    // Health, issues and pauses: shown on every page, paused and muted from the detail pages.
+    ConnectionHealthModule,
     // Every queue of the service, also those only workers register (retention): the overview
     // counts them and the dashboard shows them from an api process too.
     BullModule.registerQueue(
@@ -35,7 +39,7 @@ import { AdminController } from './admin.controller.js';
     ),
   ],
   controllers: [AdminController],
-  providers: [AdminSessionStore, AdminDataService, AdminAuditService],
+  providers: [AdminSessionStore, AdminDataService, AdminAuditService, adminHealthProvider],
 })
 export class AdminModule implements OnModuleInit {
   constructor(

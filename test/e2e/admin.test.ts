@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { tokenIdOf } from '../../src/admin/admin-session.store.js';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
+import { IssuesService } from '../../src/connection-health/issues.service.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
 import { AdminClient, metric, storeGoogleConnection } from '../support/admin-kit.js';
 import { eventually } from '../support/eventually.js';
@@ -363,6 +364,59 @@ describe('Operator console', () => {
       // The API's own CSP is unchanged elsewhere.
       const docs = await fetch(`${t.baseUrl}/health/live`);
       expect(docs.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    });
+
+    it('shows health, pauses and resumes the schedule, mutes issues, each audited', async () => {
+      // Bob's disconnected connection counts as paused (nothing syncs); Alice's is not yet.
+      const list = await client.page('/admin/connections?health=paused');
+      expect(list).toContain(BOB);
+      expect(list).not.toContain(ALICE);
+      const detail = await client.page(`/admin/connections/${aliceId}`);
+      expect(detail).toMatch(/data-field="health">(healthy|syncing|late|failing)/);
+      const paused = await client.post(`/admin/connections/${aliceId}/pause`, {
+        csrf: client.csrf!,
+      });
+      expect(paused.status).toBe(303);
+      const after = await client.page(`/admin/connections/${aliceId}`);
+      expect(after).toContain('data-field="health">paused');
+      expect(after).toContain('Resume schedule');
+      expect(await client.page('/admin/connections?health=paused')).toContain(ALICE);
+      expect(
+        (await client.post(`/admin/connections/${aliceId}/resume`, { csrf: client.csrf! })).status,
+      ).toBe(303);
+      expect(await client.page(`/admin/connections/${aliceId}`)).not.toContain(
+        'data-field="health">paused',
+      );
+
+      // An open issue: listed, filterable, muted and unmuted from the console.
+      const reported = await t.app
+        .get(IssuesService)
+        .report(aliceId, 'webhook_subscription', 'subscribe failed: TEMPORARY');
+      const issueId = reported!.issue.id;
+      expect(await client.page('/admin/connections?openIssue=yes')).toContain(ALICE);
+      const issues = await client.page('/admin/issues');
+      expect(issues).toContain('webhook_subscription');
+      expect(
+        (await client.post(`/admin/issues/${issueId}/mute`, { csrf: client.csrf! })).status,
+      ).toBe(303);
+      expect(await client.page('/admin/issues')).toContain('(muted)');
+      expect(
+        (await client.post(`/admin/issues/${issueId}/unmute`, { csrf: client.csrf! })).status,
+      ).toBe(303);
+      expect((await client.post(`/admin/issues/${issueId}/mute`, {})).status).toBe(403);
+
+      const actions = (await db.query(
+        `SELECT action, token_id, detail FROM admin_audit
+         WHERE action IN ('pause', 'resume', 'issue_mute', 'issue_unmute') ORDER BY at`,
+      )) as { action: string; token_id: string; detail: Record<string, unknown> }[];
+      expect(actions.map((a) => a.action)).toEqual([
+        'pause',
+        'resume',
+        'issue_mute',
+        'issue_unmute',
+      ]);
+      for (const a of actions) expect(a.token_id).toBe(tokenIdOf(TEST_API_TOKEN));
+      expect(actions[2].detail).toEqual({ issueId });
     });
 
     it('signs out: the session is gone', async () => {

@@ -25,6 +25,7 @@ const DTO_KEYS = [
   'accountId',
   'accountLabel',
   'createdAt',
+  'health',
   'id',
   'lastError',
   'pendingReason',
@@ -144,8 +145,15 @@ describe('connections API: list, get, disconnect (revocation at oidc-provider)',
       lastError: null,
     });
     expect(Date.parse(String(items[0].tokenExpiresAt))).toBeGreaterThan(Date.now());
+    expect(items[0].health).toMatchObject({
+      state: expect.any(String),
+      reason: expect.any(String),
+    });
     const one = await call('GET', `/v1/connections/${id}`);
-    expect(one).toEqual({ status: 200, body: items[0] });
+    // Health is derived at each read (a first sync may start or end in between).
+    const withoutHealth = (c: Record<string, unknown>) => ({ ...c, health: undefined });
+    expect(one.status).toBe(200);
+    expect(withoutHealth(one.body as Record<string, unknown>)).toEqual(withoutHealth(items[0]));
     expect((await call('GET', '/v1/connections?userId=nobody')).body).toEqual([]);
   });
 

@@ -311,3 +311,85 @@ describe('auto-pause', () => {
     expect((await k.health()).reason).toContain('maintenance');
   });
 });
+
+describe('the other issue types', () => {
+  const h = harness({ ISSUE_RESOLVE_AFTER_MS: '1000' });
+  const k = kit(h);
+  const openIssue = (type: string) =>
+    eventually(async () => {
+      const res = await k.api(`/v1/connections/${h.t.connectionId}/issues?status=open`);
+      return ((await res.json()) as { issues: Issue[] }).issues.find((i) => i.type === type);
+    }, `an open ${type} issue`);
+  const isOpen = async (type: string): Promise<boolean> => {
+    const res = await k.api(`/v1/connections/${h.t.connectionId}/issues?status=open`);
+    return ((await res.json()) as { issues: Issue[] }).issues.some((i) => i.type === type);
+  };
+  const quietThenEvaluate = async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    await h.t.app.get(HealthEvaluationService).run();
+  };
+
+  it('resource_access: a resource skipped for NOT_FOUND, named in words; resolves when quiet', async () => {
+    h.tasks.faults.push({ status: 404, pathIncludes: '/lists/list-2/tasks' });
+    expect(await k.sync(false)).toBe('partial');
+    const issue = await openIssue('resource_access');
+    expect(issue.lastError).toContain('"Work"');
+    expect((await k.health()).state).toBe('healthy');
+    await quietThenEvaluate();
+    expect(await isOpen('resource_access')).toBe(false);
+  });
+
+  it('auth: opens with needs_reauth (health says so) and resolves once the connection is active', async () => {
+    const { TokenService } = await import('../../src/auth/token.service.js');
+    await h.t.app.get(TokenService).markNeedsReauth(h.t.connectionId, 'invalid_grant');
+    const issue = await openIssue('auth');
+    expect(issue.lastError).toContain('invalid_grant');
+    expect(await k.health()).toMatchObject({ state: 'needs_reauth' });
+    await eventually(
+      () => (k.ofType('connection.needs_reauth').length ? true : undefined),
+      'needs_reauth kept',
+    );
+    // Reconnected (the connect flow's last step, without its browser part).
+    await h.t.db.query("UPDATE connections SET status = 'active' WHERE id = $1", [
+      h.t.connectionId,
+    ]);
+    await h.t.app.get(HealthEvaluationService).run();
+    expect(await isOpen('auth')).toBe(false);
+  });
+
+  it('webhook_subscription: failed subscribe attempts open it; none left and quiet resolves it', async () => {
+    await h.t.db.query(
+      `INSERT INTO webhook_subscribe_attempts (connection_id, resource_id, provider, callback_url, status, failures, last_error, started_at, next_attempt_at)
+       VALUES ($1, 'list-1', 'test-hooks', 'http://127.0.0.1/v1/webhooks/test-hooks', 'failed', 1, 'TEMPORARY: watch refused', now(), now() + interval '10 minutes')`,
+      [h.t.connectionId],
+    );
+    await h.t.app.get(HealthEvaluationService).run();
+    const issue = await openIssue('webhook_subscription');
+    expect(issue.lastError).toContain('watch refused');
+    // Seen again by the next evaluations only when a newer failure is recorded.
+    await h.t.app.get(HealthEvaluationService).run();
+    expect((await openIssue('webhook_subscription')).count).toBe(1);
+    await quietThenEvaluate();
+    expect(await isOpen('webhook_subscription')).toBe(true);
+    await h.t.db.query('DELETE FROM webhook_subscribe_attempts WHERE connection_id = $1', [
+      h.t.connectionId,
+    ]);
+    await h.t.app.get(HealthEvaluationService).run();
+    expect(await isOpen('webhook_subscription')).toBe(false);
+  });
+
+  it('exports the open issues gauge after an evaluation', async () => {
+    await h.t.db.query(
+      `INSERT INTO webhook_subscribe_attempts (connection_id, resource_id, provider, callback_url, status, failures, last_error, started_at)
+       VALUES ($1, 'list-2', 'test-hooks', 'http://127.0.0.1/v1/webhooks/test-hooks', 'failed', 1, 'TEMPORARY: again', now())`,
+      [h.t.connectionId],
+    );
+    await h.t.app.get(HealthEvaluationService).run();
+    const res = await fetch(`${h.t.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${TEST_API_TOKEN}` },
+    });
+    expect(await res.text()).toMatch(
+      /^connection_issues_open\{provider="test-hooks",type="webhook_subscription"\} 1$/m,
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConnectionHealthCoreModule } from '../connection-health/connection-health-core.module.js';
 import { SettingsService } from './settings.service.js';
 import { SiteChoiceService } from './site-choice.service.js';
 import { ConfirmService } from './confirm.service.js';
@@ -24,7 +25,7 @@ import { OAuth1FlowService } from './oauth1/oauth1-flow.service.js';
  * ProviderRegistry; tells Sync and Webhooks about connections through domain events.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Connection])],
+  imports: [TypeOrmModule.forFeature([Connection]), ConnectionHealthCoreModule],
   controllers: [ConnectionsController, ConnectController],
   providers: [
     ConnectionStore,

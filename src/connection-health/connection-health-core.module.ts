@@ -1,19 +1,15 @@
-import { Global, Module } from '@nestjs/common';
-import { EventsModule } from '../events/events.module.js';
+import { Module } from '@nestjs/common';
 import { ConnectionHealthService } from './connection-health.service.js';
-import { IssuesService } from './issues.service.js';
 import { PauseStore } from './pause.store.js';
 
 /**
- * The parts of connection health that other modules read: the pause (Sync's scheduler and
- * trigger respect it), the derived health (Auth's connection routes show it) and the issues.
- * Global and built on Postgres, the provider registry and the outbox only, so Sync and Auth can
- * use them without importing ConnectionHealthModule, which itself depends on them.
+ * The parts of connection health that Sync and Auth read: the pause (the scheduler, the trigger
+ * and the manual sync route respect it) and the derived health (the connection routes show it).
+ * Built on Postgres and the global provider registry only, so SyncModule and AuthModule import
+ * it without a cycle through ConnectionHealthModule, which depends on them.
  */
-@Global()
 @Module({
-  imports: [EventsModule],
-  providers: [PauseStore, ConnectionHealthService, IssuesService],
-  exports: [PauseStore, ConnectionHealthService, IssuesService],
+  providers: [PauseStore, ConnectionHealthService],
+  exports: [PauseStore, ConnectionHealthService],
 })
 export class ConnectionHealthCoreModule {}

@@ -6,6 +6,7 @@ import { ConnectionHealthCoreModule } from './connection-health-core.module.js';
 import { ConnectionPauseService } from './connection-pause.service.js';
 import { HealthEventsListener } from './health-events.listener.js';
 import { IssuesController } from './issues.controller.js';
+import { IssuesService } from './issues.service.js';
 
 /**
  * Connection health, issues and pauses (docs/operations.md): the routes, pause and resume, and
@@ -16,7 +17,7 @@ import { IssuesController } from './issues.controller.js';
 @Module({
   imports: [ConnectionHealthCoreModule, AuthModule, EventsModule, SyncModule],
   controllers: [IssuesController],
-  providers: [ConnectionPauseService, HealthEventsListener],
-  exports: [ConnectionHealthCoreModule, ConnectionPauseService],
+  providers: [IssuesService, ConnectionPauseService, HealthEventsListener],
+  exports: [ConnectionHealthCoreModule, IssuesService, ConnectionPauseService],
 })
 export class ConnectionHealthModule {}

@@ -2,6 +2,7 @@ import { BullModule, InjectQueue } from '@nestjs/bullmq';
 import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { AuthModule } from '../auth/auth.module.js';
+import { ConnectionHealthCoreModule } from '../connection-health/connection-health-core.module.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { EventsModule } from '../events/events.module.js';
 import { ItemsModule } from '../items/items.module.js';
@@ -20,7 +21,13 @@ import { SYNC_QUEUE } from './sync.constants.js';
  * The BullMQ processor that consumes the queue lives in SyncWorkerModule (worker processes only).
  */
 @Module({
-  imports: [BullModule.registerQueue({ name: SYNC_QUEUE }), AuthModule, ItemsModule, EventsModule],
+  imports: [
+    BullModule.registerQueue({ name: SYNC_QUEUE }),
+    AuthModule,
+    ItemsModule,
+    EventsModule,
+    ConnectionHealthCoreModule,
+  ],
   controllers: [SyncController],
   providers: [
     SyncStateService,

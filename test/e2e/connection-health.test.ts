@@ -84,12 +84,16 @@ function kit(h: ReturnType<typeof harness>) {
   }
   /** Waits until the run-ended listener has written what the run tells (it runs after the run). */
   const syncIssue = (check: (i: Issue | undefined) => boolean) =>
-    eventually(async () => {
-      const res = await api(`/v1/connections/${h.t.connectionId}/issues?status=open`);
-      const { issues } = (await res.json()) as { issues: Issue[] };
-      const issue = issues.find((i) => i.type === 'sync');
-      return check(issue) ? (issue ?? null) : undefined;
-    }, 'the sync issue');
+    eventually(
+      async () => {
+        const res = await api(`/v1/connections/${h.t.connectionId}/issues?status=open`);
+        const { issues } = (await res.json()) as { issues: Issue[] };
+        const issue = issues.find((i) => i.type === 'sync');
+        return check(issue) ? (issue ?? null) : undefined;
+      },
+      'the sync issue',
+      { timeoutMs: 30_000 },
+    );
   const health = async () => {
     const res = await api(`/v1/connections/${h.t.connectionId}`);
     expect(res.status).toBe(200);
@@ -99,127 +103,133 @@ function kit(h: ReturnType<typeof harness>) {
   return { api, received, ofType, outboxDrained, sync, syncIssue, health };
 }
 
-describe('connection issues: open once, count, resolve after quiet, mute', () => {
-  const h = harness({ ISSUE_RESOLVE_AFTER_MS: '1500' });
-  const k = kit(h);
+describe(
+  'connection issues: open once, count, resolve after quiet, mute',
+  { timeout: 90_000 },
+  () => {
+    const h = harness({ ISSUE_RESOLVE_AFTER_MS: '1500' });
+    const k = kit(h);
 
-  it('shows health on the connection routes', async () => {
-    expect(await k.health()).toEqual({
-      state: 'healthy',
-      reason: 'Waiting for the first sync.',
-      since: null,
+    it('shows health on the connection routes', async () => {
+      expect(await k.health()).toEqual({
+        state: 'healthy',
+        reason: 'Waiting for the first sync.',
+        since: null,
+      });
+      const res = await k.api('/v1/connections?userId=user-hooks');
+      const [listed] = (await res.json()) as { health: { state: string } }[];
+      expect(listed.health.state).toBe('healthy');
     });
-    const res = await k.api('/v1/connections?userId=user-hooks');
-    const [listed] = (await res.json()) as { health: { state: string } }[];
-    expect(listed.health.state).toBe('healthy');
-  });
 
-  it('a connection failing repeatedly has one sync issue whose count grows, and notifies once', async () => {
-    for (let n = 1; n <= 3; n++) {
+    it('a connection failing repeatedly has one sync issue whose count grows, and notifies once', async () => {
+      for (let n = 1; n <= 3; n++) {
+        expect(await k.sync(true)).toBe('failed');
+        const issue = await k.syncIssue((i) => i?.count === n);
+        expect(issue).toMatchObject({ status: 'open', muted: false });
+        expect(issue?.lastError).toContain('PERMISSION');
+      }
+      const health = await k.health();
+      expect(health.state).toBe('failing');
+      expect(health.reason).toContain('The last 3 syncs failed.');
+      await k.outboxDrained();
+      await eventually(
+        () => (k.ofType('connection.issue_opened').length ? true : undefined),
+        'opened',
+      );
+      const opened = k.ofType('connection.issue_opened');
+      expect(opened).toHaveLength(1);
+      expect(opened[0].data).toMatchObject({
+        connectionId: h.t.connectionId,
+        userId: 'user-hooks',
+        issueType: 'sync',
+      });
+      // sync.failed goes out with the opening only, not for every failed run.
+      await eventually(() => (k.ofType('sync.failed').length ? true : undefined), 'sync.failed');
+      expect(k.ofType('sync.failed')).toHaveLength(1);
+      // Only ids and words: nothing resembling the fake's token.
+      expect(JSON.stringify(k.received())).not.toContain('tasks-token');
+    });
+
+    it('lists issues across connections, filtered and paged, and refuses bad filters', async () => {
+      const res = await k.api('/v1/issues?status=open&provider=test-hooks&limit=1');
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { issues: Issue[]; nextCursor: string | null };
+      expect(page.issues).toHaveLength(1);
+      expect(page.nextCursor).toBeNull();
+      const other = (await (await k.api('/v1/issues?provider=other')).json()) as {
+        issues: Issue[];
+      };
+      expect(other.issues).toEqual([]);
+      for (const bad of [
+        'status=bogus',
+        'limit=0',
+        'limit=201',
+        'cursor=%25%25',
+        'cursor=bm9wZQ',
+        'x=1',
+      ]) {
+        expect((await k.api(`/v1/issues?${bad}`)).status, bad).toBe(400);
+      }
+      expect((await k.api('/v1/connections/not-a-uuid/issues')).status).toBe(400);
+      expect(
+        (await k.api('/v1/connections/00000000-0000-4000-8000-000000000000/issues')).status,
+      ).toBe(404);
+    });
+
+    it('success for the quiet period resolves it, with one issue_resolved', async () => {
+      expect(await k.sync(false)).toBe('succeeded');
+      const evaluation = h.t.app.get(HealthEvaluationService);
+      // Not yet: the quiet period has not passed.
+      await evaluation.run();
+      expect((await k.syncIssue(() => true))?.status).toBe('open');
+      await new Promise((r) => setTimeout(r, 1600));
+      await evaluation.run();
+      await k.syncIssue((i) => i === undefined);
+      const res = await k.api(`/v1/connections/${h.t.connectionId}/issues?status=resolved`);
+      const [resolved] = ((await res.json()) as { issues: (Issue & { resolvedAt: string })[] })
+        .issues;
+      expect(resolved).toMatchObject({ type: 'sync', status: 'resolved', count: 3 });
+      expect(resolved.resolvedAt).toBeTruthy();
+      await eventually(
+        () => (k.ofType('connection.issue_resolved').length ? true : undefined),
+        'issue_resolved',
+      );
+      expect(k.ofType('connection.issue_resolved')[0].data).toMatchObject({
+        issueId: resolved.id,
+        issueType: 'sync',
+      });
+      expect((await k.health()).state).toBe('healthy');
+    });
+
+    it('a muted issue sends nothing more; unmute; unknown ids', async () => {
       expect(await k.sync(true)).toBe('failed');
-      const issue = await k.syncIssue((i) => i?.count === n);
-      expect(issue).toMatchObject({ status: 'open', muted: false });
-      expect(issue?.lastError).toContain('PERMISSION');
-    }
-    const health = await k.health();
-    expect(health.state).toBe('failing');
-    expect(health.reason).toContain('The last 3 syncs failed.');
-    await k.outboxDrained();
-    await eventually(
-      () => (k.ofType('connection.issue_opened').length ? true : undefined),
-      'opened',
-    );
-    const opened = k.ofType('connection.issue_opened');
-    expect(opened).toHaveLength(1);
-    expect(opened[0].data).toMatchObject({
-      connectionId: h.t.connectionId,
-      userId: 'user-hooks',
-      issueType: 'sync',
+      const issue = (await k.syncIssue((i) => i !== undefined))!;
+      await eventually(
+        () => (k.ofType('connection.issue_opened').length === 2 ? true : undefined),
+        'the second issue_opened',
+      );
+      const muted = await k.api(`/v1/issues/${issue.id}/mute`, { method: 'POST' });
+      expect(muted.status).toBe(200);
+      expect(await muted.json()).toMatchObject({ id: issue.id, muted: true });
+      expect(await k.sync(false)).toBe('succeeded');
+      await new Promise((r) => setTimeout(r, 1600));
+      await h.t.app.get(HealthEvaluationService).run();
+      await k.syncIssue((i) => i === undefined);
+      await k.outboxDrained();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(k.ofType('connection.issue_resolved')).toHaveLength(1);
+      const unmuted = await k.api(`/v1/issues/${issue.id}/unmute`, { method: 'POST' });
+      expect(await unmuted.json()).toMatchObject({ muted: false });
+      expect(
+        (await k.api('/v1/issues/00000000-0000-4000-8000-000000000000/mute', { method: 'POST' }))
+          .status,
+      ).toBe(404);
+      expect((await k.api('/v1/issues/nope/mute', { method: 'POST' })).status).toBe(400);
     });
-    // sync.failed goes out with the opening only, not for every failed run.
-    await eventually(() => (k.ofType('sync.failed').length ? true : undefined), 'sync.failed');
-    expect(k.ofType('sync.failed')).toHaveLength(1);
-    // Only ids and words: nothing resembling the fake's token.
-    expect(JSON.stringify(k.received())).not.toContain('tasks-token');
-  });
+  },
+);
 
-  it('lists issues across connections, filtered and paged, and refuses bad filters', async () => {
-    const res = await k.api('/v1/issues?status=open&provider=test-hooks&limit=1');
-    expect(res.status).toBe(200);
-    const page = (await res.json()) as { issues: Issue[]; nextCursor: string | null };
-    expect(page.issues).toHaveLength(1);
-    expect(page.nextCursor).toBeNull();
-    const other = (await (await k.api('/v1/issues?provider=other')).json()) as { issues: Issue[] };
-    expect(other.issues).toEqual([]);
-    for (const bad of [
-      'status=bogus',
-      'limit=0',
-      'limit=201',
-      'cursor=%25%25',
-      'cursor=bm9wZQ',
-      'x=1',
-    ]) {
-      expect((await k.api(`/v1/issues?${bad}`)).status, bad).toBe(400);
-    }
-    expect((await k.api('/v1/connections/not-a-uuid/issues')).status).toBe(400);
-    expect(
-      (await k.api('/v1/connections/00000000-0000-4000-8000-000000000000/issues')).status,
-    ).toBe(404);
-  });
-
-  it('success for the quiet period resolves it, with one issue_resolved', async () => {
-    expect(await k.sync(false)).toBe('succeeded');
-    const evaluation = h.t.app.get(HealthEvaluationService);
-    // Not yet: the quiet period has not passed.
-    await evaluation.run();
-    expect((await k.syncIssue(() => true))?.status).toBe('open');
-    await new Promise((r) => setTimeout(r, 1600));
-    await evaluation.run();
-    await k.syncIssue((i) => i === undefined);
-    const res = await k.api(`/v1/connections/${h.t.connectionId}/issues?status=resolved`);
-    const [resolved] = ((await res.json()) as { issues: (Issue & { resolvedAt: string })[] })
-      .issues;
-    expect(resolved).toMatchObject({ type: 'sync', status: 'resolved', count: 3 });
-    expect(resolved.resolvedAt).toBeTruthy();
-    await eventually(
-      () => (k.ofType('connection.issue_resolved').length ? true : undefined),
-      'issue_resolved',
-    );
-    expect(k.ofType('connection.issue_resolved')[0].data).toMatchObject({
-      issueId: resolved.id,
-      issueType: 'sync',
-    });
-    expect((await k.health()).state).toBe('healthy');
-  });
-
-  it('a muted issue sends nothing more; unmute; unknown ids', async () => {
-    expect(await k.sync(true)).toBe('failed');
-    const issue = (await k.syncIssue((i) => i !== undefined))!;
-    await eventually(
-      () => (k.ofType('connection.issue_opened').length === 2 ? true : undefined),
-      'the second issue_opened',
-    );
-    const muted = await k.api(`/v1/issues/${issue.id}/mute`, { method: 'POST' });
-    expect(muted.status).toBe(200);
-    expect(await muted.json()).toMatchObject({ id: issue.id, muted: true });
-    expect(await k.sync(false)).toBe('succeeded');
-    await new Promise((r) => setTimeout(r, 1600));
-    await h.t.app.get(HealthEvaluationService).run();
-    await k.syncIssue((i) => i === undefined);
-    await k.outboxDrained();
-    await new Promise((r) => setTimeout(r, 500));
-    expect(k.ofType('connection.issue_resolved')).toHaveLength(1);
-    const unmuted = await k.api(`/v1/issues/${issue.id}/unmute`, { method: 'POST' });
-    expect(await unmuted.json()).toMatchObject({ muted: false });
-    expect(
-      (await k.api('/v1/issues/00000000-0000-4000-8000-000000000000/mute', { method: 'POST' }))
-        .status,
-    ).toBe(404);
-    expect((await k.api('/v1/issues/nope/mute', { method: 'POST' })).status).toBe(400);
-  });
-});
-
-describe('auto-pause', () => {
+describe('auto-pause', { timeout: 90_000 }, () => {
   const h = harness({ AUTO_PAUSE_AFTER_MS: '1000' });
   const k = kit(h);
   const schedulerExists = async (): Promise<boolean> => {
@@ -312,7 +322,7 @@ describe('auto-pause', () => {
   });
 });
 
-describe('the other issue types', () => {
+describe('the other issue types', { timeout: 90_000 }, () => {
   const h = harness({ ISSUE_RESOLVE_AFTER_MS: '1000' });
   const k = kit(h);
   const openIssue = (type: string) =>

@@ -403,3 +403,52 @@ describe('the other issue types', { timeout: 90_000 }, () => {
     );
   });
 });
+
+describe('rate_limited and the API documentation', { timeout: 90_000 }, () => {
+  const h = harness({});
+  const k = kit(h);
+
+  it('rate_limited: a run parked by a rate limit for more than an hour from its start', async () => {
+    h.tasks.faults.push({
+      status: 429,
+      headers: { 'retry-after': '7200' },
+      pathIncludes: 'list-1',
+    });
+    const res = await k.api(`/v1/connections/${h.t.connectionId}/sync`, {
+      method: 'POST',
+      body: JSON.stringify({}),
+    });
+    expect(res.status).toBe(202);
+    const issue = await eventually(
+      async () => {
+        const page = await k.api(`/v1/connections/${h.t.connectionId}/issues?status=open`);
+        return ((await page.json()) as { issues: Issue[] }).issues.find(
+          (i) => i.type === 'rate_limited',
+        );
+      },
+      'an open rate_limited issue',
+      { timeoutMs: 30_000 },
+    );
+    expect(issue.lastError).toContain("waited on the provider's rate limits");
+  });
+
+  it('documents the routes and the health of a connection in Swagger', async () => {
+    const res = await fetch(`${h.t.baseUrl}/docs/json`, { headers: auth });
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    for (const path of [
+      '/v1/issues',
+      '/v1/connections/{id}/issues',
+      '/v1/issues/{id}/mute',
+      '/v1/issues/{id}/unmute',
+      '/v1/connections/{id}/pause',
+      '/v1/connections/{id}/resume',
+    ]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(doc.components.schemas.ConnectionDto.properties).toHaveProperty('health');
+    expect(doc.components.schemas.ConnectionHealthDto.properties).toHaveProperty('state');
+  });
+});

@@ -31,8 +31,8 @@ thead th{background:#f6f8fa;border-top:0;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:.75rem;list-style:none;padding:0;margin:0}
 .card{border:1px solid #d0d7de;border-radius:8px;padding:.75rem 1rem}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .75rem;margin:.25rem 0}
-dt{color:#57606a}dd{margin:0}
+dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .75rem;margin:.25rem 0}
+dt{color:#57606a}dd{margin:0;min-width:0;overflow-wrap:anywhere}
 form.filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;margin:0 0 1rem}
 form.filters div{display:flex;flex-direction:column}
 label{font-weight:600}

@@ -1,4 +1,5 @@
 import { InjectQueue } from '@nestjs/bullmq';
+import { HEALTH_QUEUE } from '../connection-health/health-evaluation.processor.js';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -115,9 +116,18 @@ export class AdminDataService {
     @InjectQueue(PDECK_EVENTS_QUEUE) events: Queue,
     @InjectQueue(SYNC_RETENTION_QUEUE) syncRetention: Queue,
     @InjectQueue(WEBHOOKS_RETENTION_QUEUE) webhooksRetention: Queue,
+    @InjectQueue(HEALTH_QUEUE) healthQueue: Queue,
     @Optional() @Inject(ADMIN_HEALTH) readonly health?: AdminHealthBridge,
   ) {
-    this.queues = [syncQueue, webhooks, subscriptions, events, syncRetention, webhooksRetention];
+    this.queues = [
+      syncQueue,
+      webhooks,
+      subscriptions,
+      events,
+      syncRetention,
+      webhooksRetention,
+      healthQueue,
+    ];
   }
 
   allQueues(): Queue[] {

@@ -1,4 +1,4 @@
-import { describeProblem } from '../connect-ui/status-words.js';
+import { describeProblem } from '../providers/errors/problem-words.js';
 import type { AuditRow } from './admin-audit.service.js';
 import { hourlyChart } from './admin-chart.js';
 import type {

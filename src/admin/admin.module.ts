@@ -13,6 +13,7 @@ import { WEBHOOK_SUBSCRIPTIONS_QUEUE, WEBHOOKS_QUEUE } from '../webhooks/webhook
 import { AdminAuditService } from './admin-audit.service.js';
 import { AdminDataService } from './admin-data.service.js';
 import { adminHealthProvider } from './admin-health.provider.js';
+import { HEALTH_QUEUE } from '../connection-health/health-evaluation.processor.js';
 import { QUEUES_PATH, queueDashboard } from './admin-queues.js';
 import { AdminSessionStore } from './admin-session.store.js';
 import { AdminController } from './admin.controller.js';
@@ -36,6 +37,7 @@ import { AdminController } from './admin.controller.js';
       { name: PDECK_EVENTS_QUEUE },
       { name: SYNC_RETENTION_QUEUE },
       { name: WEBHOOKS_RETENTION_QUEUE },
+      { name: HEALTH_QUEUE },
     ),
   ],
   controllers: [AdminController],

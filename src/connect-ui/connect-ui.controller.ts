@@ -30,7 +30,7 @@ import {
 } from './connect-session.store.js';
 import { ConnectUiHeaders, sessionCookie, sessionCookieOf } from './connect-ui.http.js';
 import { type ConnectPageState, ConnectViewService } from './connect-view.service.js';
-import { describeProblem } from './status-words.js';
+import { describeProblem } from '../providers/errors/problem-words.js';
 import { connectPage, disconnectPage, type DoneModel, donePage } from './views.js';
 
 /** Short confirmations after an action, chosen by code so nothing from the URL is echoed. */

@@ -9,7 +9,7 @@ import type { ItemKind } from '../providers/integration-provider.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { schedulerId, SYNC_QUEUE } from '../sync/sync.constants.js';
 import type { ConnectSession } from './connect-session.store.js';
-import { describeProblem } from './status-words.js';
+import { describeProblem } from '../providers/errors/problem-words.js';
 
 /** An integration the user can connect, as the page lists it. */
 export interface IntegrationView {

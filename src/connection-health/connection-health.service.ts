@@ -1,3 +1,4 @@
+import { describeProblem } from '../providers/errors/problem-words.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -23,6 +24,7 @@ interface FactsRow {
   last_success_at: Date | null;
   outcomes: ('succeeded' | 'partial' | 'failed')[] | null;
   last_error: string | null;
+  last_error_code: string | null;
   failing_since: Date | null;
 }
 
@@ -33,7 +35,7 @@ interface FactsRow {
 const FACTS_SQL = `SELECT c.id, c.status, c.provider, c.settings, c.created_at, c.updated_at,
     p.paused_at, p.paused_reason, a.first_seen_at AS auth_since,
     EXISTS (SELECT 1 FROM sync_runs r WHERE r.connection_id = c.id AND r.status IN ('queued', 'running')) AS run_active,
-    s.last_success_at, recent.outcomes, recent.last_error,
+    s.last_success_at, recent.outcomes, recent.last_error, recent.last_error_code,
     (SELECT min(r.finished_at) FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'failed'
        AND r.finished_at > coalesce(s.last_success_at, '-infinity'::timestamptz)) AS failing_since
   FROM connections c
@@ -42,8 +44,9 @@ const FACTS_SQL = `SELECT c.id, c.status, c.provider, c.settings, c.created_at, 
   CROSS JOIN LATERAL (SELECT max(r.finished_at) AS last_success_at FROM sync_runs r
     WHERE r.connection_id = c.id AND r.status IN ('succeeded', 'partial')) s
   CROSS JOIN LATERAL (SELECT array_agg(x.status ORDER BY x.finished_at DESC) AS outcomes,
-      (array_agg(x.error_message ORDER BY x.finished_at DESC) FILTER (WHERE x.status = 'failed'))[1] AS last_error
-    FROM (SELECT r.status, r.error_message, r.finished_at FROM sync_runs r
+      (array_agg(x.error_message ORDER BY x.finished_at DESC) FILTER (WHERE x.status = 'failed'))[1] AS last_error,
+      (array_agg(x.error_code ORDER BY x.finished_at DESC) FILTER (WHERE x.status = 'failed'))[1] AS last_error_code
+    FROM (SELECT r.status, r.error_message, r.error_code, r.finished_at FROM sync_runs r
       WHERE r.connection_id = c.id AND r.status IN ('succeeded', 'partial', 'failed') AND r.finished_at IS NOT NULL
       ORDER BY r.finished_at DESC LIMIT ${FAILING_STREAK}) x) recent
   WHERE c.id = ANY($1::uuid[])`;
@@ -87,7 +90,7 @@ export class ConnectionHealthService {
       lastSuccessAt: row.last_success_at,
       recentOutcomes: row.outcomes ?? [],
       failingSince: row.failing_since,
-      lastError: row.last_error,
+      lastError: row.last_error_code ? describeProblem(row.last_error_code) : row.last_error,
     };
   }
 }

@@ -7,6 +7,7 @@ import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calenda
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
 import { storeGoogleConnection } from '../support/admin-kit.js';
+import { eventually } from '../support/eventually.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 
 /** Debian's Chromium, which `.ci/run` installs; npm's browser downloads cannot reach us here. */
@@ -204,6 +205,87 @@ describe.skipIf(!available)('Operator console in Chromium', () => {
     await page.waitForURL(`${t.baseUrl}/admin/sign-in`);
     await page.goto(`${t.baseUrl}/admin/queues`);
     await page.waitForURL(`${t.baseUrl}/admin/sign-in`);
+
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a failing connection with its reason and one open issue, then pauses and resumes it', async () => {
+    const db = t.app.get(DataSource);
+    const [{ id: bobId }] = await db.query(
+      "SELECT id FROM connections WHERE user_id = 'pdeck-user-b'",
+    );
+    // Google refuses Bob's calendar list three times (a permission it lost): three failed runs.
+    fake.failNext({
+      status: 403,
+      path: '/calendar/v3/users/me/calendarList',
+      times: 3,
+      body: {
+        error: {
+          code: 403,
+          message: 'Request had insufficient authentication scopes.',
+          errors: [{ domain: 'global', reason: 'insufficientPermissions' }],
+          status: 'PERMISSION_DENIED',
+        },
+      },
+    });
+    for (let n = 0; n < 3; n++) {
+      const started = await fetch(`${t.baseUrl}/v1/connections/${bobId}/sync`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const { syncRunId } = (await started.json()) as { syncRunId: string };
+      await eventually(
+        async () => {
+          const [run] = await db.query('SELECT status FROM sync_runs WHERE id = $1', [syncRunId]);
+          return run?.status === 'failed' ? true : undefined;
+        },
+        `failed run ${n + 1} of Bob's connection`,
+        { timeoutMs: 20_000 },
+      );
+    }
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(`${t.baseUrl}/admin/sign-in`);
+    await page.getByLabel('Internal API token').fill(TEST_API_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin`);
+
+    // The connections list filtered to failing ones holds Bob's, with the reason in words.
+    await page.goto(`${t.baseUrl}/admin/connections?health=failing`);
+    const list = page.getByRole('region', { name: /connections/i });
+    await expect(list.textContent()).resolves.toContain('bob@example.com');
+    await expect(list.textContent()).resolves.not.toContain('alice@example.com');
+    await page.getByRole('link', { name: 'bob@example.com' }).click();
+    await page.waitForURL(`${t.baseUrl}/admin/connections/${bobId}`);
+    const health = page.locator('[data-field="health"]');
+    // The reason in words (the run's error code), not the provider's raw answer.
+    await expect(health.textContent()).resolves.toBe(
+      'failing: The last 3 syncs failed. Last error: The account is no longer allowed to read this data.',
+    );
+    const issues = page.getByRole('region', { name: 'Issues' }).locator('tbody tr');
+    await expect(issues.count()).resolves.toBe(1);
+    const issue = await issues.first().locator('td').allTextContents();
+    expect(issue.slice(0, 2)).toEqual(['sync', 'open']);
+    expect(issue[4]).toBe('3');
+    await check(page, 'connection-failing');
+
+    // Pause, then resume the schedule: the health follows, both are in the audit log.
+    await page.getByRole('button', { name: 'Pause schedule' }).click();
+    await page.waitForURL(new RegExp(`/admin/connections/${bobId}`));
+    await expect(health.textContent()).resolves.toMatch(/^paused: /);
+    await page.getByRole('button', { name: 'Resume schedule' }).click();
+    await page.waitForURL(new RegExp(`/admin/connections/${bobId}`));
+    await expect(health.textContent()).resolves.not.toMatch(/^paused: /);
+    const audit = await page
+      .getByRole('region', { name: 'Audit log' })
+      .locator('tbody')
+      .textContent();
+    expect(audit).toContain('Paused the schedule');
+    expect(audit).toContain('Resumed the schedule');
 
     expect(problems).toEqual([]);
     await context.close();

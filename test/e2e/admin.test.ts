@@ -347,6 +347,7 @@ describe('Operator console', () => {
       const { queues } = (await api.json()) as { queues: { name: string }[] };
       expect(queues.map((q) => q.name).sort()).toEqual(
         [
+          'connection-health',
           'pdeck-events',
           'sync',
           'sync-retention',

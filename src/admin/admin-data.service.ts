@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { HEALTH_QUEUE } from '../connection-health/health-evaluation.processor.js';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { withQueueTimeout } from '../core/queue/queue-timeout.js';
@@ -10,7 +10,9 @@ import { schedulerId, SYNC_QUEUE } from '../sync/sync.constants.js';
 import { SYNC_RETENTION_QUEUE } from '../sync/sync-runs-retention.processor.js';
 import { WEBHOOKS_RETENTION_QUEUE } from '../webhooks/webhook-retention.processor.js';
 import { WEBHOOK_SUBSCRIPTIONS_QUEUE, WEBHOOKS_QUEUE } from '../webhooks/webhooks.constants.js';
-import { ADMIN_HEALTH, type AdminHealth, type AdminHealthBridge } from './admin-health.js';
+import { ConnectionHealthService } from '../connection-health/connection-health.service.js';
+import type { ConnectionHealth } from '../connection-health/health.js';
+import { IssuesService } from '../connection-health/issues.service.js';
 
 /** Every BullMQ queue of the service, in the order the console lists them. */
 export const ADMIN_QUEUE_NAMES = [
@@ -27,9 +29,9 @@ export const PAGE_SIZE = 50;
 export interface ProviderOverview {
   provider: string;
   name: string;
-  /** Connections by status (pending, active, ...), and by health when the model is there. */
+  /** Connections by status (pending, active, ...) and by health state. */
   byStatus: Record<string, number>;
-  byHealth: Record<string, number> | null;
+  byHealth: Record<string, number>;
   runsFinished: number;
   runsSucceeded: number;
   /** Succeeded or partial (the run reached its end) over finished, 0-1; null without runs. */
@@ -69,7 +71,6 @@ export interface Overview {
     account: string;
   }[];
   queues: QueueOverview[];
-  healthAvailable: boolean;
 }
 
 export interface ConnectionFilter {
@@ -91,7 +92,7 @@ export interface ConnectionRow {
   nextSyncAt: string | null;
   items: number;
   subscriptionExpiresAt: string | null;
-  health: AdminHealth | null;
+  health: ConnectionHealth | null;
 }
 
 const toIso = (value: Date | string | null | undefined): string | null =>
@@ -117,7 +118,8 @@ export class AdminDataService {
     @InjectQueue(SYNC_RETENTION_QUEUE) syncRetention: Queue,
     @InjectQueue(WEBHOOKS_RETENTION_QUEUE) webhooksRetention: Queue,
     @InjectQueue(HEALTH_QUEUE) healthQueue: Queue,
-    @Optional() @Inject(ADMIN_HEALTH) readonly health?: AdminHealthBridge,
+    private readonly health: ConnectionHealthService,
+    private readonly issues: IssuesService,
   ) {
     this.queues = [
       syncQueue,
@@ -207,7 +209,7 @@ export class AdminDataService {
         byStatus: Object.fromEntries(
           statusRows.filter((r) => r.provider === provider).map((r) => [r.status, r.n]),
         ),
-        byHealth: byHealth ? (byHealth.get(provider) ?? {}) : null,
+        byHealth: byHealth.get(provider) ?? {},
         runsFinished: finished,
         runsSucceeded: runs?.succeeded ?? 0,
         successRate: finished ? (runs?.succeeded ?? 0) / finished : null,
@@ -243,7 +245,6 @@ export class AdminDataService {
         account: e.account,
       })),
       queues: await this.queueOverview(),
-      healthAvailable: this.health !== undefined,
     };
   }
 
@@ -294,19 +295,13 @@ export class AdminDataService {
       params.push(filter.user);
       where.push(`c.user_id = $${params.length}`);
     }
-    let ids: string[];
-    if (filter.openIssue !== undefined && this.health) {
-      ids = await this.connectionsWithOpenIssues();
+    if (filter.openIssue !== undefined) {
+      const ids = await this.connectionsWithOpenIssues();
       params.push(ids);
       where.push(`${filter.openIssue ? '' : 'NOT '}c.id = ANY($${params.length}::uuid[])`);
     }
     // Health is derived, not stored: filtering by it reads every matching connection's health.
-    const byHealth = filter.health !== undefined && this.health !== undefined;
-    const statusFilter = filter.health !== undefined && !this.health;
-    if (statusFilter) {
-      params.push(filter.health);
-      where.push(`c.status = $${params.length}`);
-    }
+    const byHealth = filter.health !== undefined;
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const offset = (filter.page - 1) * PAGE_SIZE;
     const limit = byHealth ? 5000 : PAGE_SIZE + 1;
@@ -326,10 +321,9 @@ export class AdminDataService {
       params,
     );
     let selected = base;
-    let health: Map<string, AdminHealth> | undefined;
-    if (this.health) health = await this.health.forConnections(base.map((r) => r.id));
+    const health = await this.health.forConnections(base.map((r) => r.id));
     if (byHealth) {
-      selected = base.filter((r) => health?.get(r.id)?.state === filter.health);
+      selected = base.filter((r) => health.get(r.id)?.state === filter.health);
       selected = selected.slice(offset, offset + PAGE_SIZE + 1);
     }
     const more = selected.length > PAGE_SIZE;
@@ -349,7 +343,7 @@ export class AdminDataService {
           nextSyncAt: r.status === 'active' ? await this.nextSync(r.id) : null,
           items: f?.items ?? 0,
           subscriptionExpiresAt: toIso(f?.subscription_expires_at),
-          health: health?.get(r.id) ?? null,
+          health: health.get(r.id) ?? null,
         };
       }),
     );
@@ -438,11 +432,9 @@ export class AdminDataService {
         [id],
       ),
       this.facts([id]),
-      this.health?.forConnections([id]),
+      this.health.forConnections([id]),
     ]);
-    const issues = this.health
-      ? (await this.health.listIssues({ connectionId: id, limit: 50 })).issues
-      : null;
+    const { issues } = await this.issues.list({ connectionId: id, limit: 50 });
     return {
       id: row.id,
       provider: row.provider,
@@ -455,7 +447,7 @@ export class AdminDataService {
       createdAt: toIso(row.created_at)!,
       items: facts.get(id)?.items ?? 0,
       nextSyncAt: row.status === 'active' ? await this.nextSync(id) : null,
-      health: health?.get(id) ?? null,
+      health: health.get(id) ?? null,
       runs,
       resources,
       subscriptions,
@@ -494,8 +486,8 @@ export class AdminDataService {
   private async connectionsWithOpenIssues(): Promise<string[]> {
     const ids = new Set<string>();
     let cursor: string | undefined;
-    for (let page = 0; page < 10 && this.health; page++) {
-      const listed = await this.health.listIssues({ status: 'open', limit: 200, cursor });
+    for (let page = 0; page < 10; page++) {
+      const listed = await this.issues.list({ status: 'open', limit: 200, cursor });
       for (const issue of listed.issues) if (!issue.muted) ids.add(issue.connectionId);
       if (!listed.nextCursor) break;
       cursor = listed.nextCursor;
@@ -503,9 +495,8 @@ export class AdminDataService {
     return [...ids];
   }
 
-  /** Connections per provider and health state, when the health model is there. */
-  private async healthCounts(): Promise<Map<string, Record<string, number>> | undefined> {
-    if (!this.health) return undefined;
+  /** Connections per provider and health state. */
+  private async healthCounts(): Promise<Map<string, Record<string, number>>> {
     const rows = await this.rows<{ id: string; provider: string }>(
       `SELECT id, provider FROM connections WHERE status <> 'disconnected'`,
     );

@@ -7,8 +7,8 @@ import type {
   ConnectionRow,
   Overview,
 } from './admin-data.service.js';
-import type { AdminHealth, AdminIssue } from './admin-health.js';
-import { ADMIN_HEALTH_STATES } from './admin-health.js';
+import { type ConnectionHealth, HEALTH_STATES } from '../connection-health/health.js';
+import type { ConnectionIssue } from '../connection-health/issues.service.js';
 
 /** Escapes text and attribute values (all five characters, so either quote style is safe). */
 export function esc(value: unknown): string {
@@ -147,7 +147,7 @@ export function overviewPage(o: Overview, csrf: string): string {
       (p) => `<tr>
 <th scope="row">${esc(p.name)}</th>
 <td data-metric="connections:${esc(p.provider)}">${countsList(p.byStatus, STATUS_WORDS)}</td>
-${o.healthAvailable ? `<td data-metric="health:${esc(p.provider)}">${countsList(p.byHealth ?? {}, HEALTH_WORDS)}</td>` : ''}
+<td data-metric="health:${esc(p.provider)}">${countsList(p.byHealth, HEALTH_WORDS)}</td>
 <td class="num" data-metric="runs:${esc(p.provider)}">${p.runsFinished}</td>
 <td class="num" data-metric="success-rate:${esc(p.provider)}">${pct(p.successRate)}</td>
 <td class="num" data-metric="p95:${esc(p.provider)}">${p.p95Seconds === null ? '—' : `${p.p95Seconds.toFixed(1)} s`}</td>
@@ -179,7 +179,7 @@ ${o.expiring.map((e) => `<tr><td>${timeText(e.expiresAt)}</td><td><a href="/admi
 <h2 id="providers-h">By provider</h2>
 <div class="table-wrap" tabindex="0" role="region" aria-labelledby="providers-h">
 <table>
-<thead><tr><th scope="col">Provider</th><th scope="col">Connections</th>${o.healthAvailable ? '<th scope="col">Health</th>' : ''}
+<thead><tr><th scope="col">Provider</th><th scope="col">Connections</th><th scope="col">Health</th>
 <th scope="col" class="num">Sync runs</th><th scope="col" class="num">Success rate</th><th scope="col" class="num">p95 duration</th>
 <th scope="col">Webhook deliveries</th><th scope="col" class="num">Runs rate-limited</th></tr></thead>
 <tbody>
@@ -219,7 +219,7 @@ ${expiring}
   );
 }
 
-function healthCell(status: string, health: AdminHealth | null): string {
+function healthCell(status: string, health: ConnectionHealth | null): string {
   if (!health) return esc(STATUS_WORDS[status] ?? status);
   return `${esc(STATUS_WORDS[status] ?? status)}; <strong>${esc(HEALTH_WORDS[health.state])}</strong><br><span class="muted">${esc(health.reason)}</span>`;
 }
@@ -229,7 +229,6 @@ export interface ConnectionsModel {
   more: boolean;
   filter: ConnectionFilter;
   providers: { id: string; name: string }[];
-  healthAvailable: boolean;
   csrf: string;
 }
 
@@ -239,9 +238,7 @@ function option(value: string, label: string, selected: string | undefined): str
 
 export function connectionsPage(m: ConnectionsModel): string {
   const f = m.filter;
-  const states = m.healthAvailable
-    ? ADMIN_HEALTH_STATES.map((s) => [s, HEALTH_WORDS[s]] as const)
-    : Object.entries(STATUS_WORDS);
+  const states = HEALTH_STATES.map((s) => [s, HEALTH_WORDS[s]] as const);
   const query = (page: number) => {
     const q = new URLSearchParams();
     if (f.provider) q.set('provider', f.provider);
@@ -272,15 +269,15 @@ export function connectionsPage(m: ConnectionsModel): string {
     `<h1>Connections</h1>
 <form method="get" action="/admin/connections" class="filters" aria-label="Filter connections">
 <div><label for="f-provider">Provider</label><select id="f-provider" name="provider">${option('', 'any', f.provider ?? '')}${m.providers.map((p) => option(p.id, p.name, f.provider)).join('')}</select></div>
-<div><label for="f-health">${m.healthAvailable ? 'Health' : 'Status'}</label><select id="f-health" name="health">${option('', 'any', f.health ?? '')}${states.map(([v, l]) => option(v, l, f.health)).join('')}</select></div>
+<div><label for="f-health">Health</label><select id="f-health" name="health">${option('', 'any', f.health ?? '')}${states.map(([v, l]) => option(v, l, f.health)).join('')}</select></div>
 <div><label for="f-user">User id</label><input id="f-user" name="user" value="${esc(f.user ?? '')}" maxlength="200"></div>
-${m.healthAvailable ? `<div><label for="f-issue">Open issue</label><select id="f-issue" name="openIssue">${option('', 'any', f.openIssue === undefined ? '' : undefined)}${option('yes', 'yes', f.openIssue === true ? 'yes' : undefined)}${option('no', 'no', f.openIssue === false ? 'no' : undefined)}</select></div>` : ''}
+<div><label for="f-issue">Open issue</label><select id="f-issue" name="openIssue">${option('', 'any', f.openIssue === undefined ? '' : undefined)}${option('yes', 'yes', f.openIssue === true ? 'yes' : undefined)}${option('no', 'no', f.openIssue === false ? 'no' : undefined)}</select></div>
 <div><button type="submit" class="primary">Filter</button></div>
 </form>
 <div class="table-wrap" tabindex="0" role="region" aria-labelledby="conn-caption">
 <table>
 <caption id="conn-caption">Connections, newest first (page ${f.page})</caption>
-<thead><tr><th scope="col">Status${m.healthAvailable ? ' and health' : ''}</th><th scope="col">Account</th><th scope="col">User</th><th scope="col">Last successful sync</th><th scope="col">Next sync</th><th scope="col" class="num">Items</th><th scope="col">Last error</th><th scope="col">Subscription expiry</th></tr></thead>
+<thead><tr><th scope="col">Status and health</th><th scope="col">Account</th><th scope="col">User</th><th scope="col">Last successful sync</th><th scope="col">Next sync</th><th scope="col" class="num">Items</th><th scope="col">Last error</th><th scope="col">Subscription expiry</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div>
@@ -309,7 +306,6 @@ export interface DetailModel {
   audit: AuditRow[];
   csrf: string;
   notice?: string;
-  canPause: boolean;
 }
 
 function actionForm(id: string, action: string, label: string, csrf: string, cls = ''): string {
@@ -331,8 +327,8 @@ export function connectionPage(m: DetailModel): string {
   const actions = [
     active ? actionForm(c.id, 'sync', 'Sync now', m.csrf, 'primary') : '',
     active ? actionForm(c.id, 'full-resync', 'Full resync', m.csrf) : '',
-    m.canPause && active && !paused ? actionForm(c.id, 'pause', 'Pause schedule', m.csrf) : '',
-    m.canPause && paused && c.status !== 'disconnected'
+    active && !paused ? actionForm(c.id, 'pause', 'Pause schedule', m.csrf) : '',
+    paused && c.status !== 'disconnected'
       ? actionForm(c.id, 'resume', 'Resume schedule', m.csrf)
       : '',
     c.status !== 'disconnected'
@@ -360,18 +356,15 @@ export function connectionPage(m: DetailModel): string {
     (d) =>
       `<tr><td>${timeText(d.received_at)}</td><td>${esc(d.provider)}</td><td>${esc(d.status)}</td><td class="num">${d.attempts}</td><td>${d.error ? esc(d.error.slice(0, 200)) : '—'}</td></tr>`,
   );
-  const issues =
-    c.issues === null
-      ? '<p class="muted">Issues are not tracked by this build.</p>'
-      : table(
-          'Issues',
-          ['Type', 'Status', 'First seen', 'Last seen', 'Count', 'Last error'],
-          c.issues.map(
-            (i) =>
-              `<tr><td>${esc(i.type)}</td><td>${esc(i.status)}${i.muted ? ' (muted)' : ''}</td><td>${timeText(i.firstSeenAt)}</td><td>${timeText(i.lastSeenAt)}</td><td class="num">${i.count}</td><td>${esc(i.lastError ?? '—')}</td></tr>`,
-          ),
-          'No issues.',
-        );
+  const issues = table(
+    'Issues',
+    ['Type', 'Status', 'First seen', 'Last seen', 'Count', 'Last error'],
+    c.issues.map(
+      (i) =>
+        `<tr><td>${esc(i.type)}</td><td>${esc(i.status)}${i.muted ? ' (muted)' : ''}</td><td>${timeText(i.firstSeenAt)}</td><td>${timeText(i.lastSeenAt)}</td><td class="num">${i.count}</td><td>${esc(i.lastError ?? '—')}</td></tr>`,
+    ),
+    'No issues.',
+  );
   const audit = m.audit.map(
     (a) =>
       `<tr><td>${timeText(a.at)}</td><td data-audit-action="${esc(a.action)}">${esc(ACTION_WORDS[a.action] ?? a.action)}</td><td><code>${esc(a.tokenId)}</code></td><td>${esc(auditDetail(a.detail))}</td></tr>`,
@@ -442,20 +435,13 @@ The user can connect again later.</p>
 }
 
 export interface IssuesModel {
-  issues: AdminIssue[] | null;
+  issues: ConnectionIssue[];
   status: 'open' | 'resolved';
   csrf: string;
   nextCursor: string | null;
 }
 
 export function issuesPage(m: IssuesModel): string {
-  if (m.issues === null) {
-    return layout(
-      'Issues',
-      `<h1>Issues</h1><p>Connection issues are not tracked by this build of the service.</p>`,
-      { page: 'issues', csrf: m.csrf },
-    );
-  }
   const rows = m.issues.map(
     (
       i,

@@ -3,7 +3,6 @@ import {
   Get,
   Inject,
   Logger,
-  Optional,
   Param,
   ParseUUIDPipe,
   Post,
@@ -15,6 +14,9 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DisconnectService } from '../auth/disconnect.service.js';
+import { ConnectionPauseService } from '../connection-health/connection-pause.service.js';
+import { HEALTH_STATES } from '../connection-health/health.js';
+import { IssuesService } from '../connection-health/issues.service.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { withQueueTimeout } from '../core/queue/queue-timeout.js';
 import { Public } from '../core/security/public.decorator.js';
@@ -22,7 +24,6 @@ import { SyncTriggerService } from '../sync/sync-trigger.service.js';
 import { ADMIN_CSS } from './admin-assets.js';
 import { AdminAuditService } from './admin-audit.service.js';
 import { AdminDataService } from './admin-data.service.js';
-import { ADMIN_HEALTH, ADMIN_HEALTH_STATES, type AdminHealthBridge } from './admin-health.js';
 import { AdminPageError, AdminPageFilter, SignInRequired } from './admin-page.filter.js';
 import {
   ADMIN_SESSION_TTL_SECONDS,
@@ -56,8 +57,6 @@ const NOTICES: Record<string, string> = {
   unmuted: 'The issue is unmuted.',
 };
 
-const STATUSES = ['pending', 'active', 'needs_reauth', 'disconnected', 'error'];
-
 /**
  * The operator console (docs/operations.md, "Operator console"): server-rendered pages under
  * /admin for the people who run the service. Public routes for the bearer guard: the session
@@ -79,7 +78,8 @@ export class AdminController {
     private readonly syncs: SyncTriggerService,
     private readonly disconnects: DisconnectService,
     @Inject(APP_CONFIG) config: ResolvedAppConfig,
-    @Optional() @Inject(ADMIN_HEALTH) private readonly health?: AdminHealthBridge,
+    private readonly issueStore: IssuesService,
+    private readonly pauses: ConnectionPauseService,
   ) {
     this.secureCookie = config.publicUrl.startsWith('https:');
   }
@@ -160,15 +160,14 @@ export class AdminController {
       throw new AdminPageError(400, `There is no integration “${provider}”.`);
     }
     const health = query.health || undefined;
-    const states: readonly string[] = this.health ? ADMIN_HEALTH_STATES : STATUSES;
-    if (health && !states.includes(health)) {
-      throw new AdminPageError(400, `“${health}” is not one of: ${states.join(', ')}.`);
+    if (health && !(HEALTH_STATES as readonly string[]).includes(health)) {
+      throw new AdminPageError(400, `“${health}” is not one of: ${HEALTH_STATES.join(', ')}.`);
     }
     const filter = {
       provider,
       health,
       user: query.user?.trim() || undefined,
-      openIssue: this.health && query.openIssue ? query.openIssue === 'yes' : undefined,
+      openIssue: query.openIssue ? query.openIssue === 'yes' : undefined,
       page: query.page ?? 1,
     };
     const { rows, more } = await this.data.connections(filter);
@@ -180,7 +179,6 @@ export class AdminController {
         more,
         filter,
         providers: providers.map((id) => ({ id, name: this.data.providerName(id) })),
-        healthAvailable: this.health !== undefined,
         csrf: session.csrf,
       }),
     );
@@ -204,7 +202,6 @@ export class AdminController {
         audit,
         csrf: session.csrf,
         notice: query.notice ? NOTICES[query.notice] : undefined,
-        canPause: this.health !== undefined,
       }),
     );
   }
@@ -234,10 +231,9 @@ export class AdminController {
     @Res() res: Response,
   ): Promise<void> {
     const session = await this.formSession(req);
-    const health = this.pauses();
     await this.found(id);
     const reason = `Paused from the operator console (${session.tokenId})`;
-    await health.pause(id, reason, `admin:${session.tokenId}`);
+    await this.pauses.pause(id, reason, `admin:${session.tokenId}`);
     await this.audit.record(session.tokenId, 'pause', id, { reason });
     this.done(res, id, 'paused');
   }
@@ -249,9 +245,8 @@ export class AdminController {
     @Res() res: Response,
   ): Promise<void> {
     const session = await this.formSession(req);
-    const health = this.pauses();
     await this.found(id);
-    await health.resume(id, `admin:${session.tokenId}`);
+    await this.pauses.resume(id, `admin:${session.tokenId}`);
     await this.audit.record(session.tokenId, 'resume', id);
     this.done(res, id, 'resumed');
   }
@@ -305,15 +300,17 @@ export class AdminController {
   ): Promise<void> {
     const session = await this.session(req);
     const status = query.status ?? 'open';
-    const listed = this.health
-      ? await this.health.listIssues({ status, limit: 100, cursor: query.cursor || undefined })
-      : undefined;
+    const listed = await this.issueStore.list({
+      status,
+      limit: 100,
+      cursor: query.cursor || undefined,
+    });
     this.html(
       res,
       200,
       issuesPage({
-        issues: listed?.issues ?? null,
-        nextCursor: listed?.nextCursor ?? null,
+        issues: listed.issues,
+        nextCursor: listed.nextCursor,
         status,
         csrf: session.csrf,
       }),
@@ -340,13 +337,11 @@ export class AdminController {
 
   private async setMuted(req: Request, id: string, muted: boolean, res: Response): Promise<void> {
     const session = await this.formSession(req);
-    if (!this.health) throw new AdminPageError(404, 'Issues are not tracked by this build.');
-    const issue = (await (muted ? this.health.mute(id) : this.health.unmute(id))) as
-      { connectionId?: string } | undefined;
+    const issue = await (muted ? this.issueStore.mute(id) : this.issueStore.unmute(id));
     await this.audit.record(
       session.tokenId,
       muted ? 'issue_mute' : 'issue_unmute',
-      issue?.connectionId ?? null,
+      issue.connectionId,
       { issueId: id },
     );
     applyAdminHeaders(res);
@@ -370,11 +365,6 @@ export class AdminController {
       coalesced,
     });
     this.done(res, id, mode === 'full' ? 'resync-started' : 'sync-started');
-  }
-
-  private pauses(): AdminHealthBridge {
-    if (!this.health) throw new AdminPageError(404, 'Pausing is not available in this build.');
-    return this.health;
   }
 
   private async found(id: string) {

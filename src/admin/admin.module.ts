@@ -12,7 +12,6 @@ import { WEBHOOKS_RETENTION_QUEUE } from '../webhooks/webhook-retention.processo
 import { WEBHOOK_SUBSCRIPTIONS_QUEUE, WEBHOOKS_QUEUE } from '../webhooks/webhooks.constants.js';
 import { AdminAuditService } from './admin-audit.service.js';
 import { AdminDataService } from './admin-data.service.js';
-import { adminHealthProvider } from './admin-health.provider.js';
 import { HEALTH_QUEUE } from '../connection-health/health-evaluation.processor.js';
 import { QUEUES_PATH, queueDashboard } from './admin-queues.js';
 import { AdminSessionStore } from './admin-session.store.js';
@@ -41,7 +40,7 @@ import { AdminController } from './admin.controller.js';
     ),
   ],
   controllers: [AdminController],
-  providers: [AdminSessionStore, AdminDataService, AdminAuditService, adminHealthProvider],
+  providers: [AdminSessionStore, AdminDataService, AdminAuditService],
 })
 export class AdminModule implements OnModuleInit {
   constructor(

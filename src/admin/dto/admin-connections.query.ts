@@ -9,7 +9,7 @@ export class AdminConnectionsQuery {
   @Matches(/^([a-z0-9-]{1,40})?$/)
   provider?: string;
 
-  /** A health state, or a connection status while health is not tracked (checked by the controller). */
+  /** A health state (checked by the controller). */
   @IsOptional()
   @IsString()
   @Matches(/^([a-z_]{1,20})?$/)

@@ -1,8 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { TokenSet } from '../core/security/internal-api.guard.js';
+import { newToken, SESSION_TOKEN_PATTERN, sha256 } from '../core/security/session-secrets.js';
 import { REDIS } from '../core/redis/redis.tokens.js';
 
 /**
@@ -14,9 +15,6 @@ export const ADMIN_SESSION_TTL_SECONDS = 8 * 60 * 60;
 export const SIGN_IN_FAILURE_LIMIT = 5;
 /** The window those failures are counted in, and how long the refusal lasts after the last one. */
 export const SIGN_IN_FAILURE_WINDOW_SECONDS = 15 * 60;
-
-/** 32 random bytes in base64url: the shape of the session cookie and the CSRF token. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 export interface AdminSession {
   /** Which internal API token opened the session (tokenIdOf), never the token itself. */
@@ -85,7 +83,7 @@ export class AdminSessionStore {
 
   /** The session of a cookie; none once its token is no longer in INTERNAL_API_TOKENS. */
   async session(cookie: string | undefined): Promise<AdminSession | undefined> {
-    if (!cookie || !TOKEN_PATTERN.test(cookie)) return undefined;
+    if (!cookie || !SESSION_TOKEN_PATTERN.test(cookie)) return undefined;
     const raw = await this.redis.get(this.key('session', sha256(cookie)));
     if (!raw) return undefined;
     const session = JSON.parse(raw) as AdminSession;
@@ -93,7 +91,7 @@ export class AdminSessionStore {
   }
 
   async signOut(cookie: string | undefined): Promise<void> {
-    if (!cookie || !TOKEN_PATTERN.test(cookie)) return;
+    if (!cookie || !SESSION_TOKEN_PATTERN.test(cookie)) return;
     await this.redis.del(this.key('session', sha256(cookie)));
   }
 
@@ -108,18 +106,4 @@ export class AdminSessionStore {
  */
 export function tokenIdOf(token: string): string {
   return `tok_${createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 12)}`;
-}
-
-/** Constant-time comparison of a submitted CSRF token with the session's. */
-export function csrfMatches(session: AdminSession, submitted: unknown): boolean {
-  if (typeof submitted !== 'string' || submitted.length !== session.csrf.length) return false;
-  return timingSafeEqual(Buffer.from(submitted), Buffer.from(session.csrf));
-}
-
-function newToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
 }

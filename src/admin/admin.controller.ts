@@ -20,6 +20,7 @@ import { IssuesService } from '../connection-health/issues.service.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { withQueueTimeout } from '../core/queue/queue-timeout.js';
 import { Public } from '../core/security/public.decorator.js';
+import { csrfMatches } from '../core/security/session-secrets.js';
 import { SyncTriggerService } from '../sync/sync-trigger.service.js';
 import { ADMIN_CSS } from './admin-assets.js';
 import { AdminAuditService } from './admin-audit.service.js';
@@ -29,7 +30,6 @@ import {
   ADMIN_SESSION_TTL_SECONDS,
   type AdminSession,
   AdminSessionStore,
-  csrfMatches,
 } from './admin-session.store.js';
 import { adminCookie, adminCookieOf, applyAdminHeaders, formField } from './admin.http.js';
 import {

@@ -1,8 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { REDIS } from '../core/redis/redis.tokens.js';
+import { newToken, SESSION_TOKEN_PATTERN, sha256 } from '../core/security/session-secrets.js';
 
 /** How long a link from POST /v1/connect-sessions can be opened (once). */
 export const LINK_TTL_SECONDS = 30 * 60;
@@ -17,9 +17,6 @@ const LINK_MEMORY_SECONDS = 24 * 60 * 60;
  * for anything later.
  */
 export const SESSION_TTL_SECONDS = 2 * 60 * 60;
-
-/** 32 random bytes in base64url: the shape of every link token and session cookie. */
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /** What PDeck asked for when it created the session; the same for the link and the session. */
 export interface ConnectSessionGrant {
@@ -68,7 +65,7 @@ export class ConnectSessionStore {
 
   /** Spends the link and opens a session for its user; the cookie value is returned once. */
   async redeemLink(token: string): Promise<LinkRedemption> {
-    if (!TOKEN_PATTERN.test(token)) return { kind: 'unknown' };
+    if (!SESSION_TOKEN_PATTERN.test(token)) return { kind: 'unknown' };
     const digest = sha256(token);
     const raw = await this.redis.getdel(this.key('link', digest));
     if (!raw) {
@@ -92,7 +89,7 @@ export class ConnectSessionStore {
   }
 
   async session(cookie: string | undefined): Promise<ConnectSession | undefined> {
-    if (!cookie || !TOKEN_PATTERN.test(cookie)) return undefined;
+    if (!cookie || !SESSION_TOKEN_PATTERN.test(cookie)) return undefined;
     const raw = await this.redis.get(this.key('session', sha256(cookie)));
     return raw ? (JSON.parse(raw) as ConnectSession) : undefined;
   }
@@ -100,18 +97,4 @@ export class ConnectSessionStore {
   private key(kind: 'link' | 'link-issued' | 'session', digest: string): string {
     return `${this.config.redisKeyPrefix}:connect-ui:${kind}:${digest}`;
   }
-}
-
-/** Constant-time comparison of a submitted CSRF token with the session's. */
-export function csrfMatches(session: ConnectSession, submitted: unknown): boolean {
-  if (typeof submitted !== 'string' || submitted.length !== session.csrf.length) return false;
-  return timingSafeEqual(Buffer.from(submitted), Buffer.from(session.csrf));
-}
-
-function newToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
 }

@@ -18,6 +18,7 @@ import { SiteChoiceService, type SiteView } from '../auth/site-choice.service.js
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { withQueueTimeout } from '../core/queue/queue-timeout.js';
 import { Public } from '../core/security/public.decorator.js';
+import { csrfMatches } from '../core/security/session-secrets.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { SyncTriggerService } from '../sync/sync-trigger.service.js';
 import { CONNECT_CSS, CONNECT_JS } from './assets.js';
@@ -25,7 +26,6 @@ import { PageError, ConnectPageFilter } from './connect-page.filter.js';
 import {
   type ConnectSession,
   ConnectSessionStore,
-  csrfMatches,
   SESSION_TTL_SECONDS,
 } from './connect-session.store.js';
 import { ConnectUiHeaders, sessionCookie, sessionCookieOf } from './connect-ui.http.js';

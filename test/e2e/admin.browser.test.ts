@@ -1,21 +1,20 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
 import { storeGoogleConnection } from '../support/admin-kit.js';
+import {
+  chromiumAvailable,
+  launchChromium,
+  seriousViolations,
+  watchPage,
+} from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 
-/** Debian's Chromium, which `.ci/run` installs; npm's browser downloads cannot reach us here. */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) {
-  throw new Error(`${CHROMIUM} is missing: CI must run the browser tests (scripts/ci-services.sh)`);
-}
 const ARTIFACTS = 'test-artifacts';
 
 /**
@@ -23,7 +22,7 @@ const ARTIFACTS = 'test-artifacts';
  * Disconnect with its confirmation, the queue dashboard, sign out. Each console page is scanned
  * with axe (at desktop width and at 375 px) and must run without a console or CSP error.
  */
-describe.skipIf(!available)('Operator console in Chromium', () => {
+describe.skipIf(!chromiumAvailable)('Operator console in Chromium', () => {
   let fake: GoogleCalendarFake;
   let t: TestApp;
   let browser: Browser;
@@ -62,17 +61,7 @@ describe.skipIf(!available)('Operator console in Chromium', () => {
               now() - make_interval(hours => h)
        FROM generate_series(1, 23) AS h, generate_series(1, 1 + h % 4) AS k`,
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -80,37 +69,12 @@ describe.skipIf(!available)('Operator console in Chromium', () => {
     await fake?.stop();
   });
 
-  /** Script errors and CSP refusals of a page, and failed sub-resources of the service. */
+  /**
+   * Script errors and CSP refusals of a page, failed sub-resources of the service, and any
+   * request that leaves it (the console loads nothing from elsewhere).
+   */
   function watch(page: Page): string[] {
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-        problems.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('request', (r) => {
-      if (!r.url().startsWith(t.baseUrl) && !r.url().startsWith('data:')) {
-        problems.push(`remote request ${r.url()}`);
-      }
-    });
-    page.on('response', (r) => {
-      const sub = r.request().resourceType() !== 'document';
-      if (sub && r.status() >= 400 && r.url().startsWith(t.baseUrl)) {
-        problems.push(`${r.status()} ${r.url()}`);
-      }
-    });
-    return problems;
-  }
-
-  /** Serious and critical WCAG 2.1 A/AA violations. */
-  async function seriousViolations(page: Page): Promise<string[]> {
-    const result = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    return watchPage(page, { serviceUrl: t.baseUrl, serviceOnly: true });
   }
 
   /** axe at the current width and at 375 px, where the page must not scroll sideways. */

@@ -1,21 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
+import {
+  chromiumAvailable,
+  launchChromium,
+  seriousViolations,
+  watchPage,
+} from '../support/browser.js';
 import { connectSessionUrl } from '../support/connect-ui-kit.js';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 
-/** Debian's Chromium, which `.ci/run` installs; npm's browser downloads cannot reach us here. */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) {
-  throw new Error(`${CHROMIUM} is missing: CI must run the browser tests (scripts/ci-services.sh)`);
-}
 const ARTIFACTS = 'test-artifacts';
 const USER = 'pdeck-user-browser';
 
@@ -62,7 +60,7 @@ window.addEventListener('message', function (e) {
  * test, through the API), live status, Sync now and Disconnect. Each page is scanned with axe
  * (also at 375 px) and must run without a console or CSP error.
  */
-describe.skipIf(!available)('Connect UI in Chromium', () => {
+describe.skipIf(!chromiumAvailable)('Connect UI in Chromium', () => {
   let fake: GoogleCalendarFake;
   let t: TestApp;
   let browser: Browser;
@@ -91,17 +89,7 @@ describe.skipIf(!available)('Connect UI in Chromium', () => {
         RETURN_TO_ORIGINS: openerOrigin,
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -112,30 +100,7 @@ describe.skipIf(!available)('Connect UI in Chromium', () => {
 
   /** Script errors and CSP refusals of a page, and failed sub-resources of the service. */
   function watch(page: Page): string[] {
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-        problems.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('response', (r) => {
-      const sub = r.request().resourceType() !== 'document';
-      if (sub && r.status() >= 400 && r.url().startsWith(t.baseUrl)) {
-        problems.push(`${r.status()} ${r.url()}`);
-      }
-    });
-    return problems;
-  }
-
-  /** Serious and critical WCAG 2.1 A/AA violations. */
-  async function seriousViolations(page: Page): Promise<string[]> {
-    const result = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    return watchPage(page, { serviceUrl: t.baseUrl });
   }
 
   async function statusOf(popup: Page): Promise<string> {

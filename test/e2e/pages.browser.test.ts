@@ -1,24 +1,16 @@
-import { existsSync } from 'node:fs';
-import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium, wcagScan, watchPage } from '../support/browser.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { TEST_OAUTH_ID, TestOAuthProvider } from '../support/test-oauth-provider.js';
 import { CLIENT } from '../support/token-test-kit.js';
-
-/** Debian's Chromium, which `.ci/run` installs; npm's browser downloads cannot reach us here. */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) {
-  throw new Error(`${CHROMIUM} is missing: CI must run the browser tests (scripts/ci-services.sh)`);
-}
 
 /**
  * The pages a person opens, in a real browser: Swagger UI at /docs (rendered by its own script
  * under our Content-Security-Policy) and the page a browser gets when a connect callback is
  * refused. Each is scanned for WCAG 2 A/AA problems with axe.
  */
-describe.skipIf(!available)('pages in Chromium, with an accessibility scan', () => {
+describe.skipIf(!chromiumAvailable)('pages in Chromium, with an accessibility scan', () => {
   let t: TestApp;
   let browser: Browser;
 
@@ -29,17 +21,7 @@ describe.skipIf(!available)('pages in Chromium, with an accessibility scan', () 
         config.providerCredentials[TEST_OAUTH_ID] = { ...CLIENT };
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -53,14 +35,8 @@ describe.skipIf(!available)('pages in Chromium, with an accessibility scan', () 
   async function open(path: string): Promise<{ page: Page; problems: string[]; status: number }> {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const problems: string[] = [];
     const url = `${t.baseUrl}${path}`;
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-        problems.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    const problems = watchPage(page);
     page.on('response', (r) => {
       if (r.status() >= 400 && r.url() !== url) problems.push(`${r.status()} ${r.url()}`);
     });
@@ -73,10 +49,7 @@ describe.skipIf(!available)('pages in Chromium, with an accessibility scan', () 
    * accepted on. Everything else, and a known rule on any other node, is reported.
    */
   async function wcagViolations(page: Page, known: Record<string, string> = {}): Promise<string[]> {
-    const result = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
-    return result.violations.flatMap((v) => {
+    return (await wcagScan(page)).flatMap((v) => {
       const nodes = v.nodes
         .map((n) => n.target.join(' '))
         .filter((target) => !(known[v.id] && target.endsWith(known[v.id])));

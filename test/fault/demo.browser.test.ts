@@ -1,25 +1,22 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stripVTControlCharacters } from 'node:util';
-import AxeBuilder from '@axe-core/playwright';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reapOnExit } from '../harness/child-reaper.js';
 import { PostgresInstance } from '../harness/postgres-instance.js';
 import { eventually, freePort } from '../harness/ports.js';
 import { RedisInstance } from '../harness/redis-instance.js';
-
-/** Debian's Chromium, which `.ci/run` installs; npm's browser downloads cannot reach us here. */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) {
-  throw new Error(`${CHROMIUM} is missing: CI must run the browser tests (scripts/ci-services.sh)`);
-}
+import {
+  chromiumAvailable,
+  launchChromium,
+  seriousViolations,
+  watchPage,
+} from '../support/browser.js';
 
 const TOKEN = 'demo-browser-test-token-0123456789abcdef';
 const ARTIFACTS = resolve('test-artifacts');
@@ -32,7 +29,7 @@ const ARTIFACTS = resolve('test-artifacts');
  * it because it needs the built service (`npm run test:fault` builds it); the sandbox is built
  * here, after that build emptied dist/.
  */
-describe.skipIf(!available)(
+describe.skipIf(!chromiumAvailable)(
   'npm run demo in Chromium: the stand-in PDeck and the Connect UI',
   () => {
     const pg = new PostgresInstance();
@@ -99,20 +96,11 @@ describe.skipIf(!available)(
         'the demo to print that it is ready',
         { timeoutMs: 90_000, everyMs: 100, debug: () => output.slice(-20) },
       );
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
       // A fixed viewport: the README's screenshot comes from this run.
       context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-      context.on('page', (p) => watch(p));
+      // Script errors and CSP refusals of every page the test opens, each with its URL.
+      context.on('page', (p) => watchPage(p, { problems, withUrl: true }));
       page = await context.newPage();
     }, 180_000);
 
@@ -128,16 +116,6 @@ describe.skipIf(!available)(
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     });
 
-    /** Script errors, CSP refusals and failed sub-resources of every page the test opens. */
-    function watch(p: Page): void {
-      p.on('console', (m) => {
-        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-          problems.push(`${p.url()}: ${m.text()}`);
-        }
-      });
-      p.on('pageerror', (e) => problems.push(`${p.url()}: ${e.message}`));
-    }
-
     async function api(method: string, path: string, body?: unknown) {
       const response = await fetch(`${serviceUrl}${path}`, {
         method,
@@ -148,15 +126,6 @@ describe.skipIf(!available)(
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: response.status, body: (await response.json().catch(() => null)) as any };
-    }
-
-    async function seriousViolations(p: Page): Promise<string[]> {
-      const result = await new AxeBuilder({ page: p })
-        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-        .analyze();
-      return result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
     }
 
     const connection = (provider: string) =>

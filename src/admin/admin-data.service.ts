@@ -14,16 +14,6 @@ import { ConnectionHealthService } from '../connection-health/connection-health.
 import type { ConnectionHealth } from '../connection-health/health.js';
 import { IssuesService } from '../connection-health/issues.service.js';
 
-/** Every BullMQ queue of the service, in the order the console lists them. */
-export const ADMIN_QUEUE_NAMES = [
-  SYNC_QUEUE,
-  WEBHOOKS_QUEUE,
-  WEBHOOK_SUBSCRIPTIONS_QUEUE,
-  PDECK_EVENTS_QUEUE,
-  SYNC_RETENTION_QUEUE,
-  WEBHOOKS_RETENTION_QUEUE,
-] as const;
-
 export const PAGE_SIZE = 50;
 
 export interface ProviderOverview {

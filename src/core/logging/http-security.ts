@@ -33,21 +33,8 @@ export const CONTENT_SECURITY_POLICY = {
  * src/admin/admin-queues.ts). Set only under /admin/queues.
  */
 export const QUEUE_DASHBOARD_CONTENT_SECURITY_POLICY = {
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'self'"],
-    baseUri: ["'self'"],
-    connectSrc: ["'self'"],
-    fontSrc: ["'self'", 'data:'],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    imgSrc: ["'self'", 'data:'],
-    objectSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    scriptSrcAttr: ["'none'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    workerSrc: ["'none'"],
-  },
+  ...CONTENT_SECURITY_POLICY,
+  directives: { ...CONTENT_SECURITY_POLICY.directives, workerSrc: ["'none'"] },
 };
 
 const QUEUE_DASHBOARD_PATH = '/admin/queues';

@@ -8,7 +8,7 @@ import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js'
 
 /**
  * Performs every transition of a resource's sync state (one row is the state machine, one
- * service moves it). Jobs re-read the row before working; nothing is cached in memory.
+ * service moves it). A run reads the rows when it starts; nothing outlives a run.
  */
 @Injectable()
 export class SyncStateService {

@@ -7,8 +7,9 @@ import type { SyncCursor, SyncResource } from '../providers/integration-provider
 import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js';
 
 /**
- * Performs every transition of a resource's sync state (one row is the state machine, one
- * service moves it). A run reads the rows when it starts; nothing outlives a run.
+ * Performs the transitions of a resource's sync state (one row is the state machine), except
+ * "synced": that one is written with the run's record of the resource, in one statement
+ * (SyncRunsService.recordSucceeded). A run reads the rows when it starts; nothing outlives a run.
  */
 @Injectable()
 export class SyncStateService {

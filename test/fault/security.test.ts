@@ -162,12 +162,22 @@ describe('security sweep: auth on every route, hostile input, no secret anywhere
     expect((await rec.send('swagger ui', '/docs')).status).toBe(401);
     expect((await rec.internal('swagger ui', '/docs')).status).toBe(200);
     expect((await rec.send('/metrics', '/metrics')).status).toBe(401);
-    // There is no operator UI: /admin does not exist and answers 404. An operator route added
-    // later must answer 401 without credentials, like every other internal route (and then this
-    // expectation changes to 401).
-    for (const path of ['/admin', '/admin/queues']) {
-      expect((await rec.send(path, path)).status).toBe(404);
+    // The operator console without its session: pages send the browser to the sign-in form,
+    // the queue dashboard's API and every console action answer 401.
+    for (const path of ['/admin', '/admin/connections', '/admin/issues', '/admin/queues']) {
+      const page = await fetch(`${cluster.baseUrl}${path}`, { redirect: 'manual' });
+      expect([page.status, page.headers.get('location')], path).toEqual([303, '/admin/sign-in']);
     }
+    expect((await rec.send('/admin/queues/api/queues', '/admin/queues/api/queues')).status).toBe(
+      401,
+    );
+    const action = await fetch(`${cluster.baseUrl}/admin/connections/${googleId}/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'csrf=x',
+      redirect: 'manual',
+    });
+    expect(action.status).toBe(401);
   });
 
   it('answers hostile input on public routes with a 4xx and stores nothing', async () => {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUrl, Length, MaxLength } from 'class-validator';
-import { NoNulCharacter } from '../../core/validation/input-limits.js';
+import { IsOptional, IsString, Length } from 'class-validator';
+import { IsReturnToUrl, NoNulCharacter } from '../../core/validation/input-limits.js';
 
 /** Body of POST /v1/connections/:provider/authorize. */
 export class AuthorizeDto {
@@ -23,11 +23,7 @@ export class AuthorizeDto {
     example: 'https://app.pdeck.example/settings/integrations',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  // require_tld off: loopback and intranet hosts are legitimate in development and tests; the
-  // origin allow-list is what actually guards the redirect.
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  @IsReturnToUrl()
   returnTo?: string;
 }
 

@@ -5,11 +5,10 @@ import {
   IsArray,
   IsOptional,
   IsString,
-  IsUrl,
   Length,
   MaxLength,
 } from 'class-validator';
-import { NoNulCharacter } from '../../core/validation/input-limits.js';
+import { IsReturnToUrl, NoNulCharacter } from '../../core/validation/input-limits.js';
 
 /** Body of POST /v1/connect-sessions. */
 export class CreateConnectSessionDto {
@@ -49,9 +48,7 @@ export class CreateConnectSessionDto {
     example: 'https://app.pdeck.example/settings/integrations',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false })
+  @IsReturnToUrl()
   returnTo?: string;
 }
 

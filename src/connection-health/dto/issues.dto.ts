@@ -70,18 +70,8 @@ export class IssuePageDto {
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value;
 
-export class ListIssuesQuery {
-  @ApiPropertyOptional({ enum: ISSUE_STATUSES })
-  @IsOptional()
-  @IsIn(ISSUE_STATUSES)
-  status?: IssueStatus;
-
-  @ApiPropertyOptional({ example: 'google-calendar' })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[a-z0-9-]{1,64}$/, { message: 'provider must be an integration id' })
-  provider?: string;
-
+/** Paging shared by the issue lists. */
+class IssuePageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Transform(toInt)
@@ -98,26 +88,19 @@ export class ListIssuesQuery {
   cursor?: string;
 }
 
-export class ConnectionIssuesQuery {
+export class ConnectionIssuesQuery extends IssuePageQuery {
   @ApiPropertyOptional({ enum: ISSUE_STATUSES })
   @IsOptional()
   @IsIn(ISSUE_STATUSES)
   status?: IssueStatus;
+}
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+export class ListIssuesQuery extends ConnectionIssuesQuery {
+  @ApiPropertyOptional({ example: 'google-calendar' })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
-  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor is malformed' })
-  cursor?: string;
+  @Matches(/^[a-z0-9-]{1,64}$/, { message: 'provider must be an integration id' })
+  provider?: string;
 }
 
 export class PauseConnectionDto {

@@ -1,10 +1,11 @@
 import {
   type ArgumentMetadata,
+  applyDecorators,
   BadRequestException,
   Injectable,
   ValidationPipe,
 } from '@nestjs/common';
-import { Matches } from 'class-validator';
+import { IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 
 /**
  * How deeply a request body or query may nest. The DTOs are flat (two levels at most), and
@@ -45,4 +46,17 @@ export class BoundedValidationPipe extends ValidationPipe {
 export function NoNulCharacter(field: string): PropertyDecorator {
   // oxlint-disable-next-line no-control-regex -- matching NUL is the point
   return Matches(/^[^\u0000]*$/, { message: `${field} must not contain NUL characters` });
+}
+
+/**
+ * The shape of a `returnTo` (authorize, connect sessions): an absolute http(s) URL of at most
+ * 2,000 characters. require_tld is off: loopback and intranet hosts are legitimate in development
+ * and tests; the RETURN_TO_ORIGINS allow-list is what actually guards the redirect.
+ */
+export function IsReturnToUrl(): PropertyDecorator {
+  return applyDecorators(
+    IsString(),
+    MaxLength(2000),
+    IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }),
+  );
 }

@@ -6,7 +6,6 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ConnectUiHeaders } from './connect-ui.http.js';
 import { messagePage } from './views.js';
 
 const BACK = '<a href="/connect">Back to your integrations</a>';
@@ -42,8 +41,6 @@ const PAGES: Record<number, { title: string; advice: string; back?: boolean }> =
 export class ConnectPageFilter implements ExceptionFilter {
   private readonly logger = new Logger(ConnectPageFilter.name);
 
-  constructor(private readonly headers: ConnectUiHeaders) {}
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request>();
@@ -66,7 +63,6 @@ export class ConnectPageFilter implements ExceptionFilter {
         msg: 'Connect UI request failed',
       });
     }
-    this.headers.apply(res);
     if (req.path === '/connect/state') {
       res.status(status).json({ statusCode: status, message });
       return;

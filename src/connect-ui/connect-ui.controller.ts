@@ -28,7 +28,7 @@ import {
   ConnectSessionStore,
   SESSION_TTL_SECONDS,
 } from './connect-session.store.js';
-import { ConnectUiHeaders, sessionCookie, sessionCookieOf } from './connect-ui.http.js';
+import { sessionCookie, sessionCookieOf } from './connect-ui.http.js';
 import { type ConnectPageState, ConnectViewService } from './connect-view.service.js';
 import { describeProblem } from '../providers/errors/problem-words.js';
 import { connectPage, disconnectPage, type DoneModel, donePage } from './views.js';
@@ -65,7 +65,6 @@ export class ConnectUiController {
     private readonly disconnects: DisconnectService,
     private readonly sites: SiteChoiceService,
     private readonly syncs: SyncTriggerService,
-    private readonly headers: ConnectUiHeaders,
     private readonly registry: ProviderRegistry,
     @Inject(APP_CONFIG) config: ResolvedAppConfig,
   ) {
@@ -75,7 +74,6 @@ export class ConnectUiController {
   /** Opens the one-time link: sets the session cookie and moves the token out of the address bar. */
   @Get('session')
   async open(@Query('token') token: unknown, @Res() res: Response): Promise<void> {
-    this.headers.apply(res);
     const redemption = await this.sessions.redeemLink(typeof token === 'string' ? token : '');
     if (redemption.kind === 'spent') {
       throw new PageError(
@@ -117,7 +115,6 @@ export class ConnectUiController {
       sites: await this.sitesOf(state),
       targetOrigin: session.returnTo ? new URL(session.returnTo).origin : undefined,
     });
-    this.headers.apply(res);
     res.status(200).type('html').send(html);
   }
 
@@ -126,7 +123,6 @@ export class ConnectUiController {
   async state(@Req() req: Request, @Res() res: Response): Promise<void> {
     const session = await this.session(req);
     const state = await this.views.state(session);
-    this.headers.apply(res);
     res.status(200).json(state);
   }
 
@@ -171,7 +167,6 @@ export class ConnectUiController {
       { userId: session.userId },
       { landOnConnectUi: true },
     );
-    this.headers.apply(res);
     res.redirect(303, authorizeUrl);
   }
 
@@ -183,7 +178,6 @@ export class ConnectUiController {
       throw new PageError(409, 'This account cannot sync until it is connected again.');
     }
     await withQueueTimeout(this.syncs.trigger(connection.id, 'incremental', 'manual'));
-    this.headers.apply(res);
     res.redirect(303, '/connect?notice=sync-started');
   }
 
@@ -198,7 +192,6 @@ export class ConnectUiController {
     await this.views.ownConnection(session, id);
     const view = (await this.views.state(session)).connections.find((c) => c.id === id);
     if (!view) throw new PageError(404, 'No such connection for this user.');
-    this.headers.apply(res);
     res.status(200).type('html').send(disconnectPage(view, session.csrf));
   }
 
@@ -212,13 +205,11 @@ export class ConnectUiController {
     const connection = await this.views.ownConnection(session, id);
     if (formField(req, 'confirmed') !== 'yes') {
       // Only the confirmation page's button says yes; anything else shows that page.
-      this.headers.apply(res);
       res.redirect(303, `/connect/connections/${connection.id}/disconnect`);
       return;
     }
     await this.disconnects.disconnect(connection.id);
     this.logger.log({ connectionId: connection.id, msg: 'Disconnected from the Connect UI' });
-    this.headers.apply(res);
     res.redirect(303, '/connect?notice=disconnected');
   }
 
@@ -235,7 +226,6 @@ export class ConnectUiController {
       throw new PageError(400, 'Choose one of the sites, then press “Use this site”.');
     }
     await this.sites.choose(connection.id, cloudId);
-    this.headers.apply(res);
     res.redirect(303, '/connect?notice=site-chosen');
   }
 
@@ -246,7 +236,6 @@ export class ConnectUiController {
   @Get('done')
   async done(@Req() req: Request, @Res() res: Response): Promise<void> {
     const session = await this.session(req);
-    this.headers.apply(res);
     if (!session.returnTo) {
       throw new PageError(
         409,

@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
-import { Module } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { AuthModule } from '../auth/auth.module.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
@@ -31,4 +32,19 @@ import { ConnectViewService } from './connect-view.service.js';
     },
   ],
 })
-export class ConnectUiModule {}
+export class ConnectUiModule implements NestModule {
+  constructor(private readonly headers: ConnectUiHeaders) {}
+
+  /**
+   * Every response of the pages (also their error pages, rendered by ConnectPageFilter) carries
+   * the Connect UI's own security headers: set once here, after the app-wide helmet ones.
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply((_req: Request, res: Response, next: () => void) => {
+        this.headers.apply(res);
+        next();
+      })
+      .forRoutes(ConnectUiController);
+  }
+}

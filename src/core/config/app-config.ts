@@ -1,4 +1,5 @@
 import { InjectionToken } from '@nestjs/common';
+import type { MergePolicyOverrides } from './merge-policy-config.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -54,6 +55,8 @@ export interface AppConfig {
   providerCredentials: Record<string, ProviderCredentials | undefined>;
   providerOrigins: Record<string, string>;
   returnToOrigins: string[];
+  /** MERGE_POLICY: overrides of the merged view's provider ranks ({} = the defaults). */
+  mergePolicy: MergePolicyOverrides;
   /** Whether /docs answers without the internal bearer token (DOCS_PUBLIC; default: not in production). */
   docsPublic: boolean;
   pdeckEvents?: { url: string; secret: string };

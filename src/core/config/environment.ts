@@ -12,8 +12,10 @@ import {
   MinLength,
   Validate,
   ValidatorConstraint,
+  type ValidationArguments,
   type ValidatorConstraintInterface,
 } from 'class-validator';
+import { parseMergePolicy } from './merge-policy-config.js';
 
 const trimmed = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -59,6 +61,18 @@ export class ProviderOriginsRule implements ValidatorConstraintInterface {
   }
   defaultMessage(): string {
     return 'PROVIDER_ORIGINS must be a JSON object mapping origins to origins, e.g. {"https://oauth2.googleapis.com":"http://127.0.0.1:9100"}';
+  }
+}
+
+/** MERGE_POLICY: the merged view's provider ranks (merge-policy-config.ts); the message names the path. */
+@ValidatorConstraint({ name: 'mergePolicy' })
+export class MergePolicyRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseMergePolicy(value).ok;
+  }
+  defaultMessage(args?: ValidationArguments): string {
+    const parsed = typeof args?.value === 'string' ? parseMergePolicy(args.value) : undefined;
+    return parsed && !parsed.ok ? parsed.error : 'MERGE_POLICY must be a JSON object';
   }
 }
 
@@ -193,6 +207,12 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsIn(['true', 'false'])
   ALLOW_PROVIDER_ORIGINS?: 'true' | 'false';
+
+  /** Provider ranks of the merged view per kind and field (docs/cross-source.md). */
+  @Transform(trimmed)
+  @IsOptional()
+  @Validate(MergePolicyRule)
+  MERGE_POLICY?: string;
 
   @Transform(trimmed)
   @IsOptional()

@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { AppConfig, IntegrationCredentialsEnv, ProviderCredentials } from './app-config.js';
 import { EnvironmentVariables } from './environment.js';
+import { type MergePolicyOverrides, parseMergePolicy } from './merge-policy-config.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -110,6 +111,7 @@ export function parseConfig(
       ? (JSON.parse(vars.PROVIDER_ORIGINS) as Record<string, string>)
       : {},
     returnToOrigins: splitList(vars.RETURN_TO_ORIGINS),
+    mergePolicy: mergePolicyOf(vars.MERGE_POLICY),
     docsPublic: vars.DOCS_PUBLIC ? vars.DOCS_PUBLIC === 'true' : nodeEnv !== 'production',
     pdeckEvents:
       vars.PDECK_EVENTS_URL && vars.PDECK_EVENTS_SECRET
@@ -163,6 +165,7 @@ export const ENV_NAMES = [
   'ENCRYPTION_PRIMARY_KEY_ID',
   'PROVIDER_ORIGINS',
   'ALLOW_PROVIDER_ORIGINS',
+  'MERGE_POLICY',
   'DOCS_PUBLIC',
   'RETURN_TO_ORIGINS',
   'PDECK_EVENTS_URL',
@@ -222,6 +225,14 @@ function readCredentials(
     ...(signingSecret ? { signingSecret } : {}),
     ...(Object.keys(options).length ? { options } : {}),
   };
+}
+
+/** MERGE_POLICY, already validated by MergePolicyRule: its overrides, or none. */
+function mergePolicyOf(value: string | undefined): MergePolicyOverrides {
+  if (!value) return {};
+  const parsed = parseMergePolicy(value);
+  if (!parsed.ok) throw new ConfigError(`Invalid configuration: ${parsed.error}`);
+  return parsed.overrides;
 }
 
 /** TRUST_PROXY, already validated: false, a hop count, or a list of addresses/subnets/names. */

@@ -9,7 +9,8 @@ export type PdeckEventType =
   | 'connection.paused'
   | 'connection.issue_opened'
   | 'connection.issue_resolved'
-  | 'sync.failed';
+  | 'sync.failed'
+  | 'items.conflict';
 
 export interface ItemsChangedData {
   connectionId: string;
@@ -52,6 +53,21 @@ export interface ConnectionIssueEventData {
   reason?: string;
 }
 
+/**
+ * Sources of one merged entry disagree on a field the precedence policy cannot settle
+ * (docs/cross-source.md, "Precedence policy"): once per new conflict. Ids and field names only;
+ * PDeck reads the values through GET /v1/items?merged=true.
+ */
+export interface ItemsConflictData {
+  userId: string;
+  /** The merged entry's id (its smallest member item id). */
+  entryId: string;
+  /** The items that disagree. */
+  itemIds: string[];
+  /** The fields they disagree on (status, dueAt, startsAt, endsAt). */
+  fields: string[];
+}
+
 export interface PdeckEventDataMap {
   'items.changed': ItemsChangedData;
   'connection.needs_reauth': ConnectionEventData;
@@ -60,6 +76,7 @@ export interface PdeckEventDataMap {
   'connection.issue_opened': ConnectionIssueEventData;
   'connection.issue_resolved': ConnectionIssueEventData;
   'sync.failed': SyncFailedData;
+  'items.conflict': ItemsConflictData;
 }
 
 /** The JSON body PDeck receives. `timestamp` is when the event happened (ISO 8601). */
@@ -103,6 +120,7 @@ const FIELDS: { [K in PdeckEventType]: readonly (keyof PdeckEventDataMap[K])[] }
   ],
   'connection.issue_resolved': ['connectionId', 'userId', 'provider', 'issueId', 'issueType'],
   'sync.failed': ['connectionId', 'userId', 'provider', 'syncRunId', 'errorCode', 'errorMessage'],
+  'items.conflict': ['userId', 'entryId', 'itemIds', 'fields'],
 };
 
 const MAX_STRING_LENGTH = 500;

@@ -89,3 +89,12 @@ export function deletionColumns(
 ): [string[], string[], (string | null)[]] {
   return [...keyColumns(deletions), deletions.map((d) => d.externalVersion ?? null)];
 }
+
+/** The deletions' `raw` as JSON text for the tombstone statement's unnest (null when absent). */
+export function deletionRaws(deletions: readonly ItemDeletion[]): (string | null)[] {
+  return deletions.map((d) => {
+    if (d.raw === undefined) return null;
+    const json = JSON.stringify(d.raw);
+    return SUSPECT_ESCAPE.test(json) ? JSON.stringify(d.raw, cleanString) : json;
+  });
+}

@@ -105,20 +105,24 @@ FROM d`;
 /**
  * Tombstones for items never stored, for deletions that ask for one (`tombstoneIfUnknown`):
  * events that may be applied out of order (a Slack deletion processed before its creation), so
- * the creation arriving later, with an older version, cannot bring the item to life. Existing
- * rows are left to DELETE_PAGE_SQL.
- * $1 user, $2 connection, $3 provider, $4 kinds, $5 external ids, $6 versions.
+ * the creation arriving later, with an older version, cannot bring the item to life; and
+ * deletions a reader needs to see (a cancelled instance of a recurring Google event), stored
+ * with the deletion's `raw`. An unversioned deletion stores the empty version, which sorts below
+ * every real one: it claims no order, so any later live copy revives the item. Existing rows are
+ * left to DELETE_PAGE_SQL.
+ * $1 user, $2 connection, $3 provider, $4 kinds, $5 external ids, $6 versions, $7 raw (JSON text).
  */
 export const TOMBSTONE_UNKNOWN_SQL = `
 WITH t AS (
-  SELECT * FROM unnest($4::text[], $5::text[], $6::text[]) AS t(kind, external_id, version)
+  SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[])
+    AS t(kind, external_id, version, raw)
   WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.connection_id = $2 AND i.kind = t.kind
                       AND i.external_id = t.external_id)
 ), d AS (
   INSERT INTO items (id, user_id, connection_id, provider, kind, external_id, external_version,
-    deleted_at, change_seq)
-  SELECT gen_random_uuid(), $1, $2, $3, t.kind, t.external_id, t.version, now(),
-    nextval('items_change_seq')
+    raw, deleted_at, change_seq)
+  SELECT gen_random_uuid(), $1, $2, $3, t.kind, t.external_id, COALESCE(t.version, ''),
+    COALESCE(t.raw::jsonb, '{}'), now(), nextval('items_change_seq')
   FROM t
   ON CONFLICT (connection_id, kind, external_id) DO NOTHING
   RETURNING change_seq

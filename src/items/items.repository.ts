@@ -5,6 +5,7 @@ import {
   dedupeDeletions,
   dedupeUpserts,
   deletionColumns,
+  deletionRaws,
   keyColumns,
   serializeUpserts,
 } from './item-page-input.js';
@@ -102,13 +103,14 @@ export class ItemsRepository {
     if (upserts.length === 0 && deletions.length === 0) return result;
     await this.lockFeed(manager, input.userId);
     if (upserts.length > 0) await this.writeUpserts(manager, input, upserts, result);
-    const unknown = deletions.filter((d) => d.tombstoneIfUnknown && d.externalVersion);
+    const unknown = deletions.filter((d) => d.tombstoneIfUnknown);
     if (unknown.length > 0) {
       const [row] = await manager.query<(SeqRow & { deleted: number })[]>(TOMBSTONE_UNKNOWN_SQL, [
         input.userId,
         input.connectionId,
         input.provider,
         ...deletionColumns(unknown),
+        deletionRaws(unknown),
       ]);
       result.deleted += row.deleted;
       widenRange(result, row);

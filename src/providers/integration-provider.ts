@@ -201,10 +201,18 @@ export interface ItemDeletion {
   /** Provider version of the deletion when known (so a late older upsert cannot revive it). */
   externalVersion?: string;
   /**
-   * Versioned deletions only: store a tombstone even when the item was never stored, because
-   * its creation may still arrive later, out of order (Slack events), and must not revive it.
+   * Store a tombstone even when the item was never stored: its creation may still arrive later,
+   * out of order (Slack events), and must not revive it; or the deletion itself is information a
+   * reader needs (a cancelled instance of a recurring Google event removes that occurrence).
+   * Without a version the tombstone claims no order: any later live copy revives it.
    */
   tombstoneIfUnknown?: boolean;
+  /**
+   * Stored as the `raw` of a tombstone created by tombstoneIfUnknown (never on existing rows):
+   * what a reader needs to know about the deleted item, e.g. a cancelled instance's
+   * `recurringEventId` and `originalStartTime`.
+   */
+  raw?: Record<string, unknown>;
 }
 
 /** Opaque to the engine; stored per (connection, resource) as JSON. */

@@ -101,6 +101,15 @@ export function toItem(event: GoogleEvent, calendar: CalendarRef): NormalizedIte
  * (https://www.googleapis.com/discovery/v1/apis/calendar/v3/rest), so the version is set only when
  * `updated` came along; without one the deletion is unconditional, which is right because Google
  * lists an event once per listing, in its latest state.
+ *
+ * A cancelled instance of a recurring series (it has `recurringEventId`) is kept as a tombstone
+ * even when no row existed, with `recurringEventId` and `originalStartTime` in its raw: the series
+ * is stored unexpanded, so this tombstone is the only record that the occurrence is gone
+ * (https://developers.google.com/calendar/api/guides/recurringevents). Google sends `updated` on
+ * such instances in practice, but the API does not promise it; without it the tombstone is stored
+ * all the same (unversioned: a later live copy of the instance revives it), because losing a
+ * cancellation would show a meeting that no longer takes place, while a stray tombstone of an
+ * instance is harmless.
  */
 export function toDeletion(event: GoogleEvent, calendar: CalendarRef): ItemDeletion {
   const version = versionOf(event.updated);
@@ -108,6 +117,7 @@ export function toDeletion(event: GoogleEvent, calendar: CalendarRef): ItemDelet
     kind: 'event',
     externalId: eventExternalId(calendar.id, event.id),
     ...(version ? { externalVersion: version } : {}),
+    ...(event.recurringEventId ? { tombstoneIfUnknown: true, raw: rawOf(event, calendar) } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { MergedViewModule } from '../links/merged/merged-view.module.js';
 import { ChangesFeedService } from './changes-feed.service.js';
 import { ItemLink } from './entities/item-link.entity.js';
 import { Item } from './entities/item.entity.js';
@@ -12,7 +13,7 @@ import { ItemsRepository } from './items.repository.js';
  * their own transactions) and the changes feed API (GET /v1/items).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Item, ItemLink])],
+  imports: [TypeOrmModule.forFeature([Item, ItemLink]), MergedViewModule],
   controllers: [ItemsController],
   providers: [ItemsRepository, ChangesFeedService, ItemsPurgeListener],
   exports: [ItemsRepository],

@@ -10,6 +10,10 @@ import {
   Max,
   MaxLength,
   Min,
+  Validate,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import { NoNulCharacter } from '../../core/validation/input-limits.js';
 import type { ItemKind } from '../../providers/integration-provider.js';
@@ -17,6 +21,23 @@ import type { ItemKind } from '../../providers/integration-provider.js';
 export const ITEM_KINDS: readonly ItemKind[] = ['event', 'task', 'message'];
 export const FEED_DEFAULT_LIMIT = 100;
 export const FEED_MAX_LIMIT = 1000;
+
+/** Item filters and raw payloads belong to the items feed: with merged=true they are refused. */
+const ITEMS_ONLY = ['provider', 'kind', 'includeRaw'] as const;
+
+@ValidatorConstraint({ name: 'mergedAlone' })
+export class MergedAloneRule implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    if (value !== 'true') return true;
+    const query = args.object as Record<string, unknown>;
+    return ITEMS_ONLY.every((name) => query[name] === undefined);
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const query = args.object as Record<string, unknown>;
+    const used = ITEMS_ONLY.filter((name) => query[name] !== undefined);
+    return `merged=true cannot be combined with ${used.join(', ')} (merged entries span providers and kinds; read the items feed for filtered items or raw payloads)`;
+  }
+}
 
 /** Query of GET /v1/items. */
 export class ItemsFeedQueryDto {
@@ -65,4 +86,17 @@ export class ItemsFeedQueryDto {
   @IsOptional()
   @IsIn(['true', 'false'])
   includeRaw?: 'true' | 'false';
+
+  @ApiPropertyOptional({
+    description:
+      'true: read the merged view instead (one entry per real-world thing across sources, ' +
+      'docs/cross-source.md); the answer is then a MergedEntriesPageDto. Cannot be combined ' +
+      'with provider, kind or includeRaw.',
+    enum: ['true', 'false'],
+    default: 'false',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  @Validate(MergedAloneRule)
+  merged?: 'true' | 'false';
 }

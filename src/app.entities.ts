@@ -7,6 +7,11 @@ import { buildDataSourceOptions } from './core/database/data-source-options.js';
 import { EventOutboxEntry } from './events/entities/event-outbox.entity.js';
 import { ItemLink } from './items/entities/item-link.entity.js';
 import { Item } from './items/entities/item.entity.js';
+import { ItemLinkEvidence } from './links/entities/item-link-evidence.entity.js';
+import { ItemLinkRejection } from './links/entities/item-link-rejection.entity.js';
+import { LinkCursor } from './links/entities/link-cursor.entity.js';
+import { LinkRecheck } from './links/entities/link-recheck.entity.js';
+import { MergedEntry } from './links/entities/merged-entry.entity.js';
 import { SyncRun } from './sync/entities/sync-run.entity.js';
 import { SyncState } from './sync/entities/sync-state.entity.js';
 import { WebhookDelivery } from './webhooks/entities/webhook-delivery.entity.js';
@@ -24,6 +29,11 @@ export const ENTITIES = [
   SyncRun,
   Item,
   ItemLink,
+  ItemLinkEvidence,
+  ItemLinkRejection,
+  LinkCursor,
+  LinkRecheck,
+  MergedEntry,
   WebhookDelivery,
   WebhookSubscription,
   WebhookSubscribeAttempt,

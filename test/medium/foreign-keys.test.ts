@@ -128,9 +128,12 @@ describe('foreign keys with ON DELETE CASCADE (migration ForeignKeys179680000000
   it('takes everything a deleted connection owned with it, and links with their items', async () => {
     const gone = await connection(ds, 'user-cascade');
     const goneItems = await seed(ds, gone, 'user-cascade');
+    // Both items of one user (the items' owner), smaller id first: what item_links requires.
+    const [a, b] = [keptItems[0], goneItems[0]].sort();
     await ds.query(
-      `INSERT INTO item_links (id, item_id, linked_item_id, reason) VALUES ($1, $2, $3, 'cross')`,
-      [randomUUID(), keptItems[0], goneItems[0]],
+      `INSERT INTO item_links (id, item_id, linked_item_id, reason, user_id, confidence, origin)
+       VALUES ($1, $2, $3, 'cross', 'user-kept', 1, 'manual')`,
+      [randomUUID(), a, b],
     );
     await ds.query('DELETE FROM connections WHERE id = $1', [gone]);
     for (const table of OWNED) expect(await count(ds, table, gone), table).toBe(0);

@@ -135,15 +135,17 @@ describe('ItemsRepository sweep, purge and round-trips on real Postgres', () => 
     const goneId = ids.find((r) => r.connection_id === gone.connectionId)!.id;
     const keptId = ids.find((r) => r.connection_id === kept.connectionId)!.id;
     await h.db.dataSource.query(
-      `INSERT INTO item_links (id, item_id, linked_item_id, reason) VALUES (gen_random_uuid(), $1, $2, 'same')`,
-      [keptId, goneId],
+      `INSERT INTO item_links (id, item_id, linked_item_id, reason, user_id, confidence, origin)
+       VALUES (gen_random_uuid(), LEAST($1::uuid, $2::uuid), GREATEST($1::uuid, $2::uuid), 'same', $3, 1, 'manual')`,
+      [keptId, goneId, gone.userId],
     );
     expect(await h.repo.purgeConnection(gone.connectionId)).toBe(2);
     expect((await rows(gone)).size).toBe(0);
     expect((await rows(kept)).size).toBe(1);
-    const links = await h.db.dataSource.query('SELECT 1 FROM item_links WHERE item_id = $1', [
-      keptId,
-    ]);
+    const links = await h.db.dataSource.query(
+      'SELECT 1 FROM item_links WHERE item_id = $1 OR linked_item_id = $1',
+      [keptId],
+    );
     expect(links).toHaveLength(0);
   });
 });

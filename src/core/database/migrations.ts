@@ -10,6 +10,7 @@ import { ConnectionSite1797000000000 } from './migrations/1797000000000-connecti
 import { ItemAuthor1797100000000 } from './migrations/1797100000000-item-author.js';
 import { ConnectionIssues1797200000000 } from './migrations/1797200000000-connection-issues.js';
 import { AdminAudit1797300000000 } from './migrations/1797300000000-admin-audit.js';
+import { ItemLinks1797400000000 } from './migrations/1797400000000-item-links.js';
 
 /** In order. Listed explicitly (no globs), like the entities in src/app.entities.ts. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ItemAuthor1797100000000,
   ConnectionIssues1797200000000,
   AdminAudit1797300000000,
+  ItemLinks1797400000000,
 ];

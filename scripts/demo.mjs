@@ -13,7 +13,7 @@ import {
   SANDBOX_GOOGLE_CLIENT,
 } from '../dist/sandbox/google-calendar/index.js';
 import { JiraFake, SANDBOX_JIRA_APP } from '../dist/sandbox/jira/index.js';
-import { SANDBOX_SLACK_APP, SlackFake } from '../dist/sandbox/slack/index.js';
+import { SANDBOX_SLACK_APP, SEED_SLACK, SlackFake } from '../dist/sandbox/slack/index.js';
 import { SANDBOX_TRELLO_APP, TrelloFake } from '../dist/sandbox/trello/index.js';
 import { createPdeckStandIn } from './demo/pdeck-stand-in.mjs';
 
@@ -39,6 +39,27 @@ const slack = new SlackFake({
 });
 const slackRequestUrl = `${publicUrl}/v1/webhooks/slack`;
 const fakes = [google, trello, jira, slack];
+
+// Things that live in several sources, for the stand-in's merged view (docs/cross-source.md): a
+// Jira issue, a Trello card whose description links it and a Slack message that mentions it.
+// One per seeded Jira site of alice's (the Connect UI asks which site to sync), on top of the
+// fakes' own seed, which other tests count on as it is.
+for (const [host, key, title] of [
+  ['acme-sandbox.atlassian.net', 'ACME-1', 'Homepage hero image'],
+  ['pdeck.atlassian.net', 'PD-1', 'Checkout button unresponsive'],
+]) {
+  const browse = `https://${host}/browse/${key}`;
+  trello.createCard(trello.seed.boards.product, {
+    name: title,
+    idList: trello.seed.lists.doing,
+    desc: `Tracked in Jira: ${browse}`,
+    idMembers: [trello.seed.members.alice],
+  });
+  slack.data.post(SEED_SLACK.channels.general, {
+    user: SEED_SLACK.users.alice,
+    text: `Picking up <${browse}|${key}> (${title.toLowerCase()}) today.`,
+  });
+}
 await Promise.all(fakes.map((fake) => fake.start()));
 
 const env = {

@@ -1,6 +1,6 @@
-// The demo's stand-in for PDeck: a page for the seeded user (items feed, connections, "Manage
-// integrations" opening the service's Connect UI in a popup) and the few backend routes PDeck
-// needs for it. The backend holds the internal API token, as PDeck's backend does; the browser
+// The demo's stand-in for PDeck: a page for the seeded user (items feed, the merged view,
+// connections, "Manage integrations" opening the service's Connect UI in a popup) and the few
+// backend routes PDeck needs for it. The backend holds the internal API token, as PDeck's backend does; the browser
 // only ever talks to this server and to the Connect UI.
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -13,6 +13,8 @@ const ASSETS = {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What the page shows of each kind: the newest, enough for a glance. */
 const ITEMS_PER_KIND = 25;
+/** Merged entries with two sources or more the page shows: the most recently changed. */
+const MERGED_SHOWN = 25;
 
 // Only this server's files: no inline script or style, no framing, no other origin fetched.
 const SECURITY_HEADERS = {
@@ -35,6 +37,7 @@ const SECURITY_HEADERS = {
 export function createPdeckStandIn({ pdeckUrl, publicUrl, userId, callService }) {
   const serviceOrigin = new URL(publicUrl).origin;
   const feed = new ItemsFeed(userId, callService);
+  const merged = new MergedFeed(userId, callService);
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', pdeckUrl);
@@ -47,6 +50,8 @@ export function createPdeckStandIn({ pdeckUrl, publicUrl, userId, callService })
     else if (route === 'POST /confirm') handled = confirmFromPopup(req, res);
     else if (route === 'GET /items')
       handled = feed.grouped().then((body) => sendJson(res, 200, body));
+    else if (route === 'GET /merged')
+      handled = merged.view().then((body) => sendJson(res, 200, body));
     else if (route === 'GET /connections') handled = connections(res);
     else if (route === 'GET /connected') handled = connected(url, html);
     else if (route === 'POST /choose-site') handled = chooseSite(req, html);
@@ -56,6 +61,7 @@ export function createPdeckStandIn({ pdeckUrl, publicUrl, userId, callService })
         '/connect-session',
         '/confirm',
         '/items',
+        '/merged',
         '/connections',
         '/connected',
         '/choose-site',
@@ -236,39 +242,60 @@ function publicConnection(c) {
 }
 
 /**
- * The user's items, kept current from the service's changes feed as PDeck's backend would: a
- * cursor, each page applied in order (a tombstone removes its item), one reader at a time.
+ * A copy of one of the service's feeds kept current as PDeck's backend would: a cursor, each page
+ * applied in order (a tombstone removes its entry), one reader at a time. `list` names the page's
+ * array (`items`, or `entries` with merged=true).
  */
-class ItemsFeed {
-  constructor(userId, callService) {
+class FeedMirror {
+  constructor(userId, callService, { merged = false } = {}) {
     this.userId = userId;
     this.callService = callService;
+    this.merged = merged;
     this.cursor = undefined;
-    this.items = new Map();
+    this.rows = new Map();
     this.reading = Promise.resolve();
   }
 
   /** Reads every change since the last call (pages until hasMore is false). */
   catchUp() {
+    const list = this.merged ? 'entries' : 'items';
     this.reading = this.reading
       .catch(() => undefined)
       .then(async () => {
         for (let pages = 0; pages < 50; pages += 1) {
           const query = new URLSearchParams({ userId: this.userId, limit: '500' });
+          if (this.merged) query.set('merged', 'true');
           if (this.cursor) query.set('cursor', this.cursor);
           const { status, body } = await this.callService('GET', `/v1/items?${query}`);
-          if (status !== 200 || !Array.isArray(body?.items)) {
-            throw new Error(`the changes feed answered ${status}`);
+          if (status !== 200 || !Array.isArray(body?.[list])) {
+            throw new Error(
+              `the ${this.merged ? 'merged view' : 'changes feed'} answered ${status}`,
+            );
           }
-          for (const item of body.items) {
-            if (item.deletedAt) this.items.delete(item.id);
-            else this.items.set(item.id, item);
+          for (const row of body[list]) {
+            if (row.deletedAt) this.rows.delete(row.id);
+            else this.rows.set(row.id, row);
           }
           if (body.nextCursor) this.cursor = body.nextCursor;
           if (!body.hasMore) return;
         }
       });
     return this.reading;
+  }
+}
+
+/** The user's items from the changes feed, grouped by kind for the page. */
+class ItemsFeed {
+  constructor(userId, callService) {
+    this.mirror = new FeedMirror(userId, callService);
+  }
+
+  get items() {
+    return this.mirror.rows;
+  }
+
+  catchUp() {
+    return this.mirror.catchUp();
   }
 
   /** `{events, tasks, messages}`, newest first, each item as the page shows it. */
@@ -301,6 +328,48 @@ class ItemsFeed {
       },
     };
   }
+}
+
+/**
+ * The merged view (GET /v1/items?merged=true): entries with two sources or more, each with its
+ * sources and where its title, status and dates come from. Single items are in the items list.
+ */
+class MergedFeed {
+  constructor(userId, callService) {
+    this.mirror = new FeedMirror(userId, callService, { merged: true });
+  }
+
+  async view() {
+    await this.mirror.catchUp();
+    const groups = [...this.mirror.rows.values()].filter((e) => e.members?.length > 1);
+    const newestFirst = (a, b) => {
+      const [x, y] = [BigInt(a.changeSeq), BigInt(b.changeSeq)];
+      return x === y ? 0 : x > y ? -1 : 1;
+    };
+    return {
+      entries: groups.sort(newestFirst).slice(0, MERGED_SHOWN).map(shownEntry),
+      count: groups.length,
+    };
+  }
+}
+
+/** What the page shows of a merged entry: values with their provenance, sources, conflicts. */
+function shownEntry(entry) {
+  const field = (name) => {
+    const f = entry.fields?.[name];
+    return f?.source ? { value: f.value, provider: f.source.provider, reason: f.reason } : null;
+  };
+  return {
+    id: entry.id,
+    kind: entry.kind,
+    title: field('title'),
+    status: field('status'),
+    dueAt: field('dueAt'),
+    startsAt: field('startsAt'),
+    allDay: entry.fields?.allDay?.value ?? false,
+    sources: entry.members.map((m) => ({ provider: m.provider, kind: m.kind })),
+    conflicts: (entry.conflicts ?? []).map((c) => c.field),
+  };
 }
 
 function shown(item) {

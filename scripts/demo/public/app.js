@@ -1,6 +1,6 @@
 // PDeck (demo): opens the integration service's Connect UI in a popup, hands the grant the popup
-// posts back to this page's backend for confirmation, and shows the user's items and
-// connections as the backend reads them from the service. No token ever reaches this page.
+// posts back to this page's backend for confirmation, and shows the user's items, the merged
+// view and the connections as the backend reads them from the service. No token ever reaches this page.
 const serviceOrigin = document.querySelector('meta[name="pdeck-service-origin"]').content;
 const statusLine = document.getElementById('status');
 const PROVIDERS = {
@@ -164,12 +164,58 @@ function renderItems(id, items, total) {
   );
 }
 
+/** One value of a merged entry with its source: "Jira · system of record for tasks (jira)". */
+function provenanceRow(label, field, text) {
+  const row = element('div', 'row');
+  const value = element('dd', '', text);
+  value.append(element('span', 'why', ` from ${providerName(field.provider)}: ${field.reason}`));
+  row.append(element('dt', '', label), value);
+  return row;
+}
+
+function renderMerged(entries, total) {
+  const list = document.getElementById('merged');
+  document.getElementById('merged-count').textContent = `(${total})`;
+  if (entries.length === 0) {
+    list.replaceChildren(element('li', 'empty', 'Nothing found in more than one source yet.'));
+    return;
+  }
+  list.replaceChildren(
+    ...entries.map((e) => {
+      const item = element('li');
+      item.dataset.entryId = e.id;
+      item.dataset.sources = String(e.sources.length);
+      item.append(element('span', 'title', e.title?.value || '(untitled)'));
+      const sources = element('ul', 'sources');
+      sources.setAttribute('aria-label', 'Sources');
+      for (const s of e.sources) {
+        const badge = element('li', 'badge source', providerName(s.provider));
+        badge.dataset.provider = s.provider;
+        sources.append(badge);
+      }
+      item.append(sources);
+      const facts = element('dl', 'provenance');
+      if (e.title) facts.append(provenanceRow('Title', e.title, ''));
+      if (e.status) facts.append(provenanceRow('Status', e.status, e.status.value));
+      if (e.dueAt) facts.append(provenanceRow('Due', e.dueAt, timeText(e.dueAt.value, false)));
+      if (e.startsAt) {
+        facts.append(provenanceRow('Starts', e.startsAt, timeText(e.startsAt.value, e.allDay)));
+      }
+      item.append(facts);
+      if (e.conflicts.length > 0) {
+        item.append(element('p', 'conflict', `Sources disagree on ${e.conflicts.join(', ')}.`));
+      }
+      return item;
+    }),
+  );
+}
+
 const feedProblem = document.getElementById('feed-problem');
 
 async function refresh() {
   try {
-    const [connections, feed] = await Promise.all(
-      ['/connections', '/items'].map(async (path) => {
+    const [connections, feed, merged] = await Promise.all(
+      ['/connections', '/items', '/merged'].map(async (path) => {
         const response = await fetch(path);
         if (!response.ok) throw new Error(`${path} answered ${response.status}`);
         return response.json();
@@ -179,6 +225,7 @@ async function refresh() {
     renderItems('events', feed.events, feed.counts.events);
     renderItems('tasks', feed.tasks, feed.counts.tasks);
     renderItems('messages', feed.messages, feed.counts.messages);
+    renderMerged(merged.entries, merged.count);
     feedProblem.hidden = true;
   } catch (error) {
     feedProblem.textContent = `The feed could not be read: ${error.message}`;

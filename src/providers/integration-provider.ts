@@ -276,6 +276,50 @@ export interface IntegrationProvider {
    * problems in words, [] when it is acceptable. Without it only the engine's keys are accepted.
    */
   validateSettings?(patch: Record<string, unknown>): string[];
+  /**
+   * What a stored item says about its identity across sources (docs/cross-source.md): keys it
+   * IS (`identity`), keys it answers to when mentioned but that prove nothing when shared
+   * (`alias`), and keys of things it mentions (`reference`). Pure and synchronous: it reads only
+   * the item. Without it the provider's items are never linked automatically.
+   */
+  linkEvidence?(item: LinkableItem): LinkEvidence[];
+}
+
+/** The stored item as link detection hands it to a provider: columns plus `raw`. */
+export interface LinkableItem {
+  id: string;
+  provider: string;
+  kind: ItemKind;
+  externalId: string;
+  containerId: string | null;
+  title: string | null;
+  body: string | null;
+  url: string | null;
+  raw: unknown;
+}
+
+/**
+ * - `identity`: the item IS this thing. Two items with the same identity key are the same thing.
+ * - `alias`: the item answers to this key when another item mentions it (a Jira issue to its bare
+ *   key `ABC-123`), but two items sharing an alias are not the same (two sites can both have
+ *   `ABC-123`).
+ * - `reference`: the item mentions this thing (a link in a description, a key in a message).
+ */
+export type LinkEvidenceRole = 'identity' | 'alias' | 'reference';
+
+export interface LinkEvidence {
+  /**
+   * `<namespace>:<value>`, e.g. `ical:<iCalUID>`, `jira:<host>/<KEY>`, `trello:<shortLink>`.
+   * The namespace names the kind of thing: a reference to a key of a namespace the item itself
+   * has an identity or alias in is a relation between two things of that kind, not evidence.
+   */
+  key: string;
+  role: LinkEvidenceRole;
+  /**
+   * Identity only: who vouches for it (a meeting's organizer). Equal on both sides raises the
+   * link's confidence, different lowers it; absent on either side leaves it as is.
+   */
+  qualifier?: string;
 }
 
 /**

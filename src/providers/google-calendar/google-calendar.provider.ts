@@ -25,6 +25,7 @@ import type {
   GoogleEventsPage,
 } from './google-calendar.types.js';
 import { GoogleCalendarWebhooks } from './google-calendar.webhooks.js';
+import { googleCalendarLinkEvidence } from './google-calendar.links.js';
 
 /** The most events.list returns per page. */
 export const EVENTS_PAGE_SIZE = 2500;
@@ -42,6 +43,7 @@ export class GoogleCalendarProvider implements IntegrationProvider {
   static readonly catalog = GOOGLE_CALENDAR_CATALOG;
   readonly catalog = GOOGLE_CALENDAR_CATALOG;
   readonly webhooks: WebhookHandler = new GoogleCalendarWebhooks();
+  readonly linkEvidence = googleCalendarLinkEvidence;
 
   /**
    * The primary calendar's id is the account's email: common practice among integrations rather

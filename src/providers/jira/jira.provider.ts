@@ -25,6 +25,7 @@ import { siteExtras, siteOf } from './jira.site.js';
 import { fullPass, incrementalPass, reconcileDue } from './jira.sync.js';
 import type { AtlassianResource, JiraSite, JiraUser } from './jira.types.js';
 import { JiraWebhooks } from './jira.webhooks.js';
+import { jiraLinkEvidence } from './jira.links.js';
 
 /**
  * Jira Cloud: one site per connection (the sync resource), its issues in the connection's scope
@@ -39,6 +40,7 @@ export class JiraProvider implements IntegrationProvider {
   static readonly catalog = JIRA_CATALOG;
   readonly catalog = JIRA_CATALOG;
   readonly webhooks: WebhookHandler = new JiraWebhooks();
+  readonly linkEvidence = jiraLinkEvidence;
   readonly sites: SiteSelection = {
     list: (ctx) => this.jiraSites(ctx).then((sites) => sites.map(toProviderSite)),
     choose: async (ctx, siteId) => {

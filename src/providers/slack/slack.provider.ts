@@ -26,6 +26,7 @@ import { settingsProblems } from './slack.settings.js';
 import { conversationPages, listConversations } from './slack.sync.js';
 import type { SlackAuthTest } from './slack.types.js';
 import { SlackWebhooks } from './slack.webhooks.js';
+import { slackLinkEvidence } from './slack.links.js';
 
 /**
  * Slack: a connection is one installation into one workspace (the account), with a bot token
@@ -38,6 +39,7 @@ export class SlackProvider implements IntegrationProvider {
   static readonly catalog = SLACK_CATALOG;
   readonly catalog: ProviderCatalogEntry;
   readonly webhooks: WebhookHandler = new SlackWebhooks();
+  readonly linkEvidence = slackLinkEvidence;
   private readonly history: HistoryLimits;
 
   constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig) {

@@ -16,6 +16,7 @@ import { callTrello, segment, type ApiKeySource } from './trello.http.js';
 import { fullPass, incrementalPass, type SyncDeps } from './trello.sync.js';
 import type { TrelloBoard, TrelloMember } from './trello.types.js';
 import { TrelloWebhooks } from './trello.webhooks.js';
+import { trelloLinkEvidence } from './trello.links.js';
 
 /**
  * Trello: the member's open boards are the sync resources, their cards the task items. Calls
@@ -30,6 +31,7 @@ export class TrelloProvider implements IntegrationProvider {
   static readonly catalog = TRELLO_CATALOG;
   readonly catalog = TRELLO_CATALOG;
   readonly webhooks: WebhookHandler;
+  readonly linkEvidence = trelloLinkEvidence;
   private readonly apiKey: ApiKeySource;
   private readonly deps: SyncDeps;
 

@@ -14,6 +14,8 @@ import { InternalApiGuard } from './core/security/internal-api.guard.js';
 import { EventsWorkerModule } from './events/events-worker.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ItemsModule } from './items/items.module.js';
+import { LinksWorkerModule } from './links/links-worker.module.js';
+import { LinksModule } from './links/links.module.js';
 import type { IntegrationProvider } from './providers/integration-provider.js';
 import { ProvidersModule } from './providers/providers.module.js';
 import { SyncWorkerModule } from './sync/sync-worker.module.js';
@@ -43,6 +45,7 @@ export class AppModule {
             SyncWorkerModule,
             WebhooksWorkerModule,
             ConnectionHealthWorkerModule,
+            LinksWorkerModule,
           ];
     // Pages and routes for people's browsers: only in processes that serve HTTP.
     const http = config.role === 'worker' ? [] : [ConnectUiModule, AdminModule];
@@ -58,6 +61,7 @@ export class AppModule {
         SyncModule,
         WebhooksModule,
         ConnectionHealthModule,
+        LinksModule,
         ...http,
         ...workers,
       ],

@@ -22,7 +22,7 @@ export type ItemLinkOrigin = 'detected' | 'manual';
 @Entity({ name: 'item_links' })
 @Index('uq_item_links_pair', ['itemId', 'linkedItemId'], { unique: true })
 @Index('ix_item_links_linked_item', ['linkedItemId'])
-@Index('ix_item_links_user', ['userId', 'createdAt'])
+@Index('ix_item_links_user', ['userId', 'id'])
 @Check('ck_item_links_pair_order', `"item_id" < "linked_item_id"`)
 @Check('ck_item_links_origin', `"origin" IN ('detected', 'manual')`)
 @Check('ck_item_links_confidence', `"confidence" >= 0 AND "confidence" <= 1`)

@@ -44,7 +44,7 @@ export class ItemLinks1797400000000 implements MigrationInterface {
       `ALTER TABLE "item_links" ALTER COLUMN "user_id" SET NOT NULL, ALTER COLUMN "confidence" SET NOT NULL, ALTER COLUMN "origin" SET NOT NULL`,
     );
     await queryRunner.query(
-      'CREATE INDEX "ix_item_links_user" ON "item_links"  ("user_id", "created_at") ',
+      'CREATE INDEX "ix_item_links_user" ON "item_links"  ("user_id", "id") ',
     );
     await queryRunner.query(
       `ALTER TABLE "item_links" ADD CONSTRAINT "ck_item_links_confidence" CHECK ("confidence" >= 0 AND "confidence" <= 1)`,

@@ -228,6 +228,54 @@ describe.skipIf(!chromiumAvailable)(
       await page.setViewportSize({ width: 1000, height: 700 });
     });
 
+    it('shows the Jira issue its Trello card and Slack message mention once, under Merged', async () => {
+      // The demo adds a Trello card and a #general message that link the first issue of the
+      // site picked above (the first by name: acme-sandbox, ACME-1 "Homepage hero image").
+      const entry = page.locator('#merged li[data-entry-id]', {
+        has: page.locator('.source[data-provider="jira"]'),
+      });
+      await entry.first().waitFor({ timeout: 60_000 });
+      await expect(entry.first().locator('.title').textContent()).resolves.toBe(
+        'Homepage hero image',
+      );
+      await eventually(
+        async () =>
+          (await entry.first().locator('.source').allTextContents()).sort().join(',') ===
+          'Jira,Slack,Trello'
+            ? true
+            : undefined,
+        'the entry to list its three sources',
+        { timeoutMs: 30_000, everyMs: 250 },
+      );
+      expect(Number(await entry.first().getAttribute('data-sources'))).toBe(3);
+      // Title, status and due date from Jira, the system of record for tasks, with the reason.
+      const facts = await entry.first().locator('.provenance').innerText();
+      expect(facts).toMatch(/Title\s+from Jira: system of record for tasks \(jira\)/);
+      expect(facts).toMatch(/Status\s+To Do from Jira: system of record for tasks \(jira\)/);
+      expect(facts).toMatch(/Due\s+.+ from Jira: system of record for tasks \(jira\)/);
+
+      // The service answers the same through its API: one entry, three members.
+      const { status, body } = await api(
+        'GET',
+        '/v1/items?userId=demo-user&merged=true&limit=1000',
+      );
+      expect(status).toBe(200);
+      const id = await entry.first().getAttribute('data-entry-id');
+      const merged = body.entries.find((e: { id: string }) => e.id === id);
+      expect(merged.members.map((m: { provider: string }) => m.provider).sort()).toEqual([
+        'jira',
+        'slack',
+        'trello',
+      ]);
+      expect(merged.fields.title).toMatchObject({
+        value: 'Homepage hero image',
+        source: { provider: 'jira' },
+      });
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-pdeck-merged.png'), fullPage: true });
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
+    });
+
     it('Sync now in the popup starts a new run of that connection', async () => {
       const id = await connection('google-calendar').getAttribute('data-connection-id');
       const runs = async () =>

@@ -431,6 +431,8 @@ describe('the merged view (Jira, Trello and Slack sandbox fakes)', () => {
       /merged=true cannot be combined with provider, includeRaw/,
     );
     await bad(`userId=${userId}&merged=true&cursor=not-a-cursor`, /cursor is malformed/);
+    // includeRaw=false asks for nothing the merged view lacks.
+    expect((await api(`/v1/items?userId=${userId}&merged=true&includeRaw=false`)).status).toBe(200);
     await bad(`userId=${userId}&merged=true&limit=0`, /limit must not be less than 1/);
     await bad('merged=true', /userId/);
     // The items feed is untouched: merged=false is the feed, filters and all.

@@ -25,16 +25,20 @@ export const FEED_MAX_LIMIT = 1000;
 /** Item filters and raw payloads belong to the items feed: with merged=true they are refused. */
 const ITEMS_ONLY = ['provider', 'kind', 'includeRaw'] as const;
 
+/** The item-only parameters a query asks for (includeRaw=false asks for nothing). */
+function itemsOnlyUsed(query: Record<string, unknown>): string[] {
+  return ITEMS_ONLY.filter((name) =>
+    name === 'includeRaw' ? query[name] === 'true' : query[name] !== undefined,
+  );
+}
+
 @ValidatorConstraint({ name: 'mergedAlone' })
 export class MergedAloneRule implements ValidatorConstraintInterface {
   validate(value: unknown, args: ValidationArguments): boolean {
-    if (value !== 'true') return true;
-    const query = args.object as Record<string, unknown>;
-    return ITEMS_ONLY.every((name) => query[name] === undefined);
+    return value !== 'true' || itemsOnlyUsed(args.object as Record<string, unknown>).length === 0;
   }
   defaultMessage(args: ValidationArguments): string {
-    const query = args.object as Record<string, unknown>;
-    const used = ITEMS_ONLY.filter((name) => query[name] !== undefined);
+    const used = itemsOnlyUsed(args.object as Record<string, unknown>);
     return `merged=true cannot be combined with ${used.join(', ')} (merged entries span providers and kinds; read the items feed for filtered items or raw payloads)`;
   }
 }

@@ -46,7 +46,7 @@ export class ItemsController {
   @ApiBadRequestResponse({
     description:
       'Missing userId, bad kind, provider, limit, cursor or merged, or merged=true with ' +
-      'provider, kind or includeRaw.',
+      'provider, kind or includeRaw=true.',
   })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong internal bearer token.' })
   list(@Query() query: ItemsFeedQueryDto): Promise<ItemsPageDto | MergedEntriesPageDto> {

@@ -95,7 +95,7 @@ export class ItemsFeedQueryDto {
     description:
       'true: read the merged view instead (one entry per real-world thing across sources, ' +
       'docs/cross-source.md); the answer is then a MergedEntriesPageDto. Cannot be combined ' +
-      'with provider, kind or includeRaw.',
+      'with provider, kind or includeRaw=true.',
     enum: ['true', 'false'],
     default: 'false',
   })

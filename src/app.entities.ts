@@ -11,6 +11,7 @@ import { ItemLinkEvidence } from './links/entities/item-link-evidence.entity.js'
 import { ItemLinkRejection } from './links/entities/item-link-rejection.entity.js';
 import { LinkCursor } from './links/entities/link-cursor.entity.js';
 import { LinkRecheck } from './links/entities/link-recheck.entity.js';
+import { MergedEntryMember } from './links/entities/merged-entry-member.entity.js';
 import { MergedEntry } from './links/entities/merged-entry.entity.js';
 import { SyncRun } from './sync/entities/sync-run.entity.js';
 import { SyncState } from './sync/entities/sync-state.entity.js';
@@ -34,6 +35,7 @@ export const ENTITIES = [
   LinkCursor,
   LinkRecheck,
   MergedEntry,
+  MergedEntryMember,
   WebhookDelivery,
   WebhookSubscription,
   WebhookSubscribeAttempt,

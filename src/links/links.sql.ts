@@ -50,7 +50,7 @@ WITH taken AS (DELETE FROM link_rechecks WHERE user_id = $1 RETURNING id) SELECT
 
 /** Live entries of a user with a member that no longer exists (purged). */
 export const BROKEN_ENTRIES_SQL = `
-SELECT e.id, e.member_ids::text[] AS member_ids FROM merged_entries e
+SELECT e.id FROM merged_entries e
 WHERE e.user_id = $1 AND e.deleted_at IS NULL
   AND EXISTS (SELECT 1 FROM unnest(e.member_ids) AS m(id)
               WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = m.id))`;
@@ -99,14 +99,26 @@ export const REFERENCES_OF_ITEMS_SQL = `
 SELECT item_id, key, role, qualifier FROM item_link_evidence
 WHERE item_id = ANY($1::uuid[]) AND role = 'reference'`;
 
+/**
+ * Lookups by ids go through a MATERIALIZED CTE on the id index and filter by user after it: the
+ * user's own index matches every row of a large user, and the planner, misjudging how many,
+ * would otherwise scan all of them for each batch (measured: the linker went quadratic).
+ */
+
 /** The live items among these ids, of this user. $1 user, $2 ids. */
 export const LIVE_ITEMS_SQL = `
-SELECT id FROM items WHERE user_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`;
+WITH hit AS MATERIALIZED (
+  SELECT id, user_id FROM items WHERE id = ANY($2::uuid[]) AND deleted_at IS NULL
+) SELECT id FROM hit WHERE user_id = $1`;
 
-/** Links with an endpoint among these items. $1 user, $2 item ids. */
+/** Links with an endpoint among these items (both columns are indexed). $1 user, $2 item ids. */
 export const LINKS_TOUCHING_SQL = `
-SELECT id, item_id, linked_item_id, origin, confidence, reason, evidence FROM item_links
-WHERE user_id = $1 AND (item_id = ANY($2::uuid[]) OR linked_item_id = ANY($2::uuid[]))`;
+WITH hit AS MATERIALIZED (
+  SELECT * FROM item_links WHERE item_id = ANY($2::uuid[])
+  UNION
+  SELECT * FROM item_links WHERE linked_item_id = ANY($2::uuid[])
+) SELECT id, item_id, linked_item_id, origin, confidence, reason, evidence FROM hit
+WHERE user_id = $1`;
 
 /** Every link (manual ones too) of deleted items. $1 item ids. */
 export const DELETE_LINKS_OF_ITEMS_SQL = `
@@ -149,10 +161,26 @@ export const REJECTIONS_AMONG_SQL = `
 SELECT item_id, linked_item_id FROM item_link_rejections
 WHERE user_id = $1 AND item_id = ANY($2::uuid[]) AND linked_item_id = ANY($2::uuid[])`;
 
-/** Live entries with a member among these items (ix_merged_entries_members). $1 user, $2 ids. */
-export const LIVE_ENTRIES_TOUCHING_SQL = `
-SELECT id, member_ids::text[] AS member_ids FROM merged_entries
-WHERE user_id = $1 AND deleted_at IS NULL AND member_ids && $2::uuid[]`;
+/** Which entry these items are in (merged_entry_members' primary key). $1 user, $2 item ids. */
+export const MEMBERSHIP_SQL = `
+SELECT item_id, entry_id FROM merged_entry_members
+WHERE item_id = ANY($2::uuid[]) AND user_id = $1`;
+
+/** These entries, when live. $1 user, $2 entry ids. */
+export const LIVE_ENTRIES_SQL = `
+WITH hit AS MATERIALIZED (
+  SELECT id, user_id, member_ids FROM merged_entries
+  WHERE id = ANY($2::uuid[]) AND deleted_at IS NULL
+) SELECT id, member_ids::text[] AS member_ids FROM hit WHERE user_id = $1`;
+
+/** Items that are in no live entry any more (deleted). $1 item ids. */
+export const DELETE_MEMBERSHIP_SQL = `DELETE FROM merged_entry_members WHERE item_id = ANY($1::uuid[])`;
+
+/** Items and the live entry they are now in. $1 user, $2 item ids, $3 entry ids. */
+export const UPSERT_MEMBERSHIP_SQL = `
+INSERT INTO merged_entry_members (item_id, entry_id, user_id)
+SELECT t.item_id, t.entry_id, $1 FROM unnest($2::uuid[], $3::uuid[]) AS t(item_id, entry_id)
+ON CONFLICT (item_id) DO UPDATE SET entry_id = EXCLUDED.entry_id`;
 
 /**
  * Writes entries: live ones with their members, tombstones (`gone`) with the members they had.

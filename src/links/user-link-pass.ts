@@ -117,18 +117,19 @@ export class UserLinkPass {
         batch,
       ]);
       const seeds = new Set<string>();
+      const broken: string[] = [];
       if (rechecks.length > 0) {
-        const broken = await manager.query<{ member_ids: string[] }[]>(BROKEN_ENTRIES_SQL, [
-          userId,
-        ]);
-        for (const entry of broken) for (const id of entry.member_ids) seeds.add(id);
+        const rows = await manager.query<{ id: string }[]>(BROKEN_ENTRIES_SQL, [userId]);
+        broken.push(...rows.map((r) => r.id));
       }
       const changed = new Set(items.map((i) => i.id));
       if (items.length > 0) {
         for (const id of await this.relink(manager, userId, items)) seeds.add(id);
         for (const id of changed) seeds.add(id);
       }
-      if (seeds.size > 0) await this.writer.recompute(manager, { userId, seeds, changed });
+      if (seeds.size > 0 || broken.length > 0) {
+        await this.writer.recompute(manager, { userId, seeds, changed, entries: broken });
+      }
       if (items.length > 0) {
         await manager.query(ADVANCE_CURSOR_SQL, [userId, items.at(-1)!.change_seq]);
       }

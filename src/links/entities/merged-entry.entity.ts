@@ -8,7 +8,6 @@ import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm'
  */
 @Entity({ name: 'merged_entries' })
 @Index('ix_merged_entries_user_change_seq', ['userId', 'changeSeq'])
-@Index('ix_merged_entries_members', ['memberIds'], { type: 'gin', where: '"deleted_at" IS NULL' })
 export class MergedEntry {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'PK_merged_entries' })
   id: string;
@@ -16,7 +15,7 @@ export class MergedEntry {
   @Column('text', { name: 'user_id' })
   userId: string;
 
-  /** Member item ids, sorted; a tombstone keeps the members it had last. */
+  /** Member item ids, sorted; a tombstone keeps the members it had last. Inverse: merged_entry_members. */
   @Column('uuid', { name: 'member_ids', array: true })
   memberIds: string[];
 

@@ -4,7 +4,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Cross-source links (docs/cross-source.md): `item_links` gains its owner, confidence, origin and
  * evidence; new tables for the detector's evidence, the pairs users split, its per-user cursors,
  * the users whose items were deleted for good, and the merged entries with their own change
- * sequence.
+ * sequence and their inverse (which entry each item is in).
  *
  * Rows already in `item_links` (nothing wrote them before this) are kept as manual links once
  * normalized: smaller id first, one row per pair, both items of one user, never an item with
@@ -107,14 +107,18 @@ export class ItemLinks1797400000000 implements MigrationInterface {
       `CREATE TABLE "merged_entries" ("id" uuid NOT NULL, "user_id" text NOT NULL, "member_ids" uuid array NOT NULL, "change_seq" bigint NOT NULL, "deleted_at" TIMESTAMP WITH TIME ZONE, "conflict_keys" text array NOT NULL DEFAULT '{}', "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_merged_entries" PRIMARY KEY ("id"))`,
     );
     await queryRunner.query(
-      'CREATE INDEX "ix_merged_entries_members" ON "merged_entries" USING gin ("member_ids") WHERE "deleted_at" IS NULL',
+      'CREATE INDEX "ix_merged_entries_user_change_seq" ON "merged_entries"  ("user_id", "change_seq") ',
     );
     await queryRunner.query(
-      'CREATE INDEX "ix_merged_entries_user_change_seq" ON "merged_entries"  ("user_id", "change_seq") ',
+      `CREATE TABLE "merged_entry_members" ("item_id" uuid NOT NULL, "entry_id" uuid NOT NULL, "user_id" text NOT NULL, CONSTRAINT "PK_merged_entry_members" PRIMARY KEY ("item_id"))`,
+    );
+    await queryRunner.query(
+      `ALTER TABLE "merged_entry_members" ADD CONSTRAINT "fk_merged_entry_members_item" FOREIGN KEY ("item_id") REFERENCES "items"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE "merged_entry_members"');
     await queryRunner.query('DROP TABLE "merged_entries"');
     await queryRunner.query('DROP SEQUENCE "merged_change_seq"');
     await queryRunner.query('DROP TRIGGER "tr_items_purged_link_recheck" ON "items"');

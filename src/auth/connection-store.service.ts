@@ -91,14 +91,16 @@ export class ConnectionStore {
   /**
    * Who owns a connection and whether it is active: one indexed read without building or
    * hydrating an entity. For paths that run once per webhook delivery (a profile of
-   * `npm run bench` P2 showed findOneBy's query building as most of the worker's own CPU there).
+   * `npm run bench` P2 showed findOneBy's query building as most of the worker's own CPU there),
+   * for several connections in one statement; absent ids are not in the map.
    */
-  async findSummary(id: string): Promise<ConnectionSummary | null> {
+  async findSummaries(ids: readonly string[]): Promise<Map<string, ConnectionSummary>> {
+    if (ids.length === 0) return new Map();
     const rows = await this.repo.query<ConnectionSummary[]>(
-      'SELECT id, user_id AS "userId", provider, status FROM connections WHERE id = $1',
-      [id],
+      'SELECT id, user_id AS "userId", provider, status FROM connections WHERE id = ANY($1::uuid[])',
+      [[...ids]],
     );
-    return rows[0] ?? null;
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   /** A user's connections; `pending` ones (not confirmed yet) only when asked for by status. */

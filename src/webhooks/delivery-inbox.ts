@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { GroupCommit, type Waiting } from '../core/runtime/group-commit.js';
 import { type NewDelivery, WebhookDeliveriesService } from './webhook-deliveries.service.js';
 import { WebhookJobs } from './webhook-jobs.service.js';
 
@@ -15,23 +16,18 @@ export class InboxError extends Error {
   }
 }
 
-interface Waiting {
-  delivery: NewDelivery;
-  resolve: (rowId: string | null) => void;
-  reject: (error: InboxError) => void;
-}
-
 /**
- * Group commit of verified deliveries: those that arrive while a commit is under way (under load,
- * dozens) are stored by the next one statement and queued by one `addBulk`, instead of one
- * INSERT and one job add each. Every caller still answers only after its own row is committed
- * and its job queued, so a 200 keeps meaning "stored durably"; a duplicate resolves to null. An
- * idle receiver commits a lone delivery at once: nothing waits for a batch to fill.
+ * Group commit of verified deliveries (GroupCommit): those that arrive while a commit is under
+ * way (under load, dozens) are stored by the next one statement and queued by one `addBulk`,
+ * instead of one INSERT and one job add each. Every caller still answers only after its own row
+ * is committed and its job queued, so a 200 keeps meaning "stored durably"; a duplicate resolves
+ * to null. An idle receiver commits a lone delivery at once: nothing waits for a batch to fill.
  */
 @Injectable()
 export class DeliveryInbox {
-  private queue: Waiting[] = [];
-  private running = false;
+  private readonly group = new GroupCommit<NewDelivery, string | null>(INBOX_BATCH_LIMIT, (batch) =>
+    this.commit(batch),
+  );
 
   constructor(
     private readonly deliveries: WebhookDeliveriesService,
@@ -40,28 +36,13 @@ export class DeliveryInbox {
 
   /** The new row's id, or null when (provider, delivery id) was already stored. */
   accept(delivery: NewDelivery): Promise<string | null> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ delivery, resolve, reject });
-      if (!this.running) void this.drain();
-    });
+    return this.group.submit(delivery);
   }
 
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, INBOX_BATCH_LIMIT);
-        await this.commit(batch);
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-
-  private async commit(batch: Waiting[]): Promise<void> {
+  private async commit(batch: Waiting<NewDelivery, string | null>[]): Promise<void> {
     let rowIds: Array<string | null>;
     try {
-      rowIds = await this.deliveries.insertMany(batch.map((w) => w.delivery));
+      rowIds = await this.deliveries.insertMany(batch.map((w) => w.input));
     } catch (error) {
       for (const w of batch) w.reject(new InboxError('store', error));
       return;

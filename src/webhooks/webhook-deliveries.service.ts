@@ -30,17 +30,33 @@ const INSERT_MANY_SQL = `INSERT INTO webhook_deliveries (id, provider, delivery_
     AS t(id, provider, delivery_id, headers, body)
   ON CONFLICT DO NOTHING RETURNING id`;
 
-/** Counts the attempt and reads the row in one statement; no row when it is already finished. */
-const START_ATTEMPT_SQL = `WITH attempt AS (
-  UPDATE webhook_deliveries SET attempts = attempts + 1 WHERE id = $1 AND status = 'received'
-  RETURNING id, provider, delivery_id, received_at, status, headers, body, attempts,
-    processed_at, error)
+/**
+ * Counts an attempt on each delivery and reads the rows in one statement; rows already finished
+ * are left out. Rows are locked in id order, so two statements over overlapping sets cannot
+ * deadlock.
+ */
+const START_ATTEMPTS_SQL = `WITH target AS (
+  SELECT id FROM webhook_deliveries WHERE id = ANY($1::uuid[]) AND status = 'received'
+  ORDER BY id FOR UPDATE),
+attempt AS (
+  UPDATE webhook_deliveries d SET attempts = d.attempts + 1 FROM target WHERE d.id = target.id
+  RETURNING d.id, d.provider, d.delivery_id, d.received_at, d.status, d.headers, d.body,
+    d.attempts, d.processed_at, d.error)
 SELECT * FROM attempt`;
 
 /** Only a delivery still waiting is finished: a final state is never overwritten. */
 const FINISH_SQL = `UPDATE webhook_deliveries
   SET status = $2, error = $3, processed_at = $4, connection_ids = $5::uuid[]
   WHERE id = $1 AND status = 'received'`;
+
+/**
+ * Marks many deliveries processed, each with the connections it was routed to ($1: JSON
+ * [{id, connection_ids}] sorted by id, so concurrent statements lock rows in one order).
+ */
+const FINISH_PROCESSED_SQL = `UPDATE webhook_deliveries AS d
+  SET status = 'processed', error = NULL, processed_at = $2, connection_ids = t.connection_ids
+  FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, connection_ids uuid[])
+  WHERE d.id = t.id AND d.status = 'received'`;
 
 /**
  * Deliveries still waiting that arrived before $1, in (received_at, id) order after the cursor
@@ -137,23 +153,29 @@ export class WebhookDeliveriesService {
     return this.repo.findOneBy({ id });
   }
 
-  /** Counts an attempt on a delivery that still waits; null when it was already finished. */
-  async startAttempt(id: string): Promise<WaitingDelivery | null> {
-    const [row] = await this.repo.query<AttemptRow[]>(START_ATTEMPT_SQL, [id]);
-    if (!row) return null;
-    const delivery = this.repo.create({
-      id: row.id,
-      provider: row.provider,
-      deliveryId: row.delivery_id,
-      receivedAt: row.received_at,
-      status: row.status,
-      headers: row.headers,
-      body: row.body,
-      attempts: row.attempts,
-      processedAt: row.processed_at,
-      error: row.error,
-    });
-    return Object.assign(delivery, { body: row.body });
+  /**
+   * Counts an attempt on each delivery that still waits, in one statement; the result holds
+   * those rows by id (a finished delivery is absent).
+   */
+  async startAttempts(ids: readonly string[]): Promise<Map<string, WaitingDelivery>> {
+    const rows = await this.repo.query<AttemptRow[]>(START_ATTEMPTS_SQL, [[...ids]]);
+    const found = new Map<string, WaitingDelivery>();
+    for (const row of rows) {
+      const delivery = this.repo.create({
+        id: row.id,
+        provider: row.provider,
+        deliveryId: row.delivery_id,
+        receivedAt: row.received_at,
+        status: row.status,
+        headers: row.headers,
+        body: row.body,
+        attempts: row.attempts,
+        processedAt: row.processed_at,
+        error: row.error,
+      });
+      found.set(row.id, Object.assign(delivery, { body: row.body }));
+    }
+    return found;
   }
 
   /**
@@ -174,6 +196,24 @@ export class WebhookDeliveriesService {
       error?.slice(0, 500) ?? null,
       new Date(),
       [...new Set(connectionIds)],
+    ]);
+  }
+
+  /**
+   * Marks deliveries processed in one statement (with `manager`, in the transaction of their
+   * item writes), each with the connections it was routed to. Finished ones are left alone.
+   */
+  async finishProcessed(
+    deliveries: readonly { rowId: string; connectionIds: readonly string[] }[],
+    manager?: EntityManager,
+  ): Promise<void> {
+    if (deliveries.length === 0) return;
+    const rows = [...deliveries]
+      .sort((a, b) => (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0))
+      .map((d) => ({ id: d.rowId, connection_ids: [...new Set(d.connectionIds)] }));
+    await (manager ?? this.repo.manager).query(FINISH_PROCESSED_SQL, [
+      JSON.stringify(rows),
+      new Date(),
     ]);
   }
 

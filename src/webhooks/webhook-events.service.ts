@@ -5,11 +5,64 @@ import { ConnectionStore, type ConnectionSummary } from '../auth/connection-stor
 import { TokenService } from '../auth/token.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
+import type { ItemDeletion, NormalizedItem } from '../providers/integration-provider.js';
 import type { WebhookEvent } from '../providers/webhook-contract.js';
 import { SyncTriggerService } from '../sync/sync-trigger.service.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 
 type ItemsEvent = Extract<WebhookEvent, { type: 'items' }>;
+
+export const isItemsEvent = (e: WebhookEvent): e is ItemsEvent => e.type === 'items';
+
+/** The item events of one delivery; `delivery` is marked processed with their writes. */
+export interface ItemsDelivery {
+  events: readonly ItemsEvent[];
+  delivery?: DeliveryToFinish;
+}
+
+/** Item changes of one connection written by one upsertPage call. */
+interface ItemsPage {
+  connection: ConnectionSummary;
+  upserts: NormalizedItem[];
+  deletions: ItemDeletion[];
+  keys: Set<string>;
+}
+
+/**
+ * The deliveries' item events as pages: per connection, in delivery order, a new page whenever
+ * an event names an item the current page already holds; then sorted by (user, connection),
+ * stable, so a connection's pages keep their order.
+ */
+function pagesOf(
+  deliveries: readonly ItemsDelivery[],
+  active: (connectionId: string) => ConnectionSummary | undefined,
+): ItemsPage[] {
+  const pages: ItemsPage[] = [];
+  const open = new Map<string, ItemsPage>();
+  for (const { events } of deliveries) {
+    for (const event of events) {
+      const connection = active(event.connectionId);
+      if (!connection) continue;
+      const keys = [...event.upserts, ...event.deletions].map(
+        (i) => `${i.kind}\u0000${i.externalId}`,
+      );
+      let page = open.get(connection.id);
+      if (!page || keys.some((k) => page!.keys.has(k))) {
+        page = { connection, upserts: [], deletions: [], keys: new Set() };
+        open.set(connection.id, page);
+        pages.push(page);
+      }
+      page.upserts.push(...event.upserts);
+      page.deletions.push(...event.deletions);
+      for (const k of keys) page.keys.add(k);
+    }
+  }
+  const order = (p: ItemsPage) => `${p.connection.userId}\u0000${p.connection.id}`;
+  return pages
+    .map((page, i) => ({ page, i, key: order(page) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i))
+    .map((x) => x.page);
+}
 
 /** The delivery whose events these are: marked processed in the same transaction as its items. */
 export interface DeliveryToFinish {
@@ -50,9 +103,9 @@ export class WebhookEventsService {
    * finishes the delivery itself.
    */
   async apply(events: WebhookEvent[], delivery?: DeliveryToFinish): Promise<boolean> {
-    const itemEvents = events.filter((e): e is ItemsEvent => e.type === 'items');
+    const itemEvents = events.filter(isItemsEvent);
     const finishing = itemEvents.length === events.length ? delivery : undefined;
-    if (itemEvents.length) await this.applyItems(itemEvents, finishing);
+    if (itemEvents.length) await this.applyItems([{ events: itemEvents, delivery: finishing }]);
     for (const event of events) {
       // Conditional on 'active': a retried delivery or a second event changes nothing more.
       if (event.type === 'grant-revoked') {
@@ -71,24 +124,34 @@ export class WebhookEventsService {
     return itemEvents.length > 0 && finishing !== undefined;
   }
 
-  /** All item changes of one delivery in one transaction: a retry re-applies all or nothing. */
-  private async applyItems(events: ItemsEvent[], delivery?: DeliveryToFinish): Promise<void> {
-    const active = new Map<string, ConnectionSummary>();
-    for (const id of new Set(events.map((e) => e.connectionId))) {
-      const connection = await this.connections.findSummary(id);
-      // A connection ended since the delivery was routed keeps no new items.
-      if (connection?.status === 'active') active.set(id, connection);
-    }
+  /**
+   * The item changes of several deliveries, and the deliveries' processed mark, in one
+   * transaction: all or nothing, so a failure leaves every one of them to be retried (the
+   * worker then retries them one by one, so one bad delivery cannot hold the others back).
+   *
+   * Events of one connection are written as one page while their items do not overlap; an
+   * item named by two deliveries starts a new page, so its changes apply in delivery order
+   * exactly as they would one delivery at a time. Pages run in (user, connection) order: every
+   * transaction takes users' feed locks in the same order, so two workers cannot deadlock.
+   */
+  async applyItems(deliveries: readonly ItemsDelivery[]): Promise<void> {
+    const ids = new Set(deliveries.flatMap((d) => d.events.map((e) => e.connectionId)));
+    const summaries = await this.connections.findSummaries([...ids]);
+    // A connection ended since the delivery was routed keeps no new items.
+    const pages = pagesOf(deliveries, (id) => {
+      const connection = summaries.get(id);
+      return connection?.status === 'active' ? connection : undefined;
+    });
+    const finishing = deliveries.flatMap((d) => (d.delivery ? [d.delivery] : []));
     await this.dataSource.transaction(async (manager) => {
-      for (const event of events) {
-        const connection = active.get(event.connectionId);
-        if (!connection) continue;
+      for (const page of pages) {
+        const { connection } = page;
         const result = await this.items.upsertPage(manager, {
           userId: connection.userId,
           connectionId: connection.id,
           provider: connection.provider,
-          upserts: event.upserts,
-          deletions: event.deletions,
+          upserts: page.upserts,
+          deletions: page.deletions,
         });
         await this.notify(manager, {
           connection,
@@ -98,10 +161,7 @@ export class WebhookEventsService {
           to: result.maxChangeSeq,
         });
       }
-      if (delivery) {
-        const { rowId, connectionIds } = delivery;
-        await this.deliveries.finish(rowId, 'processed', null, connectionIds, manager);
-      }
+      await this.deliveries.finishProcessed(finishing, manager);
     });
   }
 

@@ -5,15 +5,34 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { withDeadline } from '../core/queue/job-deadline.js';
-import type { WebhookParseContext } from '../providers/webhook-contract.js';
+import type { WebhookEvent, WebhookParseContext } from '../providers/webhook-contract.js';
+import { GroupCommit, type Waiting } from '../core/runtime/group-commit.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { type WaitingDelivery, WebhookDeliveriesService } from './webhook-deliveries.service.js';
-import { WebhookEventsService } from './webhook-events.service.js';
+import { isItemsEvent, WebhookEventsService } from './webhook-events.service.js';
 import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';
 import { CLOCK, type Clock, WEBHOOKS_QUEUE, type WebhookJobData } from './webhooks.constants.js';
 
 type Outcome = 'processed' | 'ignored' | 'unroutable' | 'skipped';
+
+/**
+ * Shares one answer among callers asking the same question while it is in flight; once it is
+ * answered (or failed) the next caller asks again, so nothing is ever served stale.
+ */
+function inFlightOnce(): <T>(key: string, ask: () => Promise<T>) => Promise<T> {
+  const asking = new Map<string, Promise<unknown>>();
+  return <T>(key: string, ask: () => Promise<T>): Promise<T> => {
+    let answer = asking.get(key) as Promise<T> | undefined;
+    if (!answer) {
+      answer = ask();
+      asking.set(key, answer);
+      const forget = () => asking.delete(key);
+      answer.then(forget, forget);
+    }
+    return answer;
+  };
+}
 
 /** What the parser's lookups found: whether one missed, and every connection they named. */
 interface Lookups {
@@ -21,15 +40,45 @@ interface Lookups {
   routed: Set<string>;
 }
 
+/** Deliveries per grouped statement or transaction; more wait for the next group. */
+export const DELIVERY_GROUP_LIMIT = 50;
+
+/** A stored delivery with its parsed events (null: no handler for its provider). */
+interface Parsed {
+  row: WaitingDelivery;
+  events: WebhookEvent[] | null;
+  lookups: Lookups;
+}
+
 /**
- * Worker side of the receiver: parses a stored delivery and applies its events. The row, not
+ * Worker side of the receiver: parses stored deliveries and applies their events. The row, not
  * the job, is the state: a delivery already finished is skipped, so a re-enqueued job (sweeper)
  * or a redelivered one never applies twice.
+ *
+ * The jobs of this process share their round trips to Postgres where that is safe (GroupCommit):
+ * one statement counts the attempts and reads the rows of the jobs that start together, equal
+ * routing lookups in flight at once are asked once, and deliveries that carry only item changes
+ * are written, and marked processed, by one transaction per group. Under load that turns about
+ * eight round trips per delivery into two or three; an idle worker handles a lone job at once.
+ * Parsing and everything else stays per job, so a slow delivery holds up no other. Each job
+ * still succeeds or fails on its own: a group whose transaction fails is retried delivery by
+ * delivery before any job fails.
  */
 @Processor(WEBHOOKS_QUEUE, { concurrency: 10, ...WORKER_LOCK })
 export class WebhookProcessor extends WorkerHost {
   private readonly logger = new Logger('WebhookProcessor');
   @Inject(APP_CONFIG) private readonly config!: ResolvedAppConfig;
+  private readonly attempts = new GroupCommit<string, WaitingDelivery | null>(
+    DELIVERY_GROUP_LIMIT,
+    async (jobs) => {
+      const rows = await this.deliveries.startAttempts(jobs.map((j) => j.input));
+      for (const job of jobs) job.resolve(rows.get(job.input) ?? null);
+    },
+  );
+  private readonly writes = new GroupCommit<Parsed, void>(DELIVERY_GROUP_LIMIT, (group) =>
+    this.writeTogether(group),
+  );
+  private readonly lookups = inFlightOnce();
 
   constructor(
     private readonly deliveries: WebhookDeliveriesService,
@@ -54,10 +103,69 @@ export class WebhookProcessor extends WorkerHost {
   }
 
   private async processDelivery(job: Job<WebhookJobData>): Promise<Outcome> {
-    const row = await this.deliveries.startAttempt(job.data.deliveryId);
+    const row = await this.attempts.submit(job.data.deliveryId);
     if (!row) return 'skipped';
-    const lookups: Lookups = { missed: false, routed: new Set() };
-    const { outcome, finished } = await this.handle(row, lookups);
+    const parsed = await this.parse(row);
+    let outcome: Outcome;
+    if (parsed.events?.length && parsed.events.every(isItemsEvent)) {
+      await this.writes.submit(parsed);
+      outcome = 'processed';
+    } else {
+      outcome = await this.settle(parsed);
+    }
+    const lag = (this.clock.now().getTime() - row.receivedAt.getTime()) / 1000;
+    this.metrics.webhookProcessingLagSeconds.observe({ provider: row.provider }, Math.max(0, lag));
+    return outcome;
+  }
+
+  /**
+   * Item-only deliveries in one transaction. If it fails, none was applied: each is then
+   * settled alone, so one delivery that cannot be written fails only its own job.
+   */
+  private async writeTogether(group: Waiting<Parsed, void>[]): Promise<void> {
+    if (group.length > 1) {
+      try {
+        await this.events.applyItems(
+          group.map(({ input: { row, events, lookups } }) => ({
+            events: (events ?? []).filter(isItemsEvent),
+            delivery: { rowId: row.id, connectionIds: [...lookups.routed] },
+          })),
+        );
+        for (const job of group) job.resolve();
+        return;
+      } catch (error) {
+        this.logger.warn({
+          msg: 'webhook group failed; writing its deliveries one by one',
+          deliveries: group.length,
+          error: (error as Error).message,
+        });
+      }
+    }
+    await Promise.all(
+      group.map(async (job) => {
+        try {
+          await this.settle(job.input);
+          job.resolve();
+        } catch (error) {
+          job.reject(error);
+        }
+      }),
+    );
+  }
+
+  /** One delivery on its own: applies its events and records how it ended. */
+  private async settle({ row, events, lookups }: Parsed): Promise<Exclude<Outcome, 'skipped'>> {
+    let outcome: Exclude<Outcome, 'skipped'> = 'ignored';
+    let finished = false;
+    if (events?.length) {
+      outcome = 'processed';
+      finished = await this.events.apply(events, {
+        rowId: row.id,
+        connectionIds: [...lookups.routed],
+      });
+    } else if (events && lookups.missed) {
+      outcome = 'unroutable';
+    }
     // The connections it was routed to: a disconnect with purgeItems deletes the row with theirs.
     if (!finished) await this.deliveries.finish(row.id, outcome, null, [...lookups.routed]);
     if (outcome === 'unroutable') {
@@ -68,18 +176,14 @@ export class WebhookProcessor extends WorkerHost {
         deliveryRowId: row.id,
       });
     }
-    const lag = (this.clock.now().getTime() - row.receivedAt.getTime()) / 1000;
-    this.metrics.webhookProcessingLagSeconds.observe({ provider: row.provider }, Math.max(0, lag));
     return outcome;
   }
 
-  /** `finished`: the row was marked processed with the delivery's item writes. */
-  private async handle(
-    row: WaitingDelivery,
-    lookups: Lookups,
-  ): Promise<{ outcome: Exclude<Outcome, 'skipped'>; finished: boolean }> {
+  /** The delivery's events (null: no handler for its provider) and what its lookups found. */
+  private async parse(row: WaitingDelivery): Promise<Parsed> {
+    const lookups: Lookups = { missed: false, routed: new Set() };
     const handler = this.registry.find(row.provider)?.webhooks;
-    if (!handler) return { outcome: 'ignored', finished: false };
+    if (!handler) return { row, events: null, lookups };
     const delivery = {
       deliveryId: row.deliveryId,
       body: row.body,
@@ -96,23 +200,27 @@ export class WebhookProcessor extends WorkerHost {
       throw error;
     }
     for (const event of events) lookups.routed.add(event.connectionId);
-    if (events.length === 0) {
-      return { outcome: lookups.missed ? 'unroutable' : 'ignored', finished: false };
-    }
-    const finishing = { rowId: row.id, connectionIds: [...lookups.routed] };
-    return { outcome: 'processed', finished: await this.events.apply(events, finishing) };
+    return { row, events, lookups };
   }
 
+  /**
+   * Routing lookups for one delivery. Equal lookups in flight at the same time are asked once:
+   * under load, deliveries of one workspace or board name the same account or subscription.
+   */
   private parseContext(provider: string, lookups: Lookups): WebhookParseContext {
     return {
       findConnections: async (query) => {
-        const found = await this.subscriptions.findConnections(provider, query);
+        const found = await this.lookups(`c\u0000${provider}\u0000${JSON.stringify(query)}`, () =>
+          this.subscriptions.findConnections(provider, query),
+        );
         lookups.missed ||= found.length === 0;
         for (const c of found) lookups.routed.add(c.connectionId);
         return found;
       },
       findSubscription: async (externalId) => {
-        const found = await this.subscriptions.findByExternalId(provider, externalId);
+        const found = await this.lookups(`s\u0000${provider}\u0000${externalId}`, () =>
+          this.subscriptions.findByExternalId(provider, externalId),
+        );
         if (found) lookups.routed.add(found.connectionId);
         return found;
       },

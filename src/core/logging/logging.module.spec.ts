@@ -39,4 +39,18 @@ describe('LoggingModule', () => {
     const fresh = await request(app.getHttpServer()).get('/anything').expect(404);
     expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/);
   });
+
+  it('leaves webhook deliveries unwrapped: no per-request logger, no request id', async () => {
+    const server = app.getHttpServer();
+    const delivery = await request(server).post('/v1/webhooks/slack').expect(404);
+    expect(delivery.headers['x-request-id']).toBeUndefined();
+    // Only those: another method on the same path, health probes and other routes are wrapped.
+    for (const hit of [
+      request(server).head('/v1/webhooks/trello'),
+      request(server).get('/health/live'),
+      request(server).post('/v1/connections/x/sync'),
+    ]) {
+      expect((await hit.expect(404)).headers['x-request-id']).toBeDefined();
+    }
+  });
 });

@@ -216,7 +216,18 @@ function hasFilters(q: EventsQuery): boolean {
 function visible(event: CalendarEvent, q: EventsQuery, syncMode: boolean): boolean {
   if (q.eventTypes.length > 0 && !q.eventTypes.includes(event.eventType)) return false;
   if (syncMode) return true;
-  if (event.status === 'cancelled' && !q.showDeleted && q.updatedMinMs === undefined) return false;
+  // "Cancelled instances of recurring events (but not the underlying recurring event) will still
+  // be included if showDeleted and singleEvents are both False."
+  // (https://developers.google.com/calendar/api/v3/reference/events/list)
+  const keptInstance = event.recurringEventId !== undefined && !q.singleEvents;
+  if (
+    event.status === 'cancelled' &&
+    !q.showDeleted &&
+    q.updatedMinMs === undefined &&
+    !keptInstance
+  ) {
+    return false;
+  }
   if (q.updatedMinMs !== undefined && Date.parse(event.updated) < q.updatedMinMs) return false;
   if (q.iCalUID !== undefined && event.iCalUID !== q.iCalUID) return false;
   if (q.q !== undefined) {

@@ -16,6 +16,7 @@ import { EventsModule } from './events/events.module.js';
 import { ItemsModule } from './items/items.module.js';
 import { LinksWorkerModule } from './links/links-worker.module.js';
 import { LinksModule } from './links/links.module.js';
+import { OccurrencesModule } from './occurrences/occurrences.module.js';
 import type { IntegrationProvider } from './providers/integration-provider.js';
 import { ProvidersModule } from './providers/providers.module.js';
 import { SyncWorkerModule } from './sync/sync-worker.module.js';
@@ -56,6 +57,7 @@ export class AppModule {
         ProvidersModule.forRoot(options.integrations),
         HealthModule,
         ItemsModule,
+        OccurrencesModule,
         AuthModule,
         EventsModule,
         SyncModule,

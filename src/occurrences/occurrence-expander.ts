@@ -174,8 +174,12 @@ export function expandSeries(
   }
 
   const occurrences: Occurrence[] = [];
+  let previous = Number.NaN;
   for (const wall of [...walls].sort((a, b) => a - b)) {
     const occ = shape.occurrenceAt(wall);
+    // Two wall times can be one instant: 02:30 in the spring-forward gap is read as 03:30.
+    if (occ.startMs === previous) continue;
+    previous = occ.startMs;
     if (parsed.isExcluded(occ, wall)) continue;
     if (replaced.has(keyOfTime(occ.start, allDay, zone))) continue;
     if (overlaps(occ.startMs, occ.endMs, window)) occurrences.push(occ);

@@ -265,9 +265,11 @@ export interface GenerateResult {
 
 /**
  * The rule's occurrences between `from` and `to` (wall times). DTSTART is always the first
- * occurrence and counts toward COUNT, also when it does not match the rule (RFC 5545 3.8.5.3:
- * "The DTSTART property value always counts as the first occurrence"). Without COUNT, whole
- * periods before `from` are skipped arithmetically, so an old series costs no more than a new one.
+ * occurrence and counts toward COUNT (RFC 5545 3.3.10: "The DTSTART property value always counts
+ * as the first occurrence"; 3.8.5.3: it "defines the first instance in the recurrence set"),
+ * also when the rule does not match it: the RFC leaves that case undefined, and this reading keeps
+ * the event at the start it was given. Without COUNT, whole periods before `from` are skipped
+ * arithmetically, so an old series costs no more than a new one.
  */
 export function generate(rule: RecurrenceRule, input: GenerateInput): GenerateResult {
   const gen = new Generator(rule, input);

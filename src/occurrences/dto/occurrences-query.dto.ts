@@ -23,7 +23,7 @@ export const MAX_WINDOW_DAYS = 366;
  * An ISO 8601 instant: a date, a time and a zone designator (Z or an offset). A date alone or a
  * time without a zone names no instant (which zone's midnight?), so both are refused.
  */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|z|[+-]\d{2}:\d{2})$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /** Epoch ms of an instant accepted by INSTANT; NaN when a field is out of range. */
 export function instantMs(text: string): number {

@@ -345,7 +345,9 @@ describe('Redis Cluster, three masters with a replica each', () => {
     } finally {
       client.disconnect();
     }
+    // During the switch a delivery may be stored but not queued: 503, and the provider retries.
     const attempts = trello.deliveries(10_000);
+    expect(attempts.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
     console.log(
       `[figures] Redis Cluster failover: acknowledged ${outcome.acknowledged}, lost 0; ` +
         `non-2xx answers ${attempts.filter((a) => a.status !== 200).length} (retried by the provider: ${outcome.retried}); ` +

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEvictionPolicy } from '../../src/core/redis/ensure-redis.js';
+import { checkRedis, createRedis } from '../../src/core/redis/redis-client.js';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { TrelloFake } from '../../sandbox/trello/index.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
+import { RedisClusterInstance } from '../harness/redis-cluster.js';
 import type { RedisInstance } from '../harness/redis-instance.js';
 import { eventually } from '../support/eventually.js';
 import { googleEnv, sourceEventIds } from './google-kit.js';
@@ -348,6 +350,11 @@ describe('Redis Cluster, three masters with a replica each', () => {
     // During the switch a delivery may be stored but not queued: 503, and the provider retries.
     const attempts = trello.deliveries(10_000);
     expect(attempts.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
+    // A graceful stop on the cluster: workers drain, every connection (the queues' shared
+    // cluster client included) closes, the process exits 0.
+    for (const process of [cluster.workers[1], cluster.api]) {
+      expect(await process.signal('SIGTERM')).toEqual({ code: 0, signal: null });
+    }
     console.log(
       `[figures] Redis Cluster failover: acknowledged ${outcome.acknowledged}, lost 0; ` +
         `non-2xx answers ${attempts.filter((a) => a.status !== 200).length} (retried by the provider: ${outcome.retried}); ` +
@@ -359,4 +366,48 @@ describe('Redis Cluster, three masters with a replica each', () => {
     () => cluster,
     () => [trello],
   );
+});
+
+// The service's shared connection (createRedis 'data') when every node is away at once.
+describe('Redis Cluster entirely down: the shared connection', () => {
+  const redisCluster = new RedisClusterInstance({ masters: 3 });
+  beforeAll(async () => {
+    await redisCluster.start();
+  });
+  afterAll(() => redisCluster.destroy());
+
+  it('fails a command at once while no node answers, and works again once they are back', async () => {
+    const client = createRedis(
+      {
+        redisUrl: 'redis://127.0.0.1:1',
+        redisCluster: {
+          nodes: [{ host: '127.0.0.1', port: redisCluster.nodes[0].port }],
+          tls: false,
+        },
+      },
+      'data',
+    );
+    client.on('error', () => undefined);
+    try {
+      await client.set('pdeck:outage:probe', 'kept');
+      await Promise.all(redisCluster.nodes.map((n) => n.stop()));
+      // Not parked in the offline queue until the cluster returns: an HTTP handler answers 503.
+      const started = Date.now();
+      await expect(client.get('pdeck:outage:probe')).rejects.toThrow();
+      const failedMs = Date.now() - started;
+      expect(failedMs).toBeLessThan(5_000);
+      await Promise.all(redisCluster.nodes.map((n) => n.start()));
+      await redisCluster.waitUntilHealthy();
+      await eventually(
+        async () => ((await client.get('pdeck:outage:probe')) === 'kept' ? true : undefined),
+        'the shared connection to work again',
+        30_000,
+        250,
+      );
+      await checkRedis(client);
+      console.log(`[figures] Redis Cluster entirely down: a command failed after ${failedMs} ms`);
+    } finally {
+      client.disconnect();
+    }
+  });
 });

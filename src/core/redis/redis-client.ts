@@ -62,10 +62,20 @@ export function createRedis(target: RedisTarget, purpose: RedisPurpose): RedisCl
     // failover can take longer than ioredis' 1 s default.
     slotsRefreshTimeout: 2_000,
   };
-  return new Cluster(
+  const cluster = new Cluster(
     nodes.map((n) => ({ ...n })),
     options,
   );
+  if (purpose === 'data') {
+    // Like one Redis with maxRetriesPerRequest 2: once connected, a command sent while the whole
+    // cluster is away fails at once (HTTP handlers answer 503) instead of waiting in the
+    // client's offline queue until the cluster is back. Before the first connection commands
+    // still wait, so startup work does not race the slot map.
+    cluster.once('ready', () => {
+      cluster.options.enableOfflineQueue = false;
+    });
+  }
+  return cluster;
 }
 
 export function isCluster(client: RedisClient): client is Cluster {

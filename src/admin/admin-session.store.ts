@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { TokenSet } from '../core/security/internal-api.guard.js';
 import { newToken, SESSION_TOKEN_PATTERN, sha256 } from '../core/security/session-secrets.js';
@@ -40,7 +40,7 @@ export class AdminSessionStore {
   private readonly tokenIds: Set<string>;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
   ) {
     this.tokens = new TokenSet(config.internalApiTokens);
@@ -59,6 +59,7 @@ export class AdminSessionStore {
       };
     }
     if (!token || token.length > 1024 || !this.tokens.matches(token)) {
+      // One key in this MULTI, so one Redis Cluster slot.
       await this.redis
         .multi()
         .incr(failuresKey)

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis/redis-client.js';
 import type { DataSource } from 'typeorm';
 import {
   describePresence,
@@ -166,7 +166,7 @@ export interface RotationPreflight {
  * finished, a forgotten host). Throws when Redis cannot be read: no answer is not a yes.
  */
 export async function preflightRotation(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   keyring: Keyring,
 ): Promise<RotationPreflight> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { CryptoService } from '../core/crypto/crypto.service.js';
 import type { EncryptionContext } from '../core/crypto/keyring.js';
@@ -17,7 +17,7 @@ import type { ConnectionCredentials } from '../providers/integration-provider.js
  */
 export const REFRESH_JOURNAL_TTL_MS = 7 * 24 * 60 * 60_000;
 
-/** Deletes the key only while it still holds the given value, like the lease release. */
+/** Deletes the key only while it still holds the given value, like the lease release (one key). */
 const CLEAR_IF_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 export interface JournalEntry {
@@ -42,7 +42,7 @@ interface JournalPlaintext {
 @Injectable()
 export class RefreshJournal {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
     private readonly crypto: CryptoService,
   ) {}

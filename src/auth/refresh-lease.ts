@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { REDIS } from '../core/redis/redis.tokens.js';
 
-/** Deletes the key only while it still holds our value, so a late holder never frees a successor's lease. */
+/**
+ * Deletes the key only while it still holds our value, so a late holder never frees a successor's
+ * lease. Its one key is KEYS[1], so a Redis Cluster routes it to that key's slot.
+ */
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 export interface Lease {
@@ -20,7 +23,7 @@ export interface Lease {
 @Injectable()
 export class RefreshLeases {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
   ) {}
 

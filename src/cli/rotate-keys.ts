@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { KeyRotationService, preflightRotation } from '../auth/key-rotation.service.js';
+import type { AppConfig } from '../core/config/app-config.js';
 import { ConfigError, loadConfigFromProcessEnv } from '../core/config/load-config.js';
+import { createRedis } from '../core/redis/redis-client.js';
 import { Keyring } from '../core/crypto/keyring.js';
 import { appDataSourceOptions } from '../app.entities.js';
 import { resolveDatabaseUrl } from '../core/runtime/prepare-runtime.js';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     );
   }
   const keyring = new Keyring(config.encryptionKeys, config.encryptionPrimaryKeyId);
-  if (!(await preflight(config.redisUrl, config.redisKeyPrefix, keyring, force))) {
+  if (!(await preflight(config, keyring, force))) {
     process.exitCode = 1;
     return;
   }
@@ -58,23 +59,14 @@ async function main(): Promise<void> {
 }
 
 /** True when the rotation may go ahead; prints the verdict. */
-async function preflight(
-  redisUrl: string,
-  prefix: string,
-  keyring: Keyring,
-  force: boolean,
-): Promise<boolean> {
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
+async function preflight(config: AppConfig, keyring: Keyring, force: boolean): Promise<boolean> {
+  // REDIS_URL or REDIS_CLUSTER_NODES, as the service: the entries are read from every master.
+  const redis = createRedis(config, 'cli');
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error)); // reported below, once
   try {
     await redis.connect();
-    const check = await preflightRotation(redis, prefix, keyring);
+    const check = await preflightRotation(redis, config.redisKeyPrefix, keyring);
     if (!check.problem) {
       for (const line of check.notes) console.log(line);
       return true;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { REDIS } from '../core/redis/redis.tokens.js';
 import { newToken, SESSION_TOKEN_PATTERN, sha256 } from '../core/security/session-secrets.js';
@@ -47,7 +47,7 @@ export type LinkRedemption =
 @Injectable()
 export class ConnectSessionStore {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
   ) {}
 
@@ -55,6 +55,7 @@ export class ConnectSessionStore {
     const token = newToken();
     const digest = sha256(token);
     const expiresAt = new Date(Date.now() + LINK_TTL_SECONDS * 1000);
+    // One slot on a cluster: both keys carry the digest as hash tag (key()).
     await this.redis
       .multi()
       .set(this.key('link', digest), JSON.stringify(grant), 'EX', LINK_TTL_SECONDS)
@@ -94,7 +95,11 @@ export class ConnectSessionStore {
     return raw ? (JSON.parse(raw) as ConnectSession) : undefined;
   }
 
+  /**
+   * The digest is the key's hash tag: a link and its `link-issued` marker, written together in
+   * one MULTI, share a Redis Cluster slot (different links spread over the cluster).
+   */
   private key(kind: 'link' | 'link-issued' | 'session', digest: string): string {
-    return `${this.config.redisKeyPrefix}:connect-ui:${kind}:${digest}`;
+    return `${this.config.redisKeyPrefix}:connect-ui:${kind}:{${digest}}`;
   }
 }

@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { ConnectionOptions } from 'bullmq';
 import { ConfigModule } from '@nestjs/config';
 import { DiscoveryModule } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
@@ -9,9 +10,10 @@ import type { EntityList } from './database/data-source-options.js';
 import { DatabaseModule } from './database/database.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
-import { bullConnection, queuePrefix } from './queue/redis-connection.js';
+import { queuePrefix } from './queue/redis-connection.js';
 import { WorkerDrainService } from './queue/worker-drain.service.js';
 import { RedisModule } from './redis/redis.module.js';
+import { QUEUE_CONNECTION } from './redis/redis.tokens.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
 
 /** Process-wide infrastructure: configuration, Postgres, Redis, queues, crypto, logs, metrics. */
@@ -29,9 +31,14 @@ export class CoreModule {
           load: [() => ({ app: config })],
         }),
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
-        BullModule.forRoot({
-          connection: bullConnection(config.redisUrl),
-          prefix: queuePrefix(config.redisKeyPrefix),
+        // The connection comes from RedisModule: one Redis or a cluster client it also closes.
+        BullModule.forRootAsync({
+          imports: [RedisModule],
+          inject: [QUEUE_CONNECTION],
+          useFactory: (connection: ConnectionOptions) => ({
+            connection,
+            prefix: queuePrefix(config.redisKeyPrefix),
+          }),
         }),
         LoggingModule,
         MetricsModule,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis/redis-client.js';
 import { ConnectionPausedError, PauseStore } from '../connection-health/pause.store.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { REDIS } from '../core/redis/redis.tokens.js';
@@ -35,9 +35,10 @@ const FOLLOW_UP_HANDOVERS = 5;
 const LIVE_STATES = new Set(['waiting', 'delayed', 'prioritized', 'active', 'waiting-children']);
 
 /**
- * KEYS[1] the follow-up, ARGV[1] the request (SyncJobData JSON), ARGV[2] its TTL in ms. A waiting
- * follow-up keeps its run id and takes the request in: full wins, resources widen (all when
- * either wants all), and the request's run id joins coveredRunIds. Returns the follow-up's run id.
+ * KEYS[1] the follow-up (its one key, so a Redis Cluster routes the script by it), ARGV[1] the
+ * request (SyncJobData JSON), ARGV[2] its TTL in ms. A waiting follow-up keeps its run id and
+ * takes the request in: full wins, resources widen (all when either wants all), and the request's
+ * run id joins coveredRunIds. Returns the follow-up's run id.
  */
 const KEEP_FOLLOW_UP = `
 local incoming = cjson.decode(ARGV[1])
@@ -82,7 +83,7 @@ export class SyncTriggerService {
   constructor(
     @InjectQueue(SYNC_QUEUE) private readonly queue: Queue<SyncJobData>,
     private readonly runs: SyncRunsService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
     private readonly pauses: PauseStore,
   ) {}

@@ -120,7 +120,7 @@ describe('Connect UI', () => {
       const token = new URL(body.url).searchParams.get('token')!;
       const keys = await redis.keys(`${t.config.redisKeyPrefix}:connect-ui:*`);
       expect(keys.some((k) => k.includes(token))).toBe(false);
-      expect(keys).toContain(`${t.config.redisKeyPrefix}:connect-ui:link:${sha256(token)}`);
+      expect(keys).toContain(`${t.config.redisKeyPrefix}:connect-ui:link:{${sha256(token)}}`);
     });
   });
 
@@ -153,7 +153,7 @@ describe('Connect UI', () => {
       const url = await connectSessionUrl(t.baseUrl, { userId: USER_A, returnTo: RETURN_TO });
       const token = new URL(url).searchParams.get('token')!;
       // Expiry is Redis's TTL: the link's key is gone, its memory stays.
-      await redis.del(`${t.config.redisKeyPrefix}:connect-ui:link:${sha256(token)}`);
+      await redis.del(`${t.config.redisKeyPrefix}:connect-ui:link:{${sha256(token)}}`);
       const expired = await new UiBrowser(t.baseUrl).open(url);
       expect(expired.status).toBe(410);
       expect(await expired.text()).toContain('used or has expired');

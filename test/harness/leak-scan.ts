@@ -72,25 +72,32 @@ export async function scanForSecrets(
   };
 }
 
-/** Every key of the cluster's Redis (SCAN, so no KEYS on a large keyspace), with its values. */
+/**
+ * Every key of the cluster's Redis (SCAN, so no KEYS on a large keyspace), with its values. On a
+ * Redis Cluster, every running master is scanned (each holds its own slots).
+ */
 async function redisPlaces(cluster: Cluster): Promise<{ places: Place[]; keys: number }> {
-  const redis = cluster.redis.client();
+  const clients = cluster.redisCluster
+    ? await cluster.redisCluster.masterClients()
+    : [cluster.redis.client()];
   try {
     const places: Place[] = [];
     let keys = 0;
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'COUNT', 500);
-      cursor = next;
-      for (const key of batch) {
-        keys += 1;
-        const values = await readKey(redis, key);
-        places.push({ where: `redis ${key}`, text: [key, ...values].join('\n') });
-      }
-    } while (cursor !== '0');
+    for (const redis of clients) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'COUNT', 500);
+        cursor = next;
+        for (const key of batch) {
+          keys += 1;
+          const values = await readKey(redis, key);
+          places.push({ where: `redis ${key}`, text: [key, ...values].join('\n') });
+        }
+      } while (cursor !== '0');
+    }
     return { places, keys };
   } finally {
-    redis.disconnect();
+    for (const redis of clients) redis.disconnect();
   }
 }
 

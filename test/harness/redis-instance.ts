@@ -15,6 +15,8 @@ export interface RedisInstanceOptions {
    */
   appendOnly?: boolean;
   maxmemoryPolicy?: string;
+  /** More redis-server arguments (a Redis Cluster node's cluster-enabled and friends). */
+  extraArgs?: string[];
 }
 
 /**
@@ -57,6 +59,7 @@ export class RedisInstance {
       this.options.maxmemoryPolicy ?? 'noeviction',
       '--logfile',
       join(this.dir, 'redis.log'),
+      ...(this.options.extraArgs ?? []),
     ];
     this.child = reapOnExit(spawn('redis-server', args, { stdio: 'ignore' }));
     const child = this.child;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../core/redis/redis-client.js';
 import { type ConsumedStateSink, recordConsumed } from './consumed-state.js';
 import type { ReturnToSeal } from './return-to-seal.js';
 
@@ -53,7 +53,7 @@ interface StateRequest {
  */
 export class RedisOAuth2StateStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
     private readonly provider: string,
     private readonly seal: ReturnToSeal,

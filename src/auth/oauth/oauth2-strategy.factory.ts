@@ -1,5 +1,5 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { OriginMap } from '../../providers/http/origin-map.js';
 import { ProviderHttpClient } from '../../providers/http/provider-http-client.js';
@@ -34,7 +34,7 @@ export class OAuth2StrategyFactory {
     private readonly http: ProviderHttpClient,
     private readonly contexts: ProviderContextFactory,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly seal: ReturnToSeal,
   ) {
     this.origins = new OriginMap(config.providerOrigins ?? {});

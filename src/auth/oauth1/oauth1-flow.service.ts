@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { OriginMap } from '../../providers/http/origin-map.js';
 import {
@@ -74,7 +74,7 @@ export class OAuth1FlowService {
   constructor(
     private readonly http: ProviderHttpClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {
     this.origins = new OriginMap(config.providerOrigins ?? {});
   }

@@ -45,7 +45,10 @@ export interface AppConfig {
   publicUrl: string;
   /** Undefined until the runtime has started an embedded Postgres (development only). */
   databaseUrl?: string;
+  /** REDIS_URL: the one Redis, unless redisCluster is set (then unused). */
   redisUrl: string;
+  /** REDIS_CLUSTER_NODES and its credentials: a Redis Cluster instead of REDIS_URL. */
+  redisCluster?: RedisClusterConfig;
   redisKeyPrefix: string;
   role: Role;
   internalApiTokens: string[];
@@ -92,6 +95,15 @@ export interface AppConfig {
   issueResolveAfterMs: number;
   /** How long a sync issue stays open before its connection is paused (AUTO_PAUSE_AFTER_MS). */
   autoPauseAfterMs: number;
+}
+
+/** A Redis Cluster (REDIS_CLUSTER_NODES, REDIS_USERNAME, REDIS_PASSWORD, REDIS_TLS). */
+export interface RedisClusterConfig {
+  /** Seed nodes: the client discovers the other nodes and the slot map from them. */
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls: boolean;
 }
 
 /** How long history and inboxes are kept (WEBHOOK_*_RETENTION_DAYS, SYNC_RUN_RETENTION_*). */

@@ -76,6 +76,41 @@ export class MergePolicyRule implements ValidatorConstraintInterface {
   }
 }
 
+/**
+ * REDIS_CLUSTER_NODES: comma-separated `host:port` seed nodes of a Redis Cluster (a hostname, an
+ * IPv4 address or a bracketed IPv6 address, then a port). A few of the masters are enough: the
+ * client learns the rest of the cluster from the first node that answers.
+ */
+@ValidatorConstraint({ name: 'redisClusterNodes' })
+export class RedisClusterNodesRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && parseClusterNodes(value) !== undefined;
+  }
+  defaultMessage(): string {
+    return 'REDIS_CLUSTER_NODES must be comma-separated host:port seed nodes, e.g. redis-1:6379,redis-2:6379 (IPv6 as [::1]:6379)';
+  }
+}
+
+/** The nodes of REDIS_CLUSTER_NODES, or undefined when one entry is not a `host:port`. */
+export function parseClusterNodes(value: string): { host: string; port: number }[] | undefined {
+  const entries = value.split(',').map((s) => s.trim());
+  const nodes: { host: string; port: number }[] = [];
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/.exec(entry);
+    if (!match) return undefined;
+    const host = match[1].replace(/^\[|\]$/g, '');
+    const port = Number(match[2]);
+    if (port < 1 || port > 65535) return undefined;
+    if (match[1].startsWith('[') && isIP(host) !== 6) return undefined;
+    const id = `${host}:${port}`;
+    if (seen.has(id)) return undefined;
+    seen.add(id);
+    nodes.push({ host, port });
+  }
+  return nodes.length > 0 ? nodes : undefined;
+}
+
 @ValidatorConstraint({ name: 'originList' })
 export class OriginListRule implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -175,6 +210,38 @@ export class EnvironmentVariables {
     message: 'REDIS_KEY_PREFIX must be 1-40 characters of [A-Za-z0-9_-]',
   })
   REDIS_KEY_PREFIX = 'pdeck';
+
+  /**
+   * A Redis Cluster instead of one Redis: its seed nodes. Refused together with REDIS_URL (one
+   * place says where Redis is); credentials and TLS come from REDIS_USERNAME, REDIS_PASSWORD and
+   * REDIS_TLS, the same for every node.
+   */
+  @Transform(trimmed)
+  @IsOptional()
+  @Validate(RedisClusterNodesRule)
+  REDIS_CLUSTER_NODES?: string;
+
+  /** ACL user of the cluster's nodes (REDIS_CLUSTER_NODES only). */
+  @Transform(trimmed)
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,128}$/, {
+    message: 'REDIS_USERNAME must be 1-128 printable characters without spaces',
+  })
+  REDIS_USERNAME?: string;
+
+  /** Password of the cluster's nodes (REDIS_CLUSTER_NODES only); never logged. */
+  @Transform(trimmed)
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{1,512}$/, {
+    message: 'REDIS_PASSWORD must be 1-512 printable characters without spaces',
+  })
+  REDIS_PASSWORD?: string;
+
+  /** TLS to every node of the cluster (REDIS_CLUSTER_NODES only). */
+  @Transform(trimmed)
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'REDIS_TLS must be true or false' })
+  REDIS_TLS?: 'true' | 'false';
 
   @Transform(trimmed)
   @IsOptional()

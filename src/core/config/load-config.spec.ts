@@ -126,6 +126,55 @@ describe('parseConfig', () => {
     expect(message).not.toContain('\n');
   });
 
+  it('reads a Redis Cluster from REDIS_CLUSTER_NODES with its credentials', () => {
+    const config = parseConfig({
+      REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002',
+      REDIS_USERNAME: 'pdeck',
+      REDIS_PASSWORD: 'cluster-password',
+      REDIS_TLS: 'true',
+    });
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: 'redis-1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      username: 'pdeck',
+      password: 'cluster-password',
+      tls: true,
+    });
+    expect(parseConfig({ REDIS_CLUSTER_NODES: 'r:6379' }).redisCluster).toEqual({
+      nodes: [{ host: 'r', port: 6379 }],
+      tls: false,
+    });
+    expect(parseConfig({}).redisCluster).toBeUndefined();
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: 'redis-1' }, /REDIS_CLUSTER_NODES must be comma-separated host:port/],
+    [{ REDIS_CLUSTER_NODES: 'a:1,a:1' }, /REDIS_CLUSTER_NODES must be comma-separated host:port/],
+    [{ REDIS_CLUSTER_NODES: 'a:0' }, /REDIS_CLUSTER_NODES must be/],
+    [{ REDIS_CLUSTER_NODES: 'redis://a:6379' }, /REDIS_CLUSTER_NODES must be/],
+    [{ REDIS_CLUSTER_NODES: '[nope]:6379' }, /REDIS_CLUSTER_NODES must be/],
+    [
+      { REDIS_CLUSTER_NODES: 'a:6379', REDIS_URL: 'redis://b:6379' },
+      /REDIS_URL and REDIS_CLUSTER_NODES are both set/,
+    ],
+    [{ REDIS_PASSWORD: 'p' }, /REDIS_PASSWORD applies to REDIS_CLUSTER_NODES only/],
+    [{ REDIS_TLS: 'true' }, /REDIS_TLS applies to REDIS_CLUSTER_NODES only/],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_TLS: 'yes' }, /REDIS_TLS must be true or false/],
+  ])('refuses the Redis settings %j, naming the variable', (env, pattern) => {
+    const message = errorOf(env as Record<string, string>);
+    expect(message).toMatch(pattern);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes REDIS_PASSWORD', () => {
+    const message = errorOf({ REDIS_CLUSTER_NODES: 'a:1', REDIS_PASSWORD: 'two words' });
+    expect(message).toMatch(/REDIS_PASSWORD must be/);
+    expect(message).not.toContain('two words');
+  });
+
   it('never echoes secret values', () => {
     const message = errorOf({ INTERNAL_API_TOKENS: 'super-secret-but-short' });
     expect(message).not.toContain('super-secret');

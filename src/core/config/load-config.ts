@@ -1,8 +1,13 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import type { AppConfig, IntegrationCredentialsEnv, ProviderCredentials } from './app-config.js';
-import { EnvironmentVariables } from './environment.js';
+import type {
+  AppConfig,
+  IntegrationCredentialsEnv,
+  ProviderCredentials,
+  RedisClusterConfig,
+} from './app-config.js';
+import { EnvironmentVariables, parseClusterNodes } from './environment.js';
 import { type MergePolicyOverrides, parseMergePolicy } from './merge-policy-config.js';
 
 export class ConfigError extends Error {
@@ -70,6 +75,7 @@ export function parseConfig(
       );
     }
   }
+  const redisCluster = redisClusterOf(vars, known);
   const encryptionKeys = splitList(vars.ENCRYPTION_KEYS).map((entry) => {
     const [kid, b64] = entry.split(':');
     return { kid, key: Buffer.from(b64, 'base64') };
@@ -101,6 +107,7 @@ export function parseConfig(
     publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, ''),
     databaseUrl: vars.DATABASE_URL,
     redisUrl: vars.REDIS_URL,
+    ...(redisCluster ? { redisCluster } : {}),
     redisKeyPrefix: vars.REDIS_KEY_PREFIX,
     role: vars.ROLE,
     internalApiTokens: splitList(vars.INTERNAL_API_TOKENS),
@@ -159,6 +166,10 @@ export const ENV_NAMES = [
   'DATABASE_URL',
   'REDIS_URL',
   'REDIS_KEY_PREFIX',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_TLS',
   'ROLE',
   'INTERNAL_API_TOKENS',
   'ENCRYPTION_KEYS',
@@ -227,6 +238,38 @@ function readCredentials(
   };
 }
 
+/**
+ * REDIS_CLUSTER_NODES, already validated, with its credentials. One place says where Redis is:
+ * REDIS_URL together with REDIS_CLUSTER_NODES is refused rather than one silently ignored, and
+ * the cluster's credentials variables are refused without it (a single Redis carries them in
+ * REDIS_URL), so a password never sits where it has no effect.
+ */
+function redisClusterOf(
+  vars: EnvironmentVariables,
+  known: Record<string, string | undefined>,
+): RedisClusterConfig | undefined {
+  if (!vars.REDIS_CLUSTER_NODES) {
+    const stray = (['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS'] as const).find((n) => vars[n]);
+    if (stray) {
+      throw new ConfigError(
+        `Invalid configuration: ${stray} applies to REDIS_CLUSTER_NODES only; for a single Redis put credentials and TLS in REDIS_URL (rediss://user:password@host:6379)`,
+      );
+    }
+    return undefined;
+  }
+  if (known.REDIS_URL?.trim()) {
+    throw new ConfigError(
+      'Invalid configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set; set REDIS_URL for one Redis or REDIS_CLUSTER_NODES for a Redis Cluster, not both',
+    );
+  }
+  return {
+    nodes: parseClusterNodes(vars.REDIS_CLUSTER_NODES)!,
+    ...(vars.REDIS_USERNAME ? { username: vars.REDIS_USERNAME } : {}),
+    ...(vars.REDIS_PASSWORD ? { password: vars.REDIS_PASSWORD } : {}),
+    tls: vars.REDIS_TLS === 'true',
+  };
+}
+
 /** MERGE_POLICY, already validated by MergePolicyRule: its overrides, or none. */
 function mergePolicyOf(value: string | undefined): MergePolicyOverrides {
   if (!value) return {};
@@ -258,7 +301,7 @@ function describe(error: ValidationError, env: Record<string, string | undefined
   const constraints = error.constraints ?? {};
   const rule = constraints.isInt ?? Object.values(constraints)[0] ?? 'is invalid';
   const message = rule.startsWith(error.property) ? rule : `${error.property} ${rule}`;
-  const secretish = /SECRET|TOKEN|KEY/.test(error.property);
+  const secretish = /SECRET|TOKEN|KEY|PASSWORD/.test(error.property);
   const got = env[error.property];
   const shown =
     got === undefined ? '' : secretish ? ' (value hidden)' : ` (got ${JSON.stringify(got)})`;

@@ -7,7 +7,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { type RedisClient, scanAll } from '../redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config.js';
 import { REDIS } from '../redis/redis.tokens.js';
 import { CryptoService } from './crypto.service.js';
@@ -55,7 +55,7 @@ export class KeyPresencePublisher implements OnApplicationBootstrap, BeforeAppli
   private failing = false;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
     private readonly crypto: CryptoService,
   ) {
@@ -109,17 +109,14 @@ export class KeyPresencePublisher implements OnApplicationBootstrap, BeforeAppli
   }
 }
 
-/** Every live process's entry under `prefix` (entries that expire meanwhile are skipped). */
-export async function readKeyPresence(redis: Redis, prefix: string): Promise<KeyPresence[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:keyring:*`, 'COUNT', 500);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  if (keys.length === 0) return [];
-  const values = await redis.mget(...keys);
+/**
+ * Every live process's entry under `prefix` (entries that expire meanwhile are skipped). Each
+ * entry is read on its own: on a Redis Cluster the entries sit in different slots, which one
+ * MGET cannot span, and SCAN walks every master (scanAll).
+ */
+export async function readKeyPresence(redis: RedisClient, prefix: string): Promise<KeyPresence[]> {
+  const keys = await scanAll(redis, `${prefix}:keyring:*`);
+  const values = await Promise.all(keys.map((key) => redis.get(key)));
   return values.flatMap((value) => {
     const parsed = value === null ? undefined : parsePresence(value);
     return parsed ? [parsed] : [];

@@ -1,13 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type HealthCheckAttempt, HealthIndicatorService } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
+import { checkRedis, type RedisClient } from '../redis/redis-client.js';
 import { REDIS } from '../redis/redis.tokens.js';
 
-/** Terminus indicator for the shared ioredis connection: up when PING answers PONG in time. */
+/**
+ * Terminus indicator for the shared Redis connection: up when PING answers PONG in time and, on a
+ * Redis Cluster, every slot is served (checkRedis).
+ */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly health: HealthIndicatorService,
   ) {}
 
@@ -18,10 +21,7 @@ export class RedisHealthIndicator {
   pingCheck<const Key extends string>(key: Key, timeoutMs = 1500): HealthCheckAttempt<Key> {
     return this.health
       .check(key)
-      .attempt(async () => {
-        const reply = await this.redis.ping();
-        if (reply !== 'PONG') throw new Error(`Unexpected PING reply: ${reply}`);
-      })
+      .attempt(() => checkRedis(this.redis))
       .withTimeout(timeoutMs);
   }
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type INestApplicationContext, Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { checkRedis, type RedisClient } from '../redis/redis-client.js';
 import { DataSource } from 'typeorm';
 import type { ResolvedAppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -35,17 +35,14 @@ export async function startWorkerHealthServer(
 ): Promise<WorkerHealthServer | undefined> {
   if (config.workerHealthPort === 0) return undefined;
   const dataSource = app.get(DataSource);
-  const redis = app.get<Redis>(REDIS);
+  const redis = app.get<RedisClient>(REDIS);
   const metrics = app.get(MetricsService);
   const tokens = new TokenSet(config.internalApiTokens);
   const logger = new Logger('WorkerHealth');
 
   const checks: Record<Check, () => Promise<unknown>> = {
     postgres: () => dataSource.query('SELECT 1'),
-    redis: async () => {
-      const reply = await redis.ping();
-      if (reply !== 'PONG') throw new Error(`Unexpected PING reply: ${reply}`);
-    },
+    redis: () => checkRedis(redis),
   };
 
   async function ready(res: ServerResponse): Promise<void> {

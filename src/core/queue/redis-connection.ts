@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
+import { createRedis, type RedisTarget } from '../redis/redis-client.js';
 
 /** BullMQ connection options from a redis:// or rediss:// URL. */
 export function bullConnection(redisUrl: string): ConnectionOptions {
@@ -15,7 +16,22 @@ export function bullConnection(redisUrl: string): ConnectionOptions {
   };
 }
 
-/** Queue key prefix with a hash tag so every key of a queue lands in one Redis Cluster slot. */
+/**
+ * BullMQ's connection for the configured Redis. One node: options, so every queue and worker
+ * opens (and closes) its own connections. A cluster: BullMQ cannot build a cluster client from
+ * options, so it gets one (maxRetriesPerRequest null on every node), which the queues share and
+ * each worker duplicates for its own and its blocking connection; whoever created it closes it.
+ */
+export function queueConnection(target: RedisTarget): ConnectionOptions {
+  return target.redisCluster ? createRedis(target, 'queue') : bullConnection(target.redisUrl);
+}
+
+/**
+ * Queue key prefix with a hash tag, `{pdeck}`: every key of every queue lands in one Redis
+ * Cluster slot, as BullMQ's scripts need (they touch several keys of a queue at once, and a job
+ * scheduler's keys with its queue's). The price is that all queue traffic goes to the one master
+ * that owns the slot.
+ */
 export function queuePrefix(keyPrefix: string): string {
   return `{${keyPrefix}}`;
 }

@@ -1,5 +1,12 @@
 import type { InjectionToken } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
+import type { RedisClient } from './redis-client.js';
 
-/** The shared ioredis connection for the service's own keys (leases, state, budgets). */
-export const REDIS: InjectionToken<Redis> = Symbol('REDIS');
+/** The shared connection for the service's own keys (leases, state, budgets): node or cluster. */
+export const REDIS: InjectionToken<RedisClient> = Symbol('REDIS');
+
+/**
+ * BullMQ's connection: options for one Redis (each queue and worker opens its own connections),
+ * or, on a Redis Cluster, one cluster client the queues share and the workers duplicate.
+ */
+export const QUEUE_CONNECTION: InjectionToken<ConnectionOptions> = Symbol('QUEUE_CONNECTION');

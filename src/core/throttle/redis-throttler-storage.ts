@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { withQueueTimeout } from '../queue/queue-timeout.js';
 
 /** What ThrottlerStorage.increment answers (@nestjs/throttler's ThrottlerStorageRecord). */
@@ -52,7 +52,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('Throttle');
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config.js';
 import { REDIS } from '../redis/redis.tokens.js';
 import {
@@ -21,7 +21,7 @@ import { VerificationFailureLimiter } from './verification-failure-limiter.js';
   imports: [
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG, REDIS],
-      useFactory: (config: ResolvedAppConfig, redis: Redis) => ({
+      useFactory: (config: ResolvedAppConfig, redis: RedisClient) => ({
         throttlers: [
           {
             name: OAUTH_CALLBACK_THROTTLER,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { MetricsService } from '../../core/metrics/metrics.service.js';
 import { REDIS } from '../../core/redis/redis.tokens.js';
@@ -56,7 +56,7 @@ export class RateBudgetService {
   private readonly commands: RateCommands;
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisClient,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
     private readonly metrics: MetricsService,
   ) {
@@ -99,6 +99,7 @@ export class RateBudgetService {
       args.push(budget.limit, Math.ceil(budget.windowMs));
     }
     for (;;) {
+      // Several keys in one script: all carry the `{provider}` hash tag (base()), one slot.
       const reply = await this.commands.rateBudgetAcquire(keys.length, ...keys, ...args);
       if (reply[0] === 1) return;
       const waitMs = Math.ceil(reply[1] / 1000);

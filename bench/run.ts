@@ -135,8 +135,9 @@ async function webhookBenchmarks(rig: Rig, out: Results): Promise<void> {
   const trello = await connectTrello(rig, cardPool());
   if (wants('p3')) {
     // P2 acknowledges thousands of events faster than the workers apply them, and the Trello
-    // board's connect and first scheduled syncs read every card: P3 starts once all of that is
-    // done, so it measures its own deliveries.
+    // board's connect and first scheduled syncs read every card, and the link detector then
+    // looks at every new item: P3 starts once all of that is done, so it measures its own
+    // deliveries.
     const backlogMs = await webhooksDrained(rig);
     if (backlogMs > 1_000) log(`  P2's webhook backlog processed in ${secs(backlogMs)} s`);
     await syncsIdle(rig);

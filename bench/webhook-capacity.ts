@@ -42,7 +42,12 @@ export interface CapacityResult {
   backlogMs: number;
 }
 
-/** Waits until no webhook job is left to process; returns how long that took. */
+/**
+ * Waits until no webhook job is left to process and the link detector has caught up with every
+ * item change (a connect's thousands of new items keep it busy for seconds after the sync run
+ * ended); returns how long that took. A measured phase starting before would measure that
+ * one-off backlog too.
+ */
 export async function webhooksDrained(rig: Rig): Promise<number> {
   const started = Date.now();
   await eventually(
@@ -51,8 +56,22 @@ export async function webhooksDrained(rig: Rig): Promise<number> {
     600_000,
     250,
   );
+  await eventually(
+    async () => {
+      const [{ behind }] = await rig.cluster.pg.query<{ behind: number }>(LINKS_BEHIND_SQL);
+      return behind === 0 ? true : undefined;
+    },
+    'the link detector to catch up',
+    600_000,
+    250,
+  );
   return Date.now() - started;
 }
+
+/** Users whose items changed after the link detector's cursor. */
+const LINKS_BEHIND_SQL = `SELECT count(*)::int AS behind FROM (
+  SELECT user_id, max(change_seq) AS seq FROM items GROUP BY user_id) i
+  LEFT JOIN link_cursors c USING (user_id) WHERE COALESCE(c.change_seq, 0) < i.seq`;
 
 function failures(step: LatencyResult, drainMs: number): string[] {
   const failed: string[] = [];

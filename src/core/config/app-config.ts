@@ -76,6 +76,8 @@ export interface AppConfig {
   logDestination?: { write(line: string): void };
   dataDir: string;
   syncConcurrency: number;
+  /** Postgres connections per process (DATABASE_POOL_SIZE). */
+  databasePoolSize: number;
   /** Postgres statement_timeout in ms (DATABASE_STATEMENT_TIMEOUT_MS); 0 = none. */
   databaseStatementTimeoutMs: number;
   /** Deadline of one sync job (SYNC_JOB_TIMEOUT_MS). */

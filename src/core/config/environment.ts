@@ -312,6 +312,17 @@ export class EnvironmentVariables {
   @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' })
   LOG_FORMAT?: 'json' | 'pretty';
 
+  /**
+   * Postgres connections each process may hold at once. Every api and worker process has its own
+   * pool, so processes x this must stay below the server's max_connections (docs/operations.md).
+   */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(2)
+  @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
   /** Postgres statement_timeout of the service's connections, in ms; 0 = none. Not for migrations. */
   @Transform(toInt)
   @IsOptional()

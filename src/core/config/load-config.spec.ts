@@ -310,6 +310,16 @@ describe('parseConfig', () => {
       );
     });
 
+    it('sizes the Postgres pool from DATABASE_POOL_SIZE (10 by default, 2-200)', () => {
+      expect(parseConfig({})).toMatchObject({ databasePoolSize: 10 });
+      expect(parseConfig({ DATABASE_POOL_SIZE: '25' })).toMatchObject({ databasePoolSize: 25 });
+      for (const bad of ['1', '201', 'many']) {
+        expect(errorOf({ DATABASE_POOL_SIZE: bad })).toMatch(
+          /^Invalid configuration: DATABASE_POOL_SIZE/,
+        );
+      }
+    });
+
     it('reads TRUST_PROXY as a hop count or a list of proxies, and refuses true', () => {
       expect(parseConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
       expect(parseConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).trustProxy).toEqual([

@@ -21,7 +21,7 @@ export class DatabaseModule {
             buildDataSourceOptions(
               config.databaseUrl,
               entities,
-              undefined,
+              config.databasePoolSize,
               config.databaseStatementTimeoutMs,
             ),
           dataSourceFactory: async (options) => {

@@ -1,6 +1,6 @@
 import { parseRfc3339 } from '../providers/google-calendar/google-calendar.time.js';
 import type { EventTime, ExceptionInput, SeriesInput } from './occurrence-expander.js';
-import { dayOfIsoDate, isKnownZone } from './wall-time.js';
+import { dayOfIsoDate, isKnownZone } from '../core/time/wall-time.js';
 
 /**
  * Google Calendar events, as stored in an item's `raw` (see google-calendar.mapper.ts), read into

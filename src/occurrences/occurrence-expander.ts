@@ -12,7 +12,7 @@ import {
   MINUTE,
   SECOND,
   wallOf,
-} from './wall-time.js';
+} from '../core/time/wall-time.js';
 
 /**
  * Expands recurring events into occurrences inside a window: RRULE (RFC 5545 3.3.10), RDATE and

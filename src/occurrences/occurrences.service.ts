@@ -19,7 +19,7 @@ import {
   type Window,
 } from './occurrence-expander.js';
 import { INSTANCES_SQL, SERIES_SQL, SINGLES_SQL } from './occurrences.sql.js';
-import { DAY, isKnownZone } from './wall-time.js';
+import { DAY, isKnownZone } from '../core/time/wall-time.js';
 
 export interface OccurrencesQuery {
   userId: string;

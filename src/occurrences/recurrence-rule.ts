@@ -9,7 +9,7 @@ import {
   SECOND,
   weekdayOf,
   ymdOf,
-} from './wall-time.js';
+} from '../core/time/wall-time.js';
 
 /**
  * RFC 5545 recurrence rules (section 3.3.10, https://www.rfc-editor.org/rfc/rfc5545#section-3.3.10)

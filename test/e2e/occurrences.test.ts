@@ -10,7 +10,7 @@ import type {
   OccurrenceDto,
   OccurrencesPageDto,
 } from '../../src/occurrences/dto/occurrence.dto.js';
-import { DAY, dayOfIsoDate, instantOf } from '../../src/occurrences/wall-time.js';
+import { DAY, dayOfIsoDate, instantOf } from '../../src/core/time/wall-time.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
 import type { ItemDeletion, NormalizedItem } from '../../src/providers/integration-provider.js';
 import { eventually } from '../support/eventually.js';

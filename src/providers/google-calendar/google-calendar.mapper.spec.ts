@@ -195,6 +195,13 @@ describe('parseRfc3339', () => {
     expect(parseRfc3339('2026-07-15T09:00:00', 'Not/AZone')?.toISOString()).toBe(
       '2026-07-15T09:00:00.000Z',
     );
+    // The skipped hour reads with the offset before the gap; the repeated one is the first.
+    expect(parseRfc3339('2026-03-29T02:30:00', 'Europe/Berlin')?.toISOString()).toBe(
+      '2026-03-29T01:30:00.000Z',
+    );
+    expect(parseRfc3339('2026-10-25T02:30:00', 'Europe/Berlin')?.toISOString()).toBe(
+      '2026-10-25T00:30:00.000Z',
+    );
   });
 
   it('rejects malformed and out-of-range values', () => {

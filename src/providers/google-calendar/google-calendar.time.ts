@@ -1,3 +1,4 @@
+import { instantOf, isKnownZone } from '../../core/time/wall-time.js';
 import type { GoogleEventDateTime } from './google-calendar.types.js';
 
 const RFC3339 =
@@ -39,7 +40,7 @@ export function parseRfc3339(text: string | undefined, zone?: string): Date | nu
   const offset = m[8];
   // No offset: Google's responses carry one (RFC 3339 `dateTime`); reading a zone-less value in
   // the event's zone is the fallback, since a guess in the server's zone would shift the event.
-  if (!offset) return new Date(local - zoneOffsetAt(local, zone));
+  if (!offset) return new Date(isKnownZone(zone) ? instantOf(local, zone) : local);
   if (offset.toUpperCase() === 'Z') return new Date(local);
   const sign = offset.startsWith('-') ? -1 : 1;
   const minutes = Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6));
@@ -92,50 +93,4 @@ function wallToUtcMs(w: WallTime): number | null {
   if (d.getUTCDate() !== w.day || d.getUTCHours() !== w.hour) return null;
   if (d.getUTCMinutes() !== w.minute || d.getUTCSeconds() !== w.second) return null;
   return ms;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** Offset (ms) of `zone` for the wall time `localMs` (read as if UTC); 0 for an unknown zone. */
-function zoneOffsetAt(localMs: number, zone: string | undefined): number {
-  if (!zone) return 0;
-  try {
-    // Two rounds settle the offset around DST changes (offset at the guess, then at the result).
-    const first = offsetAtInstant(localMs, zone);
-    return offsetAtInstant(localMs - first, zone);
-  } catch {
-    return 0; // RangeError: not an IANA zone Intl knows; UTC is the only neutral reading.
-  }
-}
-
-function offsetAtInstant(utcMs: number, zone: string): number {
-  const parts = formatterFor(zone).formatToParts(new Date(utcMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return wall - (utcMs - (((utcMs % 1000) + 1000) % 1000));
 }

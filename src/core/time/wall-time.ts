@@ -1,9 +1,10 @@
 /**
- * Wall-clock arithmetic for recurrence expansion. A "wall" time is the local date and time of a
- * zone written as milliseconds since 1970-01-01T00:00 as if that zone were UTC (so 09:00 on
- * 2026-03-30 in Europe/Berlin is Date.UTC(2026, 2, 30, 9)). Recurrence rules step on the wall
- * clock (RFC 5545, 3.3.10: a daily 09:00 stays 09:00 across a DST change), and only the result
- * is turned into an instant of the zone.
+ * Wall-clock arithmetic in IANA zones, for recurrence expansion and for provider timestamps that
+ * carry no offset. A "wall" time is the local date and time of a zone written as milliseconds
+ * since 1970-01-01T00:00 as if that zone were UTC (so 09:00 on 2026-03-30 in Europe/Berlin is
+ * Date.UTC(2026, 2, 30, 9)). Recurrence rules step on the wall clock (RFC 5545, 3.3.10: a daily
+ * 09:00 stays 09:00 across a DST change), and only the result is turned into an instant of the
+ * zone.
  */
 
 export const SECOND = 1_000;

@@ -7,6 +7,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { QueueTimeoutError, withQueueTimeout } from '../core/queue/queue-timeout.js';
+import { BackoffPoller } from '../core/runtime/backoff-poller.js';
 import {
   OUTBOX_BATCH,
   OUTBOX_ENQUEUE_TIMEOUT_MS,
@@ -34,13 +35,16 @@ import { PdeckNotifier } from './pdeck-notifier.service.js';
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('PdeckEvents');
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
-  private running?: Promise<void>;
   /** A queueing that timed out: BullMQ still sends it once Redis is back; nothing goes on top. */
   private unsettled?: Promise<unknown>;
-  private failures = 0;
+  private readonly poller = new BackoffPoller({
+    everyMs: OUTBOX_POLL_MS,
+    maxRetryMs: OUTBOX_MAX_RETRY_MS,
+    logger: new Logger('PdeckEvents'),
+    pausedMessage: 'outbox relay paused: events wait in Postgres',
+    resumedMessage: 'outbox relay resumed',
+    round: async () => (await this.relayBatch()) === OUTBOX_BATCH,
+  });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -50,48 +54,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     // Notifications off: rows written while they were on wait until they are on again.
-    if (this.notifier.enabled) this.schedule(0);
+    if (this.notifier.enabled) this.poller.start();
   }
 
   /** Before the pools close (onModuleDestroy runs ahead of every shutdown hook). */
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.drain()
-        .then((next) => this.schedule(next))
-        .finally(() => (this.running = undefined));
-    }, ms);
-    this.timer.unref();
-  }
-
-  /** Relays until the outbox is empty; returns the delay before the next pass. Never throws. */
-  private async drain(): Promise<number> {
-    try {
-      let moved: number;
-      do moved = await this.relayBatch();
-      while (moved === OUTBOX_BATCH && !this.stopped);
-      if (this.failures > 0) {
-        this.logger.log({ msg: 'outbox relay resumed', failedPasses: this.failures });
-        this.failures = 0;
-      }
-      return OUTBOX_POLL_MS;
-    } catch (error) {
-      this.failures++;
-      // Once per outage, not every pass: the rows are safe in Postgres meanwhile.
-      if (this.failures === 1) {
-        this.logger.warn({
-          msg: 'outbox relay paused: events wait in Postgres',
-          error: (error as Error).message,
-        });
-      }
-      return Math.min(OUTBOX_POLL_MS * 2 ** this.failures, OUTBOX_MAX_RETRY_MS);
-    }
+  onModuleDestroy(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** One transaction: lock, read, queue, delete. Returns how many events it queued. */

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { BackoffPoller } from '../core/runtime/backoff-poller.js';
 import { LINK_MAX_RETRY_MS, LINK_POLL_MS, LINK_PROBE_USERS } from './links.constants.js';
 import { USERS_WITH_WORK_SQL } from './links.sql.js';
 import { UserLinkPass } from './user-link-pass.js';
@@ -23,10 +24,14 @@ import { UserLinkPass } from './user-link-pass.js';
 @Injectable()
 export class LinkDetector implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Links');
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
-  private running?: Promise<void>;
-  private failures = 0;
+  private readonly poller = new BackoffPoller({
+    everyMs: LINK_POLL_MS,
+    maxRetryMs: LINK_MAX_RETRY_MS,
+    logger: this.logger,
+    pausedMessage: 'link detector paused: links and merged entries wait',
+    resumedMessage: 'link detector resumed',
+    round: () => this.round(),
+  });
   /** Users whose last pass failed, so a persistent failure is logged once, not every poll. */
   private readonly failing = new Set<string>();
 
@@ -36,48 +41,17 @@ export class LinkDetector implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    this.poller.start();
   }
 
   /** Before the pools close (onModuleDestroy runs ahead of every shutdown hook). */
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** Runs rounds until no user has work; for tests and for the poll loop. Never throws. */
-  async drain(): Promise<number> {
-    try {
-      for (;;) {
-        const progressed = await this.round();
-        if (!progressed || this.stopped) break;
-      }
-      if (this.failures > 0) {
-        this.logger.log({ msg: 'link detector resumed', failedPasses: this.failures });
-        this.failures = 0;
-      }
-      return LINK_POLL_MS;
-    } catch (error) {
-      this.failures++;
-      if (this.failures === 1) {
-        this.logger.warn({
-          msg: 'link detector paused: links and merged entries wait',
-          error: (error as Error).message,
-        });
-      }
-      return Math.min(LINK_POLL_MS * 2 ** this.failures, LINK_MAX_RETRY_MS);
-    }
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.drain()
-        .then((next) => this.schedule(next))
-        .finally(() => (this.running = undefined));
-    }, ms);
-    this.timer.unref();
+  drain(): Promise<number> {
+    return this.poller.drain();
   }
 
   /**
@@ -90,7 +64,7 @@ export class LinkDetector implements OnApplicationBootstrap, OnModuleDestroy {
     ]);
     let progressed = false;
     for (const { user_id: userId } of users) {
-      if (this.stopped) break;
+      if (this.poller.isStopped) break;
       try {
         const result = await this.pass.run(userId);
         if (!result.busy) progressed = true;

@@ -2,6 +2,11 @@ import { BadRequestException, Injectable, Logger, NotFoundException } from '@nes
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { ItemLinkDto, ItemLinksPageDto, LinkEvidenceDto } from './dto/item-link.dto.js';
+import {
+  decodeOpaqueCursor,
+  encodeOpaqueCursor,
+  UUID_TEXT,
+} from '../core/validation/opaque-cursor.js';
 import { LINKS_DEFAULT_LIMIT } from './dto/item-link.dto.js';
 import { LINK_COLUMNS, LIVE_ITEMS_SQL, LOCK_USER_LINKS_SQL, SPLIT_LINK_SQL } from './links.sql.js';
 import { MergedEntriesWriter } from './merged-entries.writer.js';
@@ -146,20 +151,13 @@ function toDto(row: LinkRow): ItemLinkDto {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** The list cursor: base64url of `{"v":1,"id":"<last link id>"}`, opaque to clients. */
+/** The list cursor: `{"v":1,"id":"<last link id>"}` (encodeOpaqueCursor), opaque to clients. */
 function encodeCursor(id: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, id }), 'utf8').toString('base64url');
+  return encodeOpaqueCursor({ id });
 }
 
 function decodeCursor(cursor: string): string {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    const id = (value as { v?: unknown; id?: unknown } | null)?.id;
-    if ((value as { v?: unknown }).v === 1 && typeof id === 'string' && UUID.test(id)) return id;
-  } catch {
-    // malformed: below
-  }
+  const id = decodeOpaqueCursor(cursor)?.id;
+  if (typeof id === 'string' && UUID_TEXT.test(id)) return id;
   throw new BadRequestException('cursor is malformed');
 }

@@ -14,6 +14,7 @@ import {
 } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import { googleFakeEnv } from '../support/google-fake-env.js';
 
 const ARTIFACTS = 'test-artifacts';
 
@@ -35,9 +36,7 @@ describe.skipIf(!chromiumAvailable)('Operator console in Chromium', () => {
     t = await startTestApp({
       integrations: [GoogleCalendarProvider],
       env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
-        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+        ...googleFakeEnv(fake),
       },
     });
     const store = t.app.get(ConnectionStore);

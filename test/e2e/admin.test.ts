@@ -10,6 +10,7 @@ import { GoogleCalendarProvider } from '../../src/providers/google-calendar/goog
 import { AdminClient, metric, storeGoogleConnection } from '../support/admin-kit.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import { googleFakeEnv } from '../support/google-fake-env.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -34,9 +35,7 @@ describe('Operator console', () => {
     t = await startTestApp({
       integrations: [GoogleCalendarProvider],
       env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
-        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+        ...googleFakeEnv(fake),
       },
     });
     db = t.app.get(DataSource);

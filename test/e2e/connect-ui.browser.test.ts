@@ -13,6 +13,7 @@ import {
 } from '../support/browser.js';
 import { connectSessionUrl } from '../support/connect-ui-kit.js';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import { googleFakeEnv } from '../support/google-fake-env.js';
 
 const ARTIFACTS = 'test-artifacts';
 const USER = 'pdeck-user-browser';
@@ -83,9 +84,7 @@ describe.skipIf(!chromiumAvailable)('Connect UI in Chromium', () => {
       port,
       integrations: [GoogleCalendarProvider],
       env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
-        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+        ...googleFakeEnv(fake),
         RETURN_TO_ORIGINS: openerOrigin,
       },
     });

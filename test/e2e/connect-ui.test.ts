@@ -7,6 +7,7 @@ import { GoogleCalendarProvider } from '../../src/providers/google-calendar/goog
 import { connectSessionUrl, createConnectSession, UiBrowser } from '../support/connect-ui-kit.js';
 import { eventually } from '../support/eventually.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import { googleFakeEnv } from '../support/google-fake-env.js';
 
 const ALICE = 'alice@example.com';
 const PDECK = 'http://127.0.0.1:5999';
@@ -46,9 +47,7 @@ describe('Connect UI', () => {
     t = await startTestApp({
       integrations: [GoogleCalendarProvider],
       env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
-        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+        ...googleFakeEnv(fake),
         RETURN_TO_ORIGINS: PDECK,
       },
     });

@@ -9,6 +9,7 @@ import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import { googleFakeEnv } from '../support/google-fake-env.js';
 
 const ALICE = 'alice@example.com';
 const RETURN_TO = 'http://127.0.0.1:5999/connected';
@@ -32,9 +33,7 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
       port,
       integrations: [GoogleCalendarProvider],
       env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
-        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+        ...googleFakeEnv(fake),
         RETURN_TO_ORIGINS: 'http://127.0.0.1:5999',
       },
     });

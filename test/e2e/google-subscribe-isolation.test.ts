@@ -18,6 +18,7 @@ import { TcpForwarder } from '../support/tcp-forwarder.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { flushPrefix } from '../support/test-services.js';
+import { googleFakeEnv } from '../support/google-fake-env.js';
 
 const ALICE = 'alice@example.com';
 const RETURN_ORIGIN = 'http://127.0.0.1:5999';
@@ -61,9 +62,7 @@ describe('Google Calendar push subscriptions, calendar by calendar', () => {
       database,
       integrations: [GoogleCalendarProvider],
       env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
-        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+        ...googleFakeEnv(fake),
         RETURN_TO_ORIGINS: RETURN_ORIGIN,
         ENCRYPTION_KEYS,
       },

@@ -16,6 +16,7 @@ import type { ItemDeletion, NormalizedItem } from '../../src/providers/integrati
 import { eventually } from '../support/eventually.js';
 import { makeItem, newConnection, storeConnections } from '../support/items-fixtures.js';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import { googleFakeEnv } from '../support/google-fake-env.js';
 
 const ALICE = 'alice@example.com';
 const BERLIN = 'Europe/Berlin';
@@ -53,9 +54,7 @@ describe('GET /v1/occurrences', () => {
       port,
       integrations: [GoogleCalendarProvider],
       env: {
-        PROVIDER_ORIGINS: JSON.stringify(fake.origins()),
-        GOOGLE_CALENDAR_CLIENT_ID: fake.clients[0].clientId,
-        GOOGLE_CALENDAR_CLIENT_SECRET: fake.clients[0].clientSecret,
+        ...googleFakeEnv(fake),
         RETURN_TO_ORIGINS: 'http://127.0.0.1:5999',
       },
     });

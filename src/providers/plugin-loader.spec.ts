@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/config/load-config.js';
+import type { IntegrationProvider } from './integration-provider.js';
 import { INTEGRATIONS } from './integrations.js';
 import { loadIntegrationPlugins } from './plugin-loader.js';
+import { withCatalog } from './providers.module.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../test/fixtures/plugins');
 
@@ -197,6 +199,22 @@ describe('loadIntegrationPlugins', () => {
       }),
     ).rejects.toThrow(
       'Invalid plugin "./b.js" in INTEGRATION_PLUGINS: integration id "acme-tasks" is already used by plugin "./a.js"',
+    );
+  });
+});
+
+describe('withCatalog (registration)', () => {
+  it('gives instances the static catalog when the class declares only that one', () => {
+    const Provider = providerWith(catalog()) as new () => IntegrationProvider;
+    const instance = withCatalog(new Provider(), Provider);
+    expect(instance.catalog.id).toBe('acme-tasks');
+  });
+
+  it('refuses a class with no catalog at all, naming it', () => {
+    class NoCatalog {}
+    const type = NoCatalog as unknown as new () => IntegrationProvider;
+    expect(() => withCatalog(new type(), type)).toThrow(
+      new ConfigError('Invalid integration NoCatalog: it has no catalog'),
     );
   });
 });

@@ -1,8 +1,13 @@
 import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
+import { ConfigError } from '../core/config/load-config.js';
 import { MetricsRequestObserver } from './http/metrics-request-observer.js';
 import { ProviderHttpClient } from './http/provider-http-client.js';
 import { ProviderRequestObserver } from './http/request-observer.js';
-import { INTEGRATION_PROVIDERS, type IntegrationProvider } from './integration-provider.js';
+import {
+  INTEGRATION_PROVIDERS,
+  type IntegrationClass,
+  type IntegrationProvider,
+} from './integration-provider.js';
 import { INTEGRATIONS } from './integrations.js';
 import type { IntegrationPlugin } from './plugin-contract.js';
 import { ProviderContextFactory } from './provider-context.factory.js';
@@ -34,7 +39,8 @@ export class ProvidersModule {
         {
           provide: INTEGRATION_PROVIDERS,
           inject: integrations,
-          useFactory: (...instances: IntegrationProvider[]) => instances,
+          useFactory: (...instances: IntegrationProvider[]) =>
+            instances.map((instance, i) => withCatalog(instance, integrations[i])),
         },
         ProviderRegistry,
         { provide: ProviderRequestObserver, useClass: MetricsRequestObserver },
@@ -46,4 +52,22 @@ export class ProvidersModule {
       exports: [ProviderRegistry, ProviderHttpClient, RateBudgetService, ProviderContextFactory],
     };
   }
+}
+
+/**
+ * The registry reads each instance's catalog. A class that declares it only as a static (a
+ * plugin's may) gets the static one on its instance; a class with neither stops startup with one
+ * line instead of a TypeError deep in the registry.
+ */
+export function withCatalog(
+  instance: IntegrationProvider,
+  type: Type<IntegrationProvider>,
+): IntegrationProvider {
+  if (instance.catalog) return instance;
+  const catalog = (type as Partial<IntegrationClass>).catalog;
+  if (!catalog) {
+    throw new ConfigError(`Invalid integration ${type.name}: it has no catalog`);
+  }
+  Object.defineProperty(instance, 'catalog', { value: catalog, enumerable: true });
+  return instance;
 }

@@ -18,6 +18,7 @@ import { LinksWorkerModule } from './links/links-worker.module.js';
 import { LinksModule } from './links/links.module.js';
 import { OccurrencesModule } from './occurrences/occurrences.module.js';
 import type { IntegrationProvider } from './providers/integration-provider.js';
+import type { IntegrationPlugin } from './providers/plugin-contract.js';
 import { ProvidersModule } from './providers/providers.module.js';
 import { SyncWorkerModule } from './sync/sync-worker.module.js';
 import { SyncModule } from './sync/sync.module.js';
@@ -27,6 +28,8 @@ import { WebhooksModule } from './webhooks/webhooks.module.js';
 export interface AppModuleOptions {
   /** Integrations to register; defaults to every shipped one (tests pass their own). */
   integrations?: Type<IntegrationProvider>[];
+  /** Plugins loaded from INTEGRATION_PLUGINS, registered beside `integrations`. */
+  plugins?: readonly IntegrationPlugin[];
 }
 
 /**
@@ -54,7 +57,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, ENTITIES),
-        ProvidersModule.forRoot(options.integrations),
+        ProvidersModule.forRoot(options.integrations, options.plugins),
         HealthModule,
         ItemsModule,
         OccurrencesModule,

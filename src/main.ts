@@ -7,12 +7,18 @@ import {
   type WorkerHealthServer,
 } from './core/health/worker-health-server.js';
 import { prepareRuntime } from './core/runtime/prepare-runtime.js';
-import { credentialsEnvOf } from './providers/integrations.js';
+import { credentialsEnvOf, INTEGRATIONS } from './providers/integrations.js';
+import { type LoadedPlugin, loadIntegrationPlugins } from './providers/plugin-loader.js';
 
 async function main(): Promise<void> {
   let config;
+  let plugins: LoadedPlugin[];
   try {
-    config = loadConfigFromProcessEnv(credentialsEnvOf());
+    // Plugins first: their catalogs name credentials variables that configuration then reads.
+    plugins = await loadIntegrationPlugins(process.env.INTEGRATION_PLUGINS);
+    config = loadConfigFromProcessEnv(
+      credentialsEnvOf([...INTEGRATIONS, ...plugins.map((p) => p.provider)]),
+    );
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -24,7 +30,7 @@ async function main(): Promise<void> {
   let app: INestApplicationContext;
   let health: WorkerHealthServer | undefined;
   if (config.role === 'worker') {
-    app = await createWorkerContext(runtime.config);
+    app = await createWorkerContext(runtime.config, { plugins });
     await app.init();
     // /health/live, /health/ready and /metrics on WORKER_HEALTH_PORT (a port in use stops it).
     health = await startWorkerHealthServer(app, runtime.config).catch(async (error: unknown) => {
@@ -36,7 +42,7 @@ async function main(): Promise<void> {
       `PDeck Integrations (ROLE=worker) ready: processing the sync, webhook and event queues${health ? `; health and metrics on port ${health.port}` : ''}`,
     );
   } else {
-    const http = await createHttpApp(runtime.config);
+    const http = await createHttpApp(runtime.config, { plugins });
     await http.listen(config.port);
     app = http;
     console.log(

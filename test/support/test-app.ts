@@ -6,7 +6,8 @@ import { freePort } from '../harness/ports.js';
 import { createHttpApp } from '../../src/app.factory.js';
 import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
-import { credentialsEnvOf } from '../../src/providers/integrations.js';
+import { credentialsEnvOf, INTEGRATIONS } from '../../src/providers/integrations.js';
+import { type LoadedPlugin, loadIntegrationPlugins } from '../../src/providers/plugin-loader.js';
 import type { IntegrationProvider } from '../../src/providers/integration-provider.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { flushPrefix } from './test-services.js';
@@ -25,7 +26,9 @@ export interface TestApp {
 export async function buildTestConfig(
   env: Record<string, string> = {},
   shared?: TestDatabase,
-): Promise<{ config: ResolvedAppConfig; database: TestDatabase }> {
+): Promise<{ config: ResolvedAppConfig; database: TestDatabase; plugins: LoadedPlugin[] }> {
+  // As in main.ts: plugins named in INTEGRATION_PLUGINS are loaded before configuration.
+  const plugins = await loadIntegrationPlugins(env.INTEGRATION_PLUGINS);
   const database = shared ?? (await createTestDatabase(inject('databaseUrl')));
   const config = parseConfig(
     {
@@ -38,9 +41,9 @@ export async function buildTestConfig(
       LOG_LEVEL: 'silent',
       ...env,
     },
-    credentialsEnvOf(),
+    credentialsEnvOf([...INTEGRATIONS, ...plugins.map((p) => p.provider)]),
   );
-  return { config: { ...config, databaseUrl: database.url }, database };
+  return { config: { ...config, databaseUrl: database.url }, database, plugins };
 }
 
 /** The real HTTP app, listening on a free loopback port. */
@@ -57,7 +60,7 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const { config, database } = await buildTestConfig(
+  const { config, database, plugins } = await buildTestConfig(
     {
       PORT: String(port),
       PUBLIC_URL: baseUrl,
@@ -66,7 +69,10 @@ export async function startTestApp(
     options.database,
   );
   options.configure?.(config);
-  const app = await createHttpApp(config, { integrations: options.integrations ?? [] });
+  const app = await createHttpApp(config, {
+    integrations: options.integrations ?? [],
+    plugins,
+  });
   await app.listen(port, '127.0.0.1');
   return {
     app,

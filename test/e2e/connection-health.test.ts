@@ -70,6 +70,15 @@ function kit(h: ReturnType<typeof harness>) {
     );
   /** Requests a sync and waits for its run to end; `fail` makes the listing answer 403. */
   async function sync(fail: boolean): Promise<string> {
+    // A sync still queued or running (the connection's first one, on a slow machine) would be
+    // joined by this request and end as it was going to: wait for it so the fault reaches ours.
+    await eventually(async () => {
+      const [{ n }] = await h.t.db.query(
+        "SELECT count(*)::int AS n FROM sync_runs WHERE connection_id = $1 AND status IN ('queued', 'running')",
+        [h.t.connectionId],
+      );
+      return n === 0 ? true : undefined;
+    }, 'no sync of the connection queued or running');
     if (fail) h.tasks.faults.push({ status: 403, pathIncludes: '/lists' });
     const res = await api(`/v1/connections/${h.t.connectionId}/sync`, {
       method: 'POST',

@@ -70,15 +70,18 @@ function kit(h: ReturnType<typeof harness>) {
     );
   /** Requests a sync and waits for its run to end; `fail` makes the listing answer 403. */
   async function sync(fail: boolean): Promise<string> {
-    // A sync still queued or running (the connection's first one, on a slow machine) would be
-    // joined by this request and end as it was going to: wait for it so the fault reaches ours.
+    // A sync still queued or running (the schedule's first tick, on a slow machine) would be
+    // joined by this request, or take the fault itself: wait until nothing of the sync queue is
+    // waiting or running (delayed is the schedule's next tick) and no run is open.
+    const queue = h.t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
     await eventually(async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'prioritized');
       const [{ n }] = await h.t.db.query(
         "SELECT count(*)::int AS n FROM sync_runs WHERE connection_id = $1 AND status IN ('queued', 'running')",
         [h.t.connectionId],
       );
-      return n === 0 ? true : undefined;
-    }, 'no sync of the connection queued or running');
+      return n === 0 && Object.values(counts).every((c) => c === 0) ? true : undefined;
+    }, 'the sync queue to be idle');
     if (fail) h.tasks.faults.push({ status: 403, pathIncludes: '/lists' });
     const res = await api(`/v1/connections/${h.t.connectionId}/sync`, {
       method: 'POST',

@@ -15,7 +15,8 @@ export interface FeedQuery {
   includeRaw?: boolean;
 }
 
-interface ItemRow {
+/** An `items` row as node-postgres returns it (snake_case columns; change_seq as text). */
+export interface ItemRow {
   id: string;
   connection_id: string;
   provider: string;

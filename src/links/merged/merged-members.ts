@@ -1,3 +1,4 @@
+import type { ItemRow } from '../../items/changes-feed.service.js';
 import type { MergeKind, MergeMember } from './merge-policy.js';
 
 /** Anything that runs SQL: the DataSource, or a transaction's EntityManager. */
@@ -10,28 +11,31 @@ export interface LoadedMember extends MergeMember {
   externalId: string;
 }
 
-interface MemberRow {
-  id: string;
-  provider: string;
+/** The item columns the policy reads, plus the organizer and the connection's account. */
+type MemberRow = Pick<
+  ItemRow,
+  | 'id'
+  | 'provider'
+  | 'connection_id'
+  | 'external_id'
+  | 'title'
+  | 'body'
+  | 'status'
+  | 'starts_at'
+  | 'ends_at'
+  | 'all_day'
+  | 'due_at'
+  | 'url'
+  | 'assignees'
+  | 'labels'
+  | 'external_updated_at'
+  | 'updated_at'
+> & {
   kind: MergeKind;
-  connection_id: string;
-  external_id: string;
-  title: string | null;
-  body: string | null;
-  status: string | null;
-  starts_at: Date | null;
-  ends_at: Date | null;
-  all_day: boolean;
-  due_at: Date | null;
-  url: string | null;
-  assignees: string[];
-  labels: string[];
-  external_updated_at: Date | null;
-  updated_at: Date;
   organizer: { email?: unknown; self?: unknown } | null;
   account_id: string | null;
   account_label: string | null;
-}
+};
 
 /**
  * Live items of one user by id, with the connection's account (its email is how an event's

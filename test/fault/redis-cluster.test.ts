@@ -265,14 +265,7 @@ describe('Redis Cluster, three masters without replicas', () => {
     expect(cluster.processes.every((p) => p.running)).toBe(true);
 
     // The node came back with its append-only file: the schedulers it held are there, once.
-    const client = redisCluster.client();
-    try {
-      const schedulers = await jobSchedulers(client);
-      expect(duplicateSchedulers(schedulers)).toEqual([]);
-      expect(schedulers.sync.filter((k) => k === `sync-${trelloId}`)).toHaveLength(1);
-    } finally {
-      client.disconnect();
-    }
+    await expectSchedulersOnce(redisCluster, trelloId);
     console.log(
       `[figures] Redis Cluster, master lost without replica: down ${upAt - downAt} ms; ` +
         `${firstDuring.length} first delivery attempts meanwhile answered 503; acknowledged ${outcome.acknowledged}, lost 0; ` +
@@ -339,14 +332,7 @@ describe('Redis Cluster, three masters with a replica each', () => {
       30_000,
       500,
     );
-    const client = redisCluster.client();
-    try {
-      const schedulers = await jobSchedulers(client);
-      expect(duplicateSchedulers(schedulers)).toEqual([]);
-      expect(schedulers.sync.filter((k) => k === `sync-${trelloId}`)).toHaveLength(1);
-    } finally {
-      client.disconnect();
-    }
+    await expectSchedulersOnce(redisCluster, trelloId);
     // During the switch a delivery may be stored but not queued: 503, and the provider retries.
     const attempts = trello.deliveries(10_000);
     expect(attempts.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
@@ -411,3 +397,18 @@ describe('Redis Cluster entirely down: the shared connection', () => {
     }
   });
 });
+
+/** Every job scheduler exists once on the cluster, the connection's sync scheduler among them. */
+async function expectSchedulersOnce(
+  redisCluster: RedisClusterInstance,
+  connectionId: string,
+): Promise<void> {
+  const client = redisCluster.client();
+  try {
+    const schedulers = await jobSchedulers(client);
+    expect(duplicateSchedulers(schedulers)).toEqual([]);
+    expect(schedulers.sync.filter((k) => k === `sync-${connectionId}`)).toHaveLength(1);
+  } finally {
+    client.disconnect();
+  }
+}

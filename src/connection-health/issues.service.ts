@@ -3,6 +3,11 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
+import {
+  decodeOpaqueCursor,
+  encodeOpaqueCursor,
+  UUID_TEXT,
+} from '../core/validation/opaque-cursor.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import type { IssueStatus, IssueType } from './entities/connection-issue.entity.js';
 
@@ -85,16 +90,16 @@ function toIssue(r: IssueRow): ConnectionIssue {
 
 /** Cursor: the last row's (first_seen_at, id), newest first; opaque to callers. */
 function encodeCursor(r: IssueRow): string {
-  return Buffer.from(`${r.first_seen_at.toISOString()}|${r.id}`).toString('base64url');
+  return encodeOpaqueCursor({ at: r.first_seen_at.toISOString(), id: r.id });
 }
 
 function decodeCursor(cursor: string): [string, string] {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const { at, id } = decodeOpaqueCursor(cursor) ?? {};
   if (
-    !at ||
-    !id ||
+    typeof at !== 'string' ||
     Number.isNaN(Date.parse(at)) ||
-    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)
+    typeof id !== 'string' ||
+    !UUID_TEXT.test(id)
   ) {
     throw new BadRequestException({
       statusCode: 400,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthEvaluationService } from '../../src/connection-health/health-evaluation.service.js';
 import type { PdeckEventEnvelope } from '../../src/events/pdeck-event.js';
 import { SYNC_QUEUE } from '../../src/sync/sync.constants.js';
+import { WEBHOOK_SUBSCRIPTIONS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
 import { eventually } from '../support/eventually.js';
 import { PdeckReceiver } from '../support/events-test-kit.js';
 import { FakeTasksApi } from '../support/fake-tasks-api.js';
@@ -70,18 +71,24 @@ function kit(h: ReturnType<typeof harness>) {
     );
   /** Requests a sync and waits for its run to end; `fail` makes the listing answer 403. */
   async function sync(fail: boolean): Promise<string> {
-    // A sync still queued or running (the schedule's first tick, on a slow machine) would be
-    // joined by this request, or take the fault itself: wait until nothing of the sync queue is
-    // waiting or running (delayed is the schedule's next tick) and no run is open.
-    const queue = h.t.app.get<Queue>(getQueueToken(SYNC_QUEUE));
+    // Wait until nothing that lists the fake's lists is waiting or running: the schedule's first
+    // tick (our request would join it) and the connection's webhook subscribe job (it lists the
+    // resources too, and would take the fault meant for our sync). Delayed jobs are the next
+    // scheduled tick and renewal.
+    const queues = [SYNC_QUEUE, WEBHOOK_SUBSCRIPTIONS_QUEUE].map((name) =>
+      h.t.app.get<Queue>(getQueueToken(name)),
+    );
     await eventually(async () => {
-      const counts = await queue.getJobCounts('waiting', 'active', 'prioritized');
+      for (const queue of queues) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'prioritized');
+        if (Object.values(counts).some((c) => c > 0)) return undefined;
+      }
       const [{ n }] = await h.t.db.query(
         "SELECT count(*)::int AS n FROM sync_runs WHERE connection_id = $1 AND status IN ('queued', 'running')",
         [h.t.connectionId],
       );
-      return n === 0 && Object.values(counts).every((c) => c === 0) ? true : undefined;
-    }, 'the sync queue to be idle');
+      return n === 0 ? true : undefined;
+    }, 'the sync and subscription queues to be idle');
     if (fail) h.tasks.faults.push({ status: 403, pathIncludes: '/lists' });
     const res = await api(`/v1/connections/${h.t.connectionId}/sync`, {
       method: 'POST',

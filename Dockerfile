@@ -5,7 +5,9 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # --- all dependencies (dev included), for building ------------------------------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
+# npm workspaces: each workspace's package.json must be there for `npm ci` to link it.
 COPY package.json package-lock.json ./
+COPY packages/integration-sdk/package.json packages/integration-sdk/
 RUN npm ci --no-audit --no-fund
 
 # --- compile TypeScript to dist/ ------------------------------------------------------------------
@@ -18,6 +20,7 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+COPY packages/integration-sdk/package.json packages/integration-sdk/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime --------------------------------------------------------------------------------------
@@ -30,6 +33,9 @@ WORKDIR /app
 COPY --chown=node:node package.json ./
 COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# The integration SDK, built: node_modules/@pdeck/integration-sdk links here.
+COPY --from=build --chown=node:node /app/packages/integration-sdk/package.json ./packages/integration-sdk/
+COPY --from=build --chown=node:node /app/packages/integration-sdk/dist ./packages/integration-sdk/dist
 # DATA_DIR defaults to .data (relative to /app); make it writable by the unprivileged user.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node

@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { sdkSourceAliases } from './vitest.sdk-alias.js';
 
 // Three tiers: unit tests sit beside the code (src/**/*.spec.ts); medium tests (services against
 // real Postgres and Redis) and e2e tests (the app over HTTP) live under test/.
 export default defineConfig({
+  resolve: { alias: sdkSourceAliases },
   test: {
     globalSetup: ['./test/support/global-setup.ts'],
     testTimeout: 30_000,
@@ -15,7 +17,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.spec.ts', 'sandbox/**/*.spec.ts'] },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.spec.ts', 'sandbox/**/*.spec.ts', 'packages/*/src/**/*.spec.ts'],
+        },
       },
       {
         extends: true,

@@ -1,5 +1,4 @@
-import { empty, json, type Handler } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import { empty, json, type Handler, type SandboxServer } from '@pdeck/integration-sdk/sandbox';
 import type { ResourceState } from './channels.js';
 import type { EventInput } from './event-types.js';
 import type { GoogleCalendarFake } from './google-calendar.fake.js';

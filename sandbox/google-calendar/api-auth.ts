@@ -1,6 +1,9 @@
-import type { OAuth2Fake } from '../core/oauth2-fake.js';
-import type { AccessTokenInfo } from '../core/oauth2-tokens.js';
-import type { Reply, RequestContext } from '../core/router.js';
+import type {
+  OAuth2Fake,
+  AccessTokenInfo,
+  Reply,
+  RequestContext,
+} from '@pdeck/integration-sdk/sandbox';
 import { errors } from './google-errors.js';
 
 const S = 'https://www.googleapis.com/auth/';

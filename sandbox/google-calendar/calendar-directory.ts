@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SandboxNotFoundError } from '../core/errors.js';
+import { SandboxNotFoundError } from '@pdeck/integration-sdk/sandbox';
 import { EventStore } from './event-store.js';
 
 export type AccessRole = 'freeBusyReader' | 'reader' | 'writer' | 'owner';

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { OAuth2Fake } from '../core/oauth2-fake.js';
-import { json, type Reply, type RequestContext } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  type OAuth2Fake,
+  json,
+  type Reply,
+  type RequestContext,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import { authorizeCall, isReply, SCOPES } from './api-auth.js';
 import {
   ACCESS_ROLE_RANK,

@@ -1,4 +1,4 @@
-import type { PushSender } from '../core/push-sender.js';
+import type { PushSender } from '@pdeck/integration-sdk/sandbox';
 
 export interface Channel {
   id: string;

@@ -6,7 +6,7 @@ import {
   type EventInput,
   type EventPerson,
 } from './event-types.js';
-import { formatDateTime } from '../core/time-zones.js';
+import { formatDateTime } from '@pdeck/integration-sdk/sandbox';
 
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
 

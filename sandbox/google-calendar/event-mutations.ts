@@ -1,4 +1,4 @@
-import { SandboxNotFoundError } from '../core/errors.js';
+import { SandboxNotFoundError } from '@pdeck/integration-sdk/sandbox';
 import type { CalendarData } from './calendar-directory.js';
 import { buildEvent, newEventId } from './event-factory.js';
 import { eventBounds, type CalendarEvent, type EventInput } from './event-types.js';

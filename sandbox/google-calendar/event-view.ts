@@ -1,7 +1,7 @@
 import type { CalendarEvent, EventDateTime } from './event-types.js';
 import { eventBounds, htmlLinkFor } from './event-types.js';
 import { expandRecurrence } from './recurrence.js';
-import { formatDateTime } from '../core/time-zones.js';
+import { formatDateTime } from '@pdeck/integration-sdk/sandbox';
 
 /**
  * What events.list serves for a stored event. A cancelled event carries only what Google

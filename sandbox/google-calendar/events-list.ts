@@ -1,6 +1,4 @@
-import { assembleJson } from '../core/json-assembly.js';
-import type { PageCache } from '../core/page-cache.js';
-import type { Reply } from '../core/router.js';
+import { assembleJson, type PageCache, type Reply } from '@pdeck/integration-sdk/sandbox';
 import type { CalendarData, ListEntry } from './calendar-directory.js';
 import { instant, type CalendarEvent } from './event-types.js';
 import { expandMaster, toWire } from './event-view.js';

@@ -1,4 +1,4 @@
-import type { Reply } from '../core/router.js';
+import type { Reply } from '@pdeck/integration-sdk/sandbox';
 import { errors } from './google-errors.js';
 
 /** events.list parameters the fake understands, parsed and validated as Google does. */

@@ -1,7 +1,12 @@
-import type { OAuth2Fake } from '../core/oauth2-fake.js';
-import type { PageCache } from '../core/page-cache.js';
-import { empty, json, type Reply, type RequestContext } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  type OAuth2Fake,
+  type PageCache,
+  empty,
+  json,
+  type Reply,
+  type RequestContext,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import { authorizeCall, isReply, SCOPES } from './api-auth.js';
 import type { CalendarDirectory } from './calendar-directory.js';
 import type { ChannelRegistry } from './channels.js';

@@ -1,10 +1,13 @@
-import { SandboxNotFoundError } from '../core/errors.js';
-import type { FaultSpec } from '../core/fault-queue.js';
-import { OAuth2Fake } from '../core/oauth2-fake.js';
-import type { OAuthClient } from '../core/oauth2-tokens.js';
-import { PageCache } from '../core/page-cache.js';
-import { PushSender, type PushSenderOptions } from '../core/push-sender.js';
-import { SandboxServer } from '../core/sandbox-server.js';
+import {
+  SandboxNotFoundError,
+  type FaultSpec,
+  OAuth2Fake,
+  type OAuthClient,
+  PageCache,
+  PushSender,
+  type PushSenderOptions,
+  SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import { describeState, mountAdminRoutes } from './admin-routes.js';
 import { CalendarDirectory, type AccessRole, type CalendarData } from './calendar-directory.js';
 import { mountCalendarListRoutes } from './calendar-list-routes.js';

@@ -1,4 +1,4 @@
-import { json, type Reply } from '../core/router.js';
+import { json, type Reply } from '@pdeck/integration-sdk/sandbox';
 
 /**
  * Google API error bodies: `{error: {errors: [{domain, reason, message, ...}], code, message}}`,

@@ -1,4 +1,4 @@
-import { asciiJson } from '../core/json-assembly.js';
+import { asciiJson } from '@pdeck/integration-sdk/sandbox';
 import type { CalendarData } from './calendar-directory.js';
 import { newEventId } from './event-factory.js';
 import type { BaseGenerator } from './event-store.js';

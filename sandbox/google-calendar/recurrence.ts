@@ -1,4 +1,4 @@
-import { isoDate, localParts, wallToUtc } from '../core/time-zones.js';
+import { isoDate, localParts, wallToUtc } from '@pdeck/integration-sdk/sandbox';
 
 /** One occurrence: instants for timed events, a `YYYY-MM-DD` day for all-day ones. */
 export interface Occurrence {

@@ -1,6 +1,6 @@
 import type { CalendarData } from './calendar-directory.js';
 import { newEventId, seedEvent } from './event-factory.js';
-import { isoDate } from '../core/time-zones.js';
+import { isoDate } from '@pdeck/integration-sdk/sandbox';
 
 const DAY = 86_400_000;
 

@@ -3,7 +3,7 @@ import { newEventId, seedEvent as add } from './event-factory.js';
 import type { EventDateTime, EventInput, EventPerson } from './event-types.js';
 import { instanceId } from './event-view.js';
 import { seedHolidays } from './seed-holidays.js';
-import { formatDateTime, isoDate, localParts, wallToUtc } from '../core/time-zones.js';
+import { formatDateTime, isoDate, localParts, wallToUtc } from '@pdeck/integration-sdk/sandbox';
 
 export interface SandboxAccount {
   email: string;

@@ -1,6 +1,5 @@
-import { SandboxNotFoundError } from '../core/errors.js';
+import { SandboxNotFoundError, wallToUtc } from '@pdeck/integration-sdk/sandbox';
 import type { JqlSubject } from './jql.js';
-import { wallToUtc } from '../core/time-zones.js';
 
 export interface JiraAccount {
   /** Short handle used by tests and the consent page (`alice`). */

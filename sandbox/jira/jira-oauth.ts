@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { renderConsentPage, renderErrorPage } from '../core/consent-page.js';
-import { html, json, redirect, type Reply, type RequestContext } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  renderConsentPage,
+  renderErrorPage,
+  html,
+  json,
+  redirect,
+  type Reply,
+  type RequestContext,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import type { JiraAccount, JiraData } from './jira-data.js';
 
 export interface JiraApp {

@@ -1,6 +1,12 @@
-import type { PushAttempt, PushSenderOptions } from '../core/push-sender.js';
-import { empty, json, type Reply, type RequestContext } from '../core/router.js';
-import { SandboxServer } from '../core/sandbox-server.js';
+import {
+  type PushAttempt,
+  type PushSenderOptions,
+  empty,
+  json,
+  type Reply,
+  type RequestContext,
+  SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import {
   JiraData,
   parseJqlDate,

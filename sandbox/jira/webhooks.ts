@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { PushSender, type PushSenderOptions } from '../core/push-sender.js';
+import { PushSender, type PushSenderOptions } from '@pdeck/integration-sdk/sandbox';
 import { matches, parseJql, webhookFilterError, type EvalContext } from './jql.js';
 import type { ChangeItem, IssueRec, JiraData } from './jira-data.js';
 import type { JiraApp } from './jira-oauth.js';

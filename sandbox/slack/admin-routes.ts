@@ -1,6 +1,10 @@
-import { SandboxNotFoundError } from '../core/errors.js';
-import { json, type Handler, type Reply } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  SandboxNotFoundError,
+  json,
+  type Handler,
+  type Reply,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import type { RetryReason } from './events.js';
 import type { SlackFake } from './slack.fake.js';
 

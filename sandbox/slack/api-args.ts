@@ -1,4 +1,4 @@
-import type { RequestContext } from '../core/router.js';
+import type { RequestContext } from '@pdeck/integration-sdk/sandbox';
 
 /**
  * A Web API call's arguments: the query string, overlaid by a form or JSON body (Slack takes

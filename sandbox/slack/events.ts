@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { SandboxNotFoundError } from '../core/errors.js';
+import { SandboxNotFoundError } from '@pdeck/integration-sdk/sandbox';
 import type { SlackApp } from './slack-oauth.js';
 
 /** The deprecated `token` field of every Events API body (a fixed fake verification token). */

@@ -1,4 +1,4 @@
-import { SandboxNotFoundError } from '../core/errors.js';
+import { SandboxNotFoundError } from '@pdeck/integration-sdk/sandbox';
 import { microsToTs, tsToMicros } from './slack-ts.js';
 import { SlackTokens, type SlackTokensOptions, type TokenInfo } from './tokens.js';
 

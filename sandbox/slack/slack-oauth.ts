@@ -1,8 +1,15 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { SandboxNotFoundError } from '../core/errors.js';
-import { renderConsentPage, renderErrorPage } from '../core/consent-page.js';
-import { html, json, redirect, type Reply, type RequestContext } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  SandboxNotFoundError,
+  renderConsentPage,
+  renderErrorPage,
+  html,
+  json,
+  redirect,
+  type Reply,
+  type RequestContext,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import { callArgs, commaList } from './api-args.js';
 import type { SlackData, UserRec } from './slack-data.js';
 import type { Grant, IssuedPair } from './tokens.js';

@@ -1,5 +1,4 @@
-import { SandboxNotFoundError } from '../core/errors.js';
-import { SandboxServer } from '../core/sandbox-server.js';
+import { SandboxNotFoundError, SandboxServer } from '@pdeck/integration-sdk/sandbox';
 import { mountSlackAdmin } from './admin-routes.js';
 import { SlackEvents, type EventAuthorization } from './events.js';
 import { providerOrigins } from './provider-origins.js';

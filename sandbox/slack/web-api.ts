@@ -1,5 +1,9 @@
-import { json, type Reply, type RequestContext } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  json,
+  type Reply,
+  type RequestContext,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import { callArgs, flag, missingScope } from './api-args.js';
 import { history, listConversations, replies } from './conversations-api.js';
 import { pageById, pageLimit } from './cursors.js';

@@ -1,5 +1,4 @@
-import { empty, json, type Handler } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import { empty, json, type Handler, type SandboxServer } from '@pdeck/integration-sdk/sandbox';
 import type { TrelloLimitError } from './rate-limits.js';
 import type { CardInput, CardPatch } from './trello-data.js';
 import type { AutoDecision } from './trello-oauth.js';

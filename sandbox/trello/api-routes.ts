@@ -1,5 +1,9 @@
-import { json, type Reply, type RequestContext } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  json,
+  type Reply,
+  type RequestContext,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import { OBJECT_ID } from './ids.js';
 import { parseOAuthHeader } from './oauth1-signature.js';
 import { rateLimitBody, type RateLimiter } from './rate-limits.js';

@@ -1,4 +1,4 @@
-import { SandboxNotFoundError } from '../core/errors.js';
+import { SandboxNotFoundError } from '@pdeck/integration-sdk/sandbox';
 import { hex, IdFactory, iso, shortLink } from './ids.js';
 import type {
   ActionRec,

@@ -1,6 +1,12 @@
-import { renderConsentPage, renderErrorPage } from '../core/consent-page.js';
-import { html, redirect, type Reply, type RequestContext } from '../core/router.js';
-import type { SandboxServer } from '../core/sandbox-server.js';
+import {
+  renderConsentPage,
+  renderErrorPage,
+  html,
+  redirect,
+  type Reply,
+  type RequestContext,
+  type SandboxServer,
+} from '@pdeck/integration-sdk/sandbox';
 import { hex } from './ids.js';
 import { expectedSignature, parseOAuthHeader, sameString } from './oauth1-signature.js';
 import type { TrelloData } from './trello-data.js';

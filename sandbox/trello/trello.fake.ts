@@ -1,5 +1,4 @@
-import type { PushAttempt } from '../core/push-sender.js';
-import { SandboxServer } from '../core/sandbox-server.js';
+import { type PushAttempt, SandboxServer } from '@pdeck/integration-sdk/sandbox';
 import { mountApiRoutes, type ApiDeps } from './api-routes.js';
 import { describeState, mountAdminRoutes } from './admin-routes.js';
 import { IdFactory } from './ids.js';

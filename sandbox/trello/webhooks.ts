@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { PushSender, type PushSenderOptions } from '../core/push-sender.js';
+import { PushSender, type PushSenderOptions } from '@pdeck/integration-sdk/sandbox';
 import { IdFactory } from './ids.js';
 import type { TokenRec, TrelloApp } from './trello-oauth.js';
 import type { ActionRec, BoardRec } from './trello-data.js';

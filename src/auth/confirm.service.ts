@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { withTimeout } from '../core/runtime/with-timeout.js';
-import { isProviderError } from '../providers/errors/provider-error.js';
+import { isProviderError } from '@pdeck/integration-sdk';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { confirmTokenMatches } from './confirm-token.js';

@@ -5,7 +5,7 @@ import { LessThan, Not, Repository } from 'typeorm';
 import { CryptoService } from '../core/crypto/crypto.service.js';
 import type { EncryptionContext } from '../core/crypto/keyring.js';
 import { asEntities, entitySelect } from '../core/database/entity-select.js';
-import type { AccountIdentity, ConnectionCredentials } from '../providers/integration-provider.js';
+import type { AccountIdentity, ConnectionCredentials } from '@pdeck/integration-sdk';
 import { Connection, type ConnectionStatus } from './entities/connection.entity.js';
 
 /** A grant between the callback and PDeck's confirmation. Encrypted at rest like credentials. */

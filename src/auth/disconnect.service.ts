@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { ProviderHttpClient } from '../providers/http/provider-http-client.js';
-import type { ConnectionCredentials } from '../providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';

@@ -4,7 +4,7 @@ import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js
 import { CryptoService } from '../core/crypto/crypto.service.js';
 import type { EncryptionContext } from '../core/crypto/keyring.js';
 import { REDIS } from '../core/redis/redis.tokens.js';
-import type { ConnectionCredentials } from '../providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 
 /**
  * How long an unconfirmed answer is kept. It only matters while Postgres refuses the write, and

@@ -7,12 +7,12 @@ import {
   NotFoundException,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { isProviderError } from '../providers/errors/provider-error.js';
-import type {
-  ProviderContext,
-  ProviderSite,
-  SiteSelection,
-} from '../providers/integration-provider.js';
+import {
+  isProviderError,
+  type ProviderContext,
+  type ProviderSite,
+  type SiteSelection,
+} from '@pdeck/integration-sdk';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { ConfirmService } from './confirm.service.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConnectionCredentials } from '../providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 import { dueTokens, needsRefresh, REFRESH_MARGIN_MS } from './token.service.js';
 
 const NOW = Date.parse('2030-01-01T00:00:00.000Z');

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError } from '../providers/errors/provider-error.js';
-import type { OAuth2AuthDescriptor } from '../providers/integration-provider.js';
+import { ProviderError, type OAuth2AuthDescriptor } from '@pdeck/integration-sdk';
 import { TokenExchangeError } from './oauth/token-exchange.js';
 import { classifyRefreshError, revocationRequest } from './token-endpoint.js';
 import { needsRefresh, REFRESH_MARGIN_MS } from './token.service.js';

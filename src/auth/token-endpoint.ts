@@ -1,10 +1,6 @@
 import type { ProviderCredentials } from '../core/config/app-config.js';
-import {
-  type ProviderRequest,
-  TOKEN_MAX_RESPONSE_BYTES,
-} from '../providers/http/provider-http-client.js';
-import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
-import type { OAuth2AuthDescriptor } from '../providers/integration-provider.js';
+import { type ProviderRequest, TOKEN_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
+import { isProviderError, ProviderError, type OAuth2AuthDescriptor } from '@pdeck/integration-sdk';
 import { basicAuth, TokenExchangeError } from './oauth/token-exchange.js';
 
 /**

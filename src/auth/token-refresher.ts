@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { ProviderCredentials } from '../core/config/app-config.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { ProviderHttpClient } from '../providers/http/provider-http-client.js';
-import { ProviderError } from '../providers/errors/provider-error.js';
-import type {
-  ConnectionCredentials,
-  OAuth2AuthDescriptor,
-  OAuthToken,
-} from '../providers/integration-provider.js';
+import {
+  ProviderError,
+  type ConnectionCredentials,
+  type OAuth2AuthDescriptor,
+  type OAuthToken,
+} from '@pdeck/integration-sdk';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import type { Connection } from './entities/connection.entity.js';
 import { requestTokens, type TokenSet } from './oauth/token-exchange.js';

@@ -4,8 +4,12 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { DecryptionError } from '../core/crypto/keyring.js';
-import { isProviderError, ProviderError } from '../providers/errors/provider-error.js';
-import type { ConnectionCredentials, OAuthToken } from '../providers/integration-provider.js';
+import {
+  isProviderError,
+  ProviderError,
+  type ConnectionCredentials,
+  type OAuthToken,
+} from '@pdeck/integration-sdk';
 import { CONNECTION_EVENTS, type ConnectionEvent } from './connection-events.js';
 import { ConnectionStore } from './connection-store.service.js';
 import { awaitsSiteChoice, Connection } from './entities/connection.entity.js';

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { ConnectionStore } from '../auth/connection-store.service.js';
 import { awaitsSiteChoice, type Connection } from '../auth/entities/connection.entity.js';
 import { withQueueTimeout } from '../core/queue/queue-timeout.js';
-import type { ItemKind } from '../providers/integration-provider.js';
+import type { ItemKind } from '@pdeck/integration-sdk';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { schedulerId, SYNC_QUEUE } from '../sync/sync.constants.js';
 import type { ConnectSession } from './connect-session.store.js';

@@ -1,4 +1,4 @@
-import type { ItemKind } from '../providers/integration-provider.js';
+import type { ItemKind } from '@pdeck/integration-sdk';
 
 const KIND_WORDS: Record<ItemKind, [string, string]> = {
   event: ['event', 'events'],

@@ -1,6 +1,6 @@
 import type { MinimalJob } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { retryAfterMs } from '../core/http/retry-after.js';
+import { retryAfterMs } from '@pdeck/integration-sdk';
 import { MAX_BACKOFF_MS, PDECK_BACKOFF_TYPE, PDECK_EVENTS_ATTEMPTS } from './events.constants.js';
 import { pdeckBackoffDelay, pdeckBackoffStrategy, RetryAfterError } from './pdeck-backoff.js';
 

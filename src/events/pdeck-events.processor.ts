@@ -2,7 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
-import { retryAfterMs as readRetryAfterMs } from '../core/http/retry-after.js';
+import { retryAfterMs as readRetryAfterMs } from '@pdeck/integration-sdk';
 import { DELIVERY_TIMEOUT_MS, PDECK_EVENTS_QUEUE } from './events.constants.js';
 import { pdeckBackoffStrategy, RetryAfterError } from './pdeck-backoff.js';
 import { type PdeckEventJob, serializeEnvelope } from './pdeck-event.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ItemKind } from '../providers/integration-provider.js';
+import type { ItemKind } from '@pdeck/integration-sdk';
 import type { ItemDto, ItemsPageDto } from './dto/item.dto.js';
 import { FEED_DEFAULT_LIMIT } from './dto/items-feed-query.dto.js';
 import { decodeFeedCursor, encodeFeedCursor } from './feed-cursor.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { NormalizedItem } from '../providers/integration-provider.js';
-import { normalizedItem } from '../providers/normalized-item.js';
+import { type NormalizedItem, normalizedItem } from '@pdeck/integration-sdk';
 import {
   dedupeDeletions,
   dedupeUpserts,

@@ -1,4 +1,4 @@
-import type { ItemDeletion, NormalizedItem } from '../providers/integration-provider.js';
+import type { ItemDeletion, NormalizedItem } from '@pdeck/integration-sdk';
 
 /**
  * Provider versions are compared as text, byte by byte (`COLLATE "C"` in SQL, code units here),

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { ItemDeletion, NormalizedItem } from '../providers/integration-provider.js';
+import type { ItemDeletion, NormalizedItem } from '@pdeck/integration-sdk';
 import {
   dedupeDeletions,
   dedupeUpserts,

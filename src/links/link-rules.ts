@@ -1,4 +1,4 @@
-import type { LinkEvidenceRole } from '../providers/integration-provider.js';
+import type { LinkEvidenceRole } from '@pdeck/integration-sdk';
 
 /**
  * The link rules as pure functions (no Nest, no database): which pairs of items the evidence

@@ -6,7 +6,7 @@ import type {
   LinkableItem,
   LinkEvidence,
   LinkEvidenceRole,
-} from '../providers/integration-provider.js';
+} from '@pdeck/integration-sdk';
 import { ProviderRegistry } from '../providers/provider-registry.js';
 import { detectLinks, type DetectedLink, type EvidenceRow, pairKey } from './link-rules.js';
 import { LINK_BATCH } from './links.constants.js';

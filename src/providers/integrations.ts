@@ -1,6 +1,6 @@
 import type { IntegrationCredentialsEnv } from '../core/config/app-config.js';
 import { GoogleCalendarProvider } from './google-calendar/google-calendar.provider.js';
-import type { IntegrationClass } from './integration-provider.js';
+import type { IntegrationClass } from '@pdeck/integration-sdk';
 import { JiraProvider } from './jira/jira.provider.js';
 import { SlackProvider } from './slack/slack.provider.js';
 import { TrelloProvider } from './trello/trello.provider.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { googleCalendarLinkEvidence } from './google-calendar/google-calendar.links.js';
 import { toItem } from './google-calendar/google-calendar.mapper.js';
-import type { LinkableItem, NormalizedItem } from './integration-provider.js';
+import type { LinkableItem, NormalizedItem } from '@pdeck/integration-sdk';
 import { jiraLinkEvidence } from './jira/jira.links.js';
 import { mapIssue } from './jira/jira.mapper.js';
 import { slackLinkEvidence } from './slack/slack.links.js';

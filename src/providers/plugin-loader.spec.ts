@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/config/load-config.js';
-import type { IntegrationProvider } from './integration-provider.js';
+import type { IntegrationProvider } from '@pdeck/integration-sdk';
 import { INTEGRATIONS } from './integrations.js';
 import { loadIntegrationPlugins } from './plugin-loader.js';
 import { withCatalog } from './providers.module.js';

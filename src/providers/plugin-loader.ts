@@ -1,9 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ENV_NAMES } from '../core/config/load-config.js';
-import type { IntegrationClass } from './integration-provider.js';
+import {
+  catalogProblem,
+  credentialsEnvNames,
+  type IntegrationClass,
+  type IntegrationPlugin,
+  PLUGIN_API_VERSION,
+} from '@pdeck/integration-sdk';
 import { INTEGRATIONS } from './integrations.js';
-import { type IntegrationPlugin, PLUGIN_API_VERSION } from './plugin-contract.js';
 
 /** The variable that lists the plugins: module specifiers, comma-separated. */
 export const PLUGINS_ENV = 'INTEGRATION_PLUGINS';
@@ -23,11 +28,6 @@ export interface LoadPluginsOptions {
   /** Loads one module (default: dynamic import). Tests replace it to hand over a module. */
   importModule?: (target: string) => Promise<unknown>;
 }
-
-const ID_PATTERN = /^[a-z][a-z0-9-]{1,39}$/;
-const ENV_PATTERN = /^[A-Z][A-Z0-9_]*$/;
-const AUTH_SCHEMES = ['oauth2', 'oauth1'];
-const ITEM_KINDS = ['event', 'task', 'message'];
 
 /** The specifiers listed in INTEGRATION_PLUGINS, trimmed, without empty entries. */
 export function pluginSpecifiers(value: string | undefined): string[] {
@@ -54,7 +54,7 @@ export async function loadIntegrationPlugins(
   );
   const envOwners = new Map<string, string>();
   for (const c of builtIns) {
-    for (const name of envNamesOf(c.catalog.credentials)) envOwners.set(name, c.catalog.id);
+    for (const name of credentialsEnvNames(c.catalog)) envOwners.set(name, c.catalog.id);
   }
 
   const loaded: LoadedPlugin[] = [];
@@ -73,13 +73,13 @@ export async function loadIntegrationPlugins(
     const { catalog } = plugin.provider;
     const owner = ids.get(catalog.id);
     if (owner) fail(`integration id "${catalog.id}" is already used by ${owner}`);
-    for (const name of envNamesOf(catalog.credentials)) {
+    for (const name of credentialsEnvNames(catalog)) {
       if (serviceEnv.has(name)) fail(`credentials variable ${name} is one of the service's own`);
       const other = envOwners.get(name);
       if (other) fail(`credentials variable ${name} is already used by integration "${other}"`);
     }
     ids.set(catalog.id, `plugin "${specifier}"`);
-    for (const name of envNamesOf(catalog.credentials)) envOwners.set(name, catalog.id);
+    for (const name of credentialsEnvNames(catalog)) envOwners.set(name, catalog.id);
     loaded.push({ ...plugin, specifier });
   }
   return loaded;
@@ -107,59 +107,6 @@ function checkPlugin(namespace: unknown, fail: (problem: string) => never): Inte
   const problem = catalogProblem((candidate.provider as { catalog?: unknown }).catalog);
   if (problem) fail(problem);
   return candidate as unknown as IntegrationPlugin;
-}
-
-/** What is wrong with a provider's static catalog, or undefined when it is usable. */
-function catalogProblem(catalog: unknown): string | undefined {
-  if (!isObject(catalog)) return 'provider has no static catalog';
-  const c = catalog as Record<string, unknown>;
-  if (typeof c.id !== 'string' || !ID_PATTERN.test(c.id)) {
-    return `catalog id ${JSON.stringify(c.id)} must match ${ID_PATTERN.source}`;
-  }
-  if (typeof c.displayName !== 'string' || !c.displayName.trim()) {
-    return 'catalog displayName must be a non-empty string';
-  }
-  if (
-    !Array.isArray(c.itemKinds) ||
-    c.itemKinds.length === 0 ||
-    !c.itemKinds.every((k) => ITEM_KINDS.includes(k as string))
-  ) {
-    return `catalog itemKinds must be a non-empty list of ${ITEM_KINDS.join(', ')}`;
-  }
-  const auth = c.auth as Record<string, unknown> | undefined;
-  if (!isObject(auth) || !AUTH_SCHEMES.includes(auth.scheme as string)) {
-    return `catalog auth.scheme must be one of ${AUTH_SCHEMES.join(', ')}`;
-  }
-  const creds = c.credentials as Record<string, unknown> | undefined;
-  if (!isObject(creds)) return 'catalog credentials must name clientId and clientSecret variables';
-  const names: Array<[string, unknown]> = [
-    ['clientId', creds.clientId],
-    ['clientSecret', creds.clientSecret],
-    ...(creds.signingSecret === undefined ? [] : [['signingSecret', creds.signingSecret]]),
-    ...Object.entries(isObject(creds.options) ? creds.options : {}).map(
-      ([option, name]): [string, unknown] => [`options.${option}`, name],
-    ),
-  ] as Array<[string, unknown]>;
-  for (const [field, name] of names) {
-    if (typeof name !== 'string' || !ENV_PATTERN.test(name)) {
-      return `catalog credentials.${field} ${JSON.stringify(name)} must be a variable name matching ${ENV_PATTERN.source}`;
-    }
-  }
-  const sync = c.sync as Record<string, unknown> | undefined;
-  const interval = isObject(sync) ? sync.defaultIntervalMinutes : undefined;
-  if (typeof interval !== 'number' || !(interval > 0)) {
-    return 'catalog sync.defaultIntervalMinutes must be a positive number';
-  }
-  if (!Array.isArray(c.rateBudgets)) return 'catalog rateBudgets must be a list';
-  return undefined;
-}
-
-function envNamesOf(credentials: unknown): string[] {
-  if (!isObject(credentials)) return [];
-  const c = credentials as Record<string, unknown>;
-  return [c.clientId, c.clientSecret, c.signingSecret, ...Object.values(c.options ?? {})].filter(
-    (n): n is string => typeof n === 'string',
-  );
 }
 
 /** A path (absolute or starting with a dot) rather than a package name. */

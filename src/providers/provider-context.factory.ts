@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { ProviderHttpClient } from './http/provider-http-client.js';
 import { RateGate } from './rate-budget/rate-gate.js';
-import type { ConnectionCredentials, ProviderContext } from './integration-provider.js';
-import type { BoundProviderRequest, ProviderHttp } from './provider-http.js';
+import type {
+  ConnectionCredentials,
+  ProviderContext,
+  BoundProviderRequest,
+  ProviderHttp,
+} from '@pdeck/integration-sdk';
 
 export interface ContextInput {
   provider: string;

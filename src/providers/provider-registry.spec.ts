@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedAppConfig } from '../core/config/app-config.js';
-import type { IntegrationProvider } from './integration-provider.js';
+import type { IntegrationProvider } from '@pdeck/integration-sdk';
 import { ProviderRegistry, ProviderRegistryError } from './provider-registry.js';
 
 function fake(id: string): IntegrationProvider {

@@ -4,7 +4,7 @@ import {
   type ProviderCredentials,
   type ResolvedAppConfig,
 } from '../core/config/app-config.js';
-import { INTEGRATION_PROVIDERS, type IntegrationProvider } from './integration-provider.js';
+import { INTEGRATION_PROVIDERS, type IntegrationProvider } from '@pdeck/integration-sdk';
 
 export class ProviderRegistryError extends Error {
   override readonly name = 'ProviderRegistryError';

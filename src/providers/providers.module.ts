@@ -7,9 +7,9 @@ import {
   INTEGRATION_PROVIDERS,
   type IntegrationClass,
   type IntegrationProvider,
-} from './integration-provider.js';
+  type IntegrationPlugin,
+} from '@pdeck/integration-sdk';
 import { INTEGRATIONS } from './integrations.js';
-import type { IntegrationPlugin } from './plugin-contract.js';
 import { ProviderContextFactory } from './provider-context.factory.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { RateBudgetService } from './rate-budget/rate-budget.service.js';

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import type { Connection } from '../auth/entities/connection.entity.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
-import type { SyncResource } from '../providers/integration-provider.js';
+import type { SyncResource } from '@pdeck/integration-sdk';
 import type { SyncState } from './entities/sync-state.entity.js';
 import { SyncStateService } from './sync-state.service.js';
 import { RESOURCES_REMOVED_EVENT, type ResourcesRemovedEvent } from './sync.constants.js';

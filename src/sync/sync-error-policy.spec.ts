@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError } from '../providers/errors/provider-error.js';
+import { ProviderError } from '@pdeck/integration-sdk';
 import { backoffDelay, decide } from './sync-error-policy.js';
 
 describe('sync error policy', () => {

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import type { ProviderError } from '../providers/errors/provider-error.js';
+import type { ProviderError } from '@pdeck/integration-sdk';
 
 export type SyncDecision =
   | { action: 'delay'; until: Date }

@@ -5,7 +5,7 @@ import type { Connection } from '../auth/entities/connection.entity.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
-import type { SyncPage, SyncResource } from '../providers/integration-provider.js';
+import type { SyncPage, SyncResource } from '@pdeck/integration-sdk';
 import type { SyncState } from './entities/sync-state.entity.js';
 import { SyncRunsService, type PageCounts } from './sync-runs.service.js';
 import { SyncStateService } from './sync-state.service.js';

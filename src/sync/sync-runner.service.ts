@@ -2,12 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConnectionStore } from '../auth/connection-store.service.js';
 import type { Connection } from '../auth/entities/connection.entity.js';
 import { TokenService } from '../auth/token.service.js';
-import { isProviderError, type ProviderError } from '../providers/errors/provider-error.js';
-import type {
-  IntegrationProvider,
-  ProviderContext,
-  SyncResource,
-} from '../providers/integration-provider.js';
+import {
+  isProviderError,
+  type ProviderError,
+  type IntegrationProvider,
+  type ProviderContext,
+  type SyncResource,
+} from '@pdeck/integration-sdk';
 import { ItemsRepository } from '../items/items.repository.js';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { asEntities, entitySelect } from '../core/database/entity-select.js';
 import { CURRENT_CHANGE_SEQ_EXPR } from '../items/item-page.sql.js';
-import type { SyncCursor, SyncResource } from '../providers/integration-provider.js';
+import type { SyncCursor, SyncResource } from '@pdeck/integration-sdk';
 import { SyncState, type ResourceStatus } from './entities/sync-state.entity.js';
 
 /**

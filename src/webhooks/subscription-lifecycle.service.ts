@@ -4,19 +4,18 @@ import { ConnectionStore } from '../auth/connection-store.service.js';
 import type { Connection } from '../auth/entities/connection.entity.js';
 import { TokenService } from '../auth/token.service.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
-import { asProviderError, type ProviderError } from '../providers/errors/provider-error.js';
-import type {
-  IntegrationProvider,
-  ProviderContext,
-  SyncResource,
-} from '../providers/integration-provider.js';
+import {
+  asProviderError,
+  type ProviderError,
+  type IntegrationProvider,
+  type ProviderContext,
+  type SyncResource,
+  type NewSubscription,
+  type StoredWebhookSubscription,
+  type WebhookHandler,
+} from '@pdeck/integration-sdk';
 import { ProviderContextFactory } from '../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';
-import type {
-  NewSubscription,
-  StoredWebhookSubscription,
-  WebhookHandler,
-} from '../providers/webhook-contract.js';
 import {
   type SubscribeAttempt,
   type SubscriptionTarget,

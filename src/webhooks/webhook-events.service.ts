@@ -5,8 +5,7 @@ import { ConnectionStore, type ConnectionSummary } from '../auth/connection-stor
 import { TokenService } from '../auth/token.service.js';
 import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
-import type { ItemDeletion, NormalizedItem } from '../providers/integration-provider.js';
-import type { WebhookEvent } from '../providers/webhook-contract.js';
+import type { ItemDeletion, NormalizedItem, WebhookEvent } from '@pdeck/integration-sdk';
 import { SyncTriggerService } from '../sync/sync-trigger.service.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 

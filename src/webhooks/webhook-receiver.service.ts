@@ -20,7 +20,7 @@ import type {
   WebhookImmediateResponse,
   WebhookRequest,
   WebhookVerifyContext,
-} from '../providers/webhook-contract.js';
+} from '@pdeck/integration-sdk';
 import { DeliveryInbox, InboxError } from './delivery-inbox.js';
 import type { NewDelivery } from './webhook-deliveries.service.js';
 import { WebhookSubscriptionsStore } from './webhook-subscriptions.store.js';

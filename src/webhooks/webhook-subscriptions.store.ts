@@ -9,7 +9,7 @@ import type {
   NewSubscription,
   RoutedConnection,
   StoredWebhookSubscription,
-} from '../providers/webhook-contract.js';
+} from '@pdeck/integration-sdk';
 import type { SubscribeAttemptStatus } from './entities/webhook-subscribe-attempt.entity.js';
 import { WebhookSubscription } from './entities/webhook-subscription.entity.js';
 

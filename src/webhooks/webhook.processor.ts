@@ -5,7 +5,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { MetricsService } from '../core/metrics/metrics.service.js';
 import { withDeadline } from '../core/queue/job-deadline.js';
-import type { WebhookEvent, WebhookParseContext } from '../providers/webhook-contract.js';
+import type { WebhookEvent, WebhookParseContext } from '@pdeck/integration-sdk';
 import { GroupCommit, type Waiting } from '../core/runtime/group-commit.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import { ProviderRegistry } from '../providers/provider-registry.js';

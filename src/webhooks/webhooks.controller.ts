@@ -24,7 +24,7 @@ import {
 import type { Request, Response } from 'express';
 import { APP_CONFIG, type ResolvedAppConfig } from '../core/config/app-config.js';
 import { Public } from '../core/security/public.decorator.js';
-import type { WebhookRequest } from '../providers/webhook-contract.js';
+import type { WebhookRequest } from '@pdeck/integration-sdk';
 import { webhookBody } from './webhook-raw-body.js';
 import { WebhookReceiverService } from './webhook-receiver.service.js';
 

@@ -12,7 +12,7 @@ import {
   seriousViolations,
   watchPage,
 } from '../support/browser.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { googleFakeEnv } from '../support/google-fake-env.js';
 

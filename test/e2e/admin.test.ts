@@ -8,7 +8,7 @@ import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { IssuesService } from '../../src/connection-health/issues.service.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
 import { AdminClient, metric, storeGoogleConnection } from '../support/admin-kit.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { googleFakeEnv } from '../support/google-fake-env.js';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
 import { connectSessionUrl, createConnectSession, UiBrowser } from '../support/connect-ui-kit.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { googleFakeEnv } from '../support/google-fake-env.js';
 

@@ -6,7 +6,7 @@ import { HealthEvaluationService } from '../../src/connection-health/health-eval
 import type { PdeckEventEnvelope } from '../../src/events/pdeck-event.js';
 import { SYNC_QUEUE } from '../../src/sync/sync.constants.js';
 import { WEBHOOK_SUBSCRIPTIONS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { PdeckReceiver } from '../support/events-test-kit.js';
 import { FakeTasksApi } from '../support/fake-tasks-api.js';
 import { TEST_API_TOKEN } from '../support/test-app.js';

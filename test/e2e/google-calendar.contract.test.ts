@@ -6,7 +6,7 @@ import {
   type EventsPage,
 } from '../../sandbox/google-calendar/google-calendar.test-kit.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
-import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 import {
   describeProviderContract,
   driveConnect,
@@ -15,7 +15,7 @@ import {
   type ContractHarness,
   type ContractStarted,
   type ExpectedChange,
-} from '../contract/provider-contract.js';
+} from '@pdeck/integration-sdk/testing';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
 const ALICE = 'alice@example.com';

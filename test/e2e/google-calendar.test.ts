@@ -7,7 +7,7 @@ import {
 } from '../../sandbox/google-calendar/google-calendar.test-kit.js';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { googleFakeEnv } from '../support/google-fake-env.js';
 

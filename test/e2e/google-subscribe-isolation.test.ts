@@ -12,8 +12,8 @@ import {
   followConsentRedirect,
   syncIdle,
   type ContractContext,
-} from '../contract/provider-contract.js';
-import { eventually } from '../support/eventually.js';
+  eventually,
+} from '@pdeck/integration-sdk/testing';
 import { TcpForwarder } from '../support/tcp-forwarder.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

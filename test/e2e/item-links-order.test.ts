@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserLinkPass } from '../../src/links/user-link-pass.js';
-import type { NormalizedItem } from '../../src/providers/integration-provider.js';
+import type { NormalizedItem } from '@pdeck/integration-sdk';
 import { INTEGRATIONS } from '../../src/providers/integrations.js';
 import type { TestConnection } from '../support/items-fixtures.js';
 import {

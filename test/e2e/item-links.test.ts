@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemLinkDto, ItemLinksPageDto } from '../../src/links/dto/item-link.dto.js';
 import { INTEGRATIONS } from '../../src/providers/integrations.js';
-import { eventually, until } from '../support/eventually.js';
+import { eventually, until } from '@pdeck/integration-sdk/testing';
 import type { TestConnection } from '../support/items-fixtures.js';
 import {
   calendarEvent,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemDto, ItemsPageDto } from '../../src/items/dto/item.dto.js';
 import { CONNECTION_EVENTS, type ConnectionEvent } from '../../src/auth/connection-events.js';
 import { ItemsRepository } from '../../src/items/items.repository.js';
-import type { ItemDeletion, NormalizedItem } from '../../src/providers/integration-provider.js';
+import type { ItemDeletion, NormalizedItem } from '@pdeck/integration-sdk';
 import { makeItem, newConnection, storeConnections, version } from '../support/items-fixtures.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { JiraFake, SEED_SITES, signJwt } from '../../sandbox/jira/index.js';
-import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 import { JiraProvider } from '../../src/providers/jira/jira.provider.js';
 import {
   describeProviderContract,
@@ -8,7 +8,7 @@ import {
   type ContractHarness,
   type ContractStarted,
   type ExpectedChange,
-} from '../contract/provider-contract.js';
+} from '@pdeck/integration-sdk/testing';
 import { connectJira, jiraEnv, scopeIssueIds } from '../support/jira-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 

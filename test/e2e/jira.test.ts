@@ -6,16 +6,15 @@ import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { TokenService } from '../../src/auth/token.service.js';
 import { JiraProvider } from '../../src/providers/jira/jira.provider.js';
 import {
-  CONTRACT_AUTH,
   debugState,
   feedState,
   liveExternalIds,
   syncIdle,
   type ContractContext,
-} from '../contract/provider-contract.js';
-import { eventually } from '../support/eventually.js';
+  eventually,
+} from '@pdeck/integration-sdk/testing';
 import { connectJira, jiraEnv, scopeIssueIds } from '../support/jira-e2e-kit.js';
-import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
+import { CONTRACT_AUTH, freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
 const ALICE = '5b10ac8d82e05b22cc7d4ef5';
 const BOB = '5b10a2844c20165700ede21g';

@@ -10,7 +10,7 @@ import { LOCK_USER_FEED_SQL } from '../../src/items/item-page.sql.js';
 import { SYNC_QUEUE } from '../../src/sync/sync.constants.js';
 import { WEBHOOKS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
 import { storeTasksConnection } from '../support/active-connection.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { TASKS_ORIGIN, TEST_SYNC_ID, TestSyncProvider } from '../support/test-sync-provider.js';
 import { startWebhookTestApp, type WebhookTestApp } from '../support/webhook-test-kit.js';

@@ -19,7 +19,7 @@ import {
   WEBHOOK_SUBSCRIPTIONS_QUEUE,
   WEBHOOKS_QUEUE,
 } from '../../src/webhooks/webhooks.constants.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { freePort } from '../support/test-app.js';
 import { startWebhookTestApp, type WebhookTestApp } from '../support/webhook-test-kit.js';
 

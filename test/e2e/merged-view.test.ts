@@ -9,12 +9,11 @@ import type { MergedEntryDto } from '../../src/links/merged/dto/merged-entry.dto
 import { JiraProvider } from '../../src/providers/jira/jira.provider.js';
 import { SlackProvider } from '../../src/providers/slack/slack.provider.js';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
-import { CONTRACT_AUTH, syncIdle } from '../contract/provider-contract.js';
-import { eventually } from '../support/eventually.js';
+import { syncIdle, eventually } from '@pdeck/integration-sdk/testing';
 import { PdeckReceiver } from '../support/events-test-kit.js';
 import { connectJira, jiraEnv } from '../support/jira-e2e-kit.js';
 import { connectSlack, slackEnv, useRequestUrl } from '../support/slack-e2e-kit.js';
-import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
+import { CONTRACT_AUTH, freePort, startTestApp, type TestApp } from '../support/test-app.js';
 import { connectAlice, trelloEnv } from '../support/trello-e2e-kit.js';
 
 interface MergedPage {

@@ -12,8 +12,8 @@ import type {
 } from '../../src/occurrences/dto/occurrence.dto.js';
 import { DAY, dayOfIsoDate, instantOf } from '../../src/core/time/wall-time.js';
 import { GoogleCalendarProvider } from '../../src/providers/google-calendar/google-calendar.provider.js';
-import type { ItemDeletion, NormalizedItem } from '../../src/providers/integration-provider.js';
-import { eventually } from '../support/eventually.js';
+import type { ItemDeletion, NormalizedItem } from '@pdeck/integration-sdk';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { makeItem, newConnection, storeConnections } from '../support/items-fixtures.js';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { googleFakeEnv } from '../support/google-fake-env.js';

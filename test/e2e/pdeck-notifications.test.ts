@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemsChangedData, PdeckEventEnvelope } from '../../src/events/pdeck-event.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { PdeckReceiver } from '../support/events-test-kit.js';
 import { FakeTasksApi } from '../support/fake-tasks-api.js';
 import { TEST_API_TOKEN } from '../support/test-app.js';

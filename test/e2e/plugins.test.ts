@@ -5,7 +5,7 @@ import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { ProviderRegistry } from '../../src/providers/provider-registry.js';
 import { storeTasksConnection } from '../support/active-connection.js';
 import { connectSessionUrl, createConnectSession, UiBrowser } from '../support/connect-ui-kit.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { FakeTasksApi } from '../support/fake-tasks-api.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 

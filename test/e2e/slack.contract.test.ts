@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { SEED_SLACK, SlackFake } from '../../sandbox/slack/index.js';
-import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 import { SlackProvider } from '../../src/providers/slack/slack.provider.js';
 import {
   describeProviderContract,
@@ -8,7 +8,7 @@ import {
   type ContractHarness,
   type ContractStarted,
   type ExpectedChange,
-} from '../contract/provider-contract.js';
+} from '@pdeck/integration-sdk/testing';
 import { backfillIds, connectSlack, slackEnv, useRequestUrl } from '../support/slack-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -4,16 +4,15 @@ import { SEED_SLACK, SlackFake } from '../../sandbox/slack/index.js';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { SlackProvider } from '../../src/providers/slack/slack.provider.js';
 import {
-  CONTRACT_AUTH,
   type ContractContext,
   deliveriesProcessed,
   deliveryCount,
   feedState,
   type FeedItem,
-} from '../contract/provider-contract.js';
-import { eventually } from '../support/eventually.js';
+  eventually,
+} from '@pdeck/integration-sdk/testing';
 import { connectSlack, slackEnv, useRequestUrl } from '../support/slack-e2e-kit.js';
-import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
+import { CONTRACT_AUTH, freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
 const { channels, users, team } = SEED_SLACK;
 const general = channels.general;

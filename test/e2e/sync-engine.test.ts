@@ -11,7 +11,7 @@ import { SyncRunsService } from '../../src/sync/sync-runs.service.js';
 import { SyncSchedulerService } from '../../src/sync/sync-scheduler.service.js';
 import { SyncTriggerService } from '../../src/sync/sync-trigger.service.js';
 import { SYNC_QUEUE } from '../../src/sync/sync.constants.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { FakeTasksApi, pageOffset } from '../support/fake-tasks-api.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { TASKS_ORIGIN, TEST_SYNC_ID, TestSyncProvider } from '../support/test-sync-provider.js';

@@ -3,14 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import {
-  CONTRACT_AUTH,
   debugState,
   syncIdle,
   type ContractContext,
-} from '../contract/provider-contract.js';
-import { eventually } from '../support/eventually.js';
+  eventually,
+} from '@pdeck/integration-sdk/testing';
 import { connectAlice, trelloEnv, untilSyncedAndSubscribed } from '../support/trello-e2e-kit.js';
-import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
+import { CONTRACT_AUTH, freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
 interface RunReport {
   id: string;

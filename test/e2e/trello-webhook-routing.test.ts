@@ -5,8 +5,12 @@ import { TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import { trelloWebhookSignature } from '../../sandbox/trello/webhooks.js';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import { SubscriptionLifecycleService } from '../../src/webhooks/subscription-lifecycle.service.js';
-import { debugState, syncIdle, type ContractContext } from '../contract/provider-contract.js';
-import { eventually } from '../support/eventually.js';
+import {
+  debugState,
+  syncIdle,
+  type ContractContext,
+  eventually,
+} from '@pdeck/integration-sdk/testing';
 import { TcpForwarder } from '../support/tcp-forwarder.js';
 import { connectAlice, trelloEnv, untilSyncedAndSubscribed } from '../support/trello-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import { trelloWebhookSignature } from '../../sandbox/trello/webhooks.js';
-import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import {
   describeProviderContract,
@@ -9,7 +9,7 @@ import {
   type ContractHarness,
   type ContractStarted,
   type ExpectedChange,
-} from '../contract/provider-contract.js';
+} from '@pdeck/integration-sdk/testing';
 import { connectAlice, trelloEnv } from '../support/trello-e2e-kit.js';
 import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
 

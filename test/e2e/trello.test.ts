@@ -1,22 +1,21 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoggedRequest } from '../../sandbox/core/request-log.js';
+import type { LoggedRequest } from '@pdeck/integration-sdk/sandbox';
 import { SANDBOX_TRELLO_APP, TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import { trelloWebhookSignature } from '../../sandbox/trello/webhooks.js';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { TrelloProvider } from '../../src/providers/trello/trello.provider.js';
 import {
-  CONTRACT_AUTH,
   debugState,
   feedState,
   liveExternalIds,
   syncIdle,
   syncRuns,
   type ContractContext,
-} from '../contract/provider-contract.js';
-import { eventually } from '../support/eventually.js';
+  eventually,
+} from '@pdeck/integration-sdk/testing';
 import { connectAlice, trelloEnv, untilSyncedAndSubscribed } from '../support/trello-e2e-kit.js';
-import { freePort, startTestApp, type TestApp } from '../support/test-app.js';
+import { CONTRACT_AUTH, freePort, startTestApp, type TestApp } from '../support/test-app.js';
 
 const APP = SANDBOX_TRELLO_APP;
 

@@ -8,7 +8,7 @@ import {
   type WebhookTestApp,
 } from '../support/webhook-test-kit.js';
 import { signDelivery } from '../support/test-webhook-provider.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 
 describe('disconnect with purgeItems also deletes the connection webhook deliveries', () => {
   let t: WebhookTestApp;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebhookEventsService } from '../../src/webhooks/webhook-events.service.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { webhookTestControls } from '../support/test-webhook-provider.js';
 import { startWebhookTestApp, type WebhookTestApp } from '../support/webhook-test-kit.js';
 

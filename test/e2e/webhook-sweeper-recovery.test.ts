@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookSweeper, SWEEP_PAGE_SIZE } from '../../src/webhooks/webhook-sweeper.service.js';
 import { WEBHOOKS_QUEUE, type WebhookJobData } from '../../src/webhooks/webhooks.constants.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { startWebhookTestApp, type WebhookTestApp } from '../support/webhook-test-kit.js';
 
 describe('webhook sweeper: every waiting delivery is reached and recovered', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONNECTION_EVENTS, type ConnectionEvent } from '../../src/auth/connection-events.js';
 import { DisconnectService } from '../../src/auth/disconnect.service.js';
 import { TokenService } from '../../src/auth/token.service.js';
-import type { WebhookHandler } from '../../src/providers/webhook-contract.js';
+import type { WebhookHandler } from '@pdeck/integration-sdk';
 import { SubscriptionsService } from '../../src/webhooks/subscriptions.service.js';
 import { WebhookSubscriptionsStore } from '../../src/webhooks/webhook-subscriptions.store.js';
 import {

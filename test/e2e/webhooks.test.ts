@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLOCK, WEBHOOKS_QUEUE } from '../../src/webhooks/webhooks.constants.js';
-import { until } from '../support/eventually.js';
+import { until } from '@pdeck/integration-sdk/testing';
 import { signDelivery, webhookTestControls } from '../support/test-webhook-provider.js';
 import { startWebhookTestApp, unixNow, type WebhookTestApp } from '../support/webhook-test-kit.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
-import type { PushAttempt } from '../../sandbox/core/push-sender.js';
+import type { PushAttempt } from '@pdeck/integration-sdk/sandbox';
 import { TrelloFake } from '../../sandbox/trello/index.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { googleEnv, slowEventPages, sourceEventIds } from './google-kit.js';
 import {
   duplicateSchedulers,

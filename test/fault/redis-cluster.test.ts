@@ -7,7 +7,7 @@ import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
 import { RedisClusterInstance } from '../harness/redis-cluster.js';
 import type { RedisInstance } from '../harness/redis-instance.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { googleEnv, sourceEventIds } from './google-kit.js';
 import {
   duplicateSchedulers,

@@ -1,7 +1,7 @@
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { SANDBOX_TRELLO_APP, TrelloFake } from '../../sandbox/trello/trello.fake.js';
 import type { Cluster } from '../harness/cluster.js';
-import { eventually, GiveUp } from '../support/eventually.js';
+import { eventually, GiveUp } from '@pdeck/integration-sdk/testing';
 import { googleEnv } from './google-kit.js';
 
 /** The message of the global bearer guard's 401 (src/core/security/internal-api.guard.ts). */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { itLeavesNoSecrets } from './no-leaks.js';
 import { RedisInstance } from '../harness/redis-instance.js';
 import { ServiceProcess } from '../harness/service-process.js';

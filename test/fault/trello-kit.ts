@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { SANDBOX_TRELLO_APP, type TrelloFake } from '../../sandbox/trello/index.js';
-import type { PushAttempt } from '../../sandbox/core/push-sender.js';
+import type { PushAttempt } from '@pdeck/integration-sdk/sandbox';
 import type { Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 
 /** Environment wiring a cluster to the Trello sandbox. */
 export function trelloEnv(trello: TrelloFake): Record<string, string> {

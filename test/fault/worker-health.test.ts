@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GoogleCalendarFake } from '../../sandbox/google-calendar/google-calendar.fake.js';
 import { CLUSTER_API_TOKEN, Cluster } from '../harness/cluster.js';
 import { connectThroughConsent } from '../harness/connect.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { googleEnv } from './google-kit.js';
 
 const ALICE = 'alice@example.com';

@@ -14,4 +14,4 @@ export function freePort(): Promise<number> {
 
 // The polling helper lives in test/support/eventually.ts; the harness (and the benchmarks
 // built on it) import it from here too.
-export { eventually, GiveUp } from '../support/eventually.js';
+export { eventually, GiveUp } from '@pdeck/integration-sdk/testing';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Cluster as ClusterClient, Redis } from 'ioredis';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { RedisInstance } from './redis-instance.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pingRedis } from '../../src/core/redis/ensure-redis.js';
 import { reapOnExit, signalAndWait } from './child-reaper.js';
-import { eventually, GiveUp } from '../support/eventually.js';
+import { eventually, GiveUp } from '@pdeck/integration-sdk/testing';
 import { freePort } from './ports.js';
 
 export interface RedisInstanceOptions {

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { reapOnExit } from './child-reaper.js';
-import { eventually, GiveUp } from '../support/eventually.js';
+import { eventually, GiveUp } from '@pdeck/integration-sdk/testing';
 
 export type Role = 'all' | 'api' | 'worker';
 

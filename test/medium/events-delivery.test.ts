@@ -9,7 +9,7 @@ import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { PDECK_EVENTS_QUEUE } from '../../src/events/events.constants.js';
 import type { ItemsChangedData } from '../../src/events/pdeck-event.js';
 import { PdeckNotifier } from '../../src/events/pdeck-notifier.service.js';
-import { until } from '../support/eventually.js';
+import { until } from '@pdeck/integration-sdk/testing';
 import { eventsTestConfig, PdeckReceiver, startEventsModule } from '../support/events-test-kit.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { flushPrefix } from '../support/test-services.js';

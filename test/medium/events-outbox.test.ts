@@ -13,7 +13,7 @@ import { ItemsRepository } from '../../src/items/items.repository.js';
 import { RedisInstance } from '../harness/redis-instance.js';
 import { eventsTestConfig, PdeckReceiver, startEventsModule } from '../support/events-test-kit.js';
 import { makeItem, newConnection, storeConnections } from '../support/items-fixtures.js';
-import { until } from '../support/eventually.js';
+import { until } from '@pdeck/integration-sdk/testing';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 function changed(n: number): ItemsChangedData {

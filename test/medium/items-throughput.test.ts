@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ItemsRepository } from '../../src/items/items.repository.js';
-import type { NormalizedItem } from '../../src/providers/integration-provider.js';
+import type { NormalizedItem } from '@pdeck/integration-sdk';
 import {
   makeItem,
   openMigratedDatabase,

@@ -12,8 +12,7 @@ import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
 import { credentialsEnvOf } from '../../src/providers/integrations.js';
 import { standaloneHttpClient } from '../../src/providers/testing.js';
-import { ProviderError } from '../../src/providers/errors/provider-error.js';
-import type { OAuth1AuthDescriptor } from '../../src/providers/integration-provider.js';
+import { ProviderError, type OAuth1AuthDescriptor } from '@pdeck/integration-sdk';
 import { startFakeOAuth1Server, type FakeOAuth1Server } from '../support/fake-oauth1-server.js';
 import { flushPrefix } from '../support/test-services.js';
 

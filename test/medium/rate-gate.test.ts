@@ -6,14 +6,14 @@ import { NestFactory } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ENTITIES } from '../../src/app.entities.js';
 import { CoreModule } from '../../src/core/core.module.js';
-import { isProviderError } from '../../src/providers/errors/provider-error.js';
-import type {
-  AccountIdentity,
-  IntegrationProvider,
-  ProviderCatalogEntry,
-  SyncPage,
-  SyncResource,
-} from '../../src/providers/integration-provider.js';
+import {
+  isProviderError,
+  type AccountIdentity,
+  type IntegrationProvider,
+  type ProviderCatalogEntry,
+  type SyncPage,
+  type SyncResource,
+} from '@pdeck/integration-sdk';
 import { ProviderContextFactory } from '../../src/providers/provider-context.factory.js';
 import { eventsTestConfig } from '../support/events-test-kit.js';
 import { ProvidersModule } from '../../src/providers/providers.module.js';

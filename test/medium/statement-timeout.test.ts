@@ -6,7 +6,7 @@ import { buildDataSourceOptions } from '../../src/core/database/data-source-opti
 import { MIGRATIONS } from '../../src/core/database/migrations.js';
 import { runMigrationsLocked } from '../../src/core/database/run-migrations.js';
 import { LOCK_USER_FEED_SQL } from '../../src/items/item-page.sql.js';
-import { eventually } from '../support/eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** Short, so the tests wait little; the service's default is 30 s. */

@@ -7,7 +7,7 @@ import { RefreshJournal } from '../../src/auth/refresh-journal.js';
 import { TokenRefresher } from '../../src/auth/token-refresher.js';
 import { TokenService } from '../../src/auth/token.service.js';
 import { REDIS } from '../../src/core/redis/redis.tokens.js';
-import { ProviderError } from '../../src/providers/errors/provider-error.js';
+import { ProviderError } from '@pdeck/integration-sdk';
 import { CapturingLogger, redisValues } from '../support/leak-check.js';
 import type { OidcServer } from '../support/oidc-server.js';
 import {

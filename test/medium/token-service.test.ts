@@ -5,7 +5,7 @@ import { CONNECTION_EVENTS, type ConnectionEvent } from '../../src/auth/connecti
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { DisconnectService } from '../../src/auth/disconnect.service.js';
 import { TokenService } from '../../src/auth/token.service.js';
-import { ProviderError } from '../../src/providers/errors/provider-error.js';
+import { ProviderError } from '@pdeck/integration-sdk';
 import { CapturingLogger, redisValues } from '../support/leak-check.js';
 import type { OidcServer } from '../support/oidc-server.js';
 import { freePort } from '../harness/ports.js';

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { appDataSourceOptions } from '../../src/app.entities.js';
 import { runMigrationsLocked } from '../../src/core/database/run-migrations.js';
 import { ItemsRepository, type PageWriteResult } from '../../src/items/items.repository.js';
-import type { ItemDeletion, NormalizedItem } from '../../src/providers/integration-provider.js';
+import type { ItemDeletion, NormalizedItem } from '@pdeck/integration-sdk';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface MigratedDatabase {

@@ -3,7 +3,7 @@ import {
   connectAndConfirm,
   autoConsent,
   type ConfirmedConnection,
-} from '../contract/provider-contract.js';
+} from '@pdeck/integration-sdk/testing';
 import type { TestApp } from './test-app.js';
 
 /** Where Jira e2e tests send the browser back to (allowed by RETURN_TO_ORIGINS). */

@@ -3,11 +3,7 @@ import { DataSource } from 'typeorm';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ItemsRepository } from '../../src/items/items.repository.js';
 import { toItem } from '../../src/providers/google-calendar/google-calendar.mapper.js';
-import type {
-  ItemDeletion,
-  ItemKind,
-  NormalizedItem,
-} from '../../src/providers/integration-provider.js';
+import type { ItemDeletion, ItemKind, NormalizedItem } from '@pdeck/integration-sdk';
 import { mapIssue } from '../../src/providers/jira/jira.mapper.js';
 import { toMessageItem } from '../../src/providers/slack/slack.mapper.js';
 import { mapCard } from '../../src/providers/trello/trello.mapper.js';

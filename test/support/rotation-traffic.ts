@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { TokenService } from '../../src/auth/token.service.js';
 import type { EncryptionContext, Keyring } from '../../src/core/crypto/keyring.js';
-import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
 import { expireStored } from './token-test-kit.js';
 
 export const subscriptionAad = (id: string): EncryptionContext => ({

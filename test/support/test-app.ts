@@ -8,19 +8,25 @@ import type { ResolvedAppConfig } from '../../src/core/config/app-config.js';
 import { parseConfig } from '../../src/core/config/load-config.js';
 import { credentialsEnvOf, INTEGRATIONS } from '../../src/providers/integrations.js';
 import { type LoadedPlugin, loadIntegrationPlugins } from '../../src/providers/plugin-loader.js';
-import type { IntegrationProvider } from '../../src/providers/integration-provider.js';
+import type { IntegrationProvider } from '@pdeck/integration-sdk';
+import { apiHeaders, type ContractApp } from '@pdeck/integration-sdk/testing';
+import { DataSource } from 'typeorm';
+import { ConnectionStore } from '../../src/auth/connection-store.service.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { flushPrefix } from './test-services.js';
 
 export const TEST_API_TOKEN = 'test-internal-token-0123456789abcdef';
 
-export interface TestApp {
+/** The started service; also what the SDK's contract kit needs of it (`ContractApp`). */
+export interface TestApp extends ContractApp {
   app: NestExpressApplication;
-  baseUrl: string;
   config: ResolvedAppConfig;
   database: TestDatabase;
   close(): Promise<void>;
 }
+
+/** Headers of an authenticated JSON call to the internal API with the test token. */
+export const CONTRACT_AUTH = apiHeaders({ baseUrl: '', apiToken: TEST_API_TOKEN });
 
 /** Configuration for a test: its own database, its own Redis key prefix, a known API token. */
 export async function buildTestConfig(
@@ -74,9 +80,13 @@ export async function startTestApp(
     plugins,
   });
   await app.listen(port, '127.0.0.1');
+  const store = app.get(ConnectionStore);
   return {
     app,
     baseUrl,
+    apiToken: TEST_API_TOKEN,
+    db: app.get(DataSource),
+    credentials: async (connectionId) => store.credentialsOf(await store.get(connectionId)),
     config,
     database,
     close: async () => {

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { ProviderError, isProviderError } from '../../src/providers/errors/provider-error.js';
-import type {
-  AccountIdentity,
-  IntegrationProvider,
-  ProviderCatalogEntry,
-  ProviderContext,
-  SyncPage,
-  SyncResource,
-} from '../../src/providers/integration-provider.js';
+import {
+  ProviderError,
+  isProviderError,
+  type AccountIdentity,
+  type IntegrationProvider,
+  type ProviderCatalogEntry,
+  type ProviderContext,
+  type SyncPage,
+  type SyncResource,
+} from '@pdeck/integration-sdk';
 
 /** The made-up "real" origin of the test provider; tests map it to a loopback server. */
 export const TEST_OAUTH_ORIGIN = 'https://auth.test-provider.example';

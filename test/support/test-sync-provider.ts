@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { isHttpStatusError } from '../../src/providers/http/http-status-error.js';
-import { isProviderError, ProviderError } from '../../src/providers/errors/provider-error.js';
-import type {
-  AccountIdentity,
-  IntegrationProvider,
-  NormalizedItem,
-  ProviderCatalogEntry,
-  ProviderContext,
-  SyncCursor,
-  SyncMode,
-  SyncPage,
-  SyncResource,
-} from '../../src/providers/integration-provider.js';
-import { normalizedItem } from '../../src/providers/normalized-item.js';
+import {
+  isHttpStatusError,
+  isProviderError,
+  ProviderError,
+  type AccountIdentity,
+  type IntegrationProvider,
+  type NormalizedItem,
+  type ProviderCatalogEntry,
+  type ProviderContext,
+  type SyncCursor,
+  type SyncMode,
+  type SyncPage,
+  type SyncResource,
+  normalizedItem,
+} from '@pdeck/integration-sdk';
 import type { FakeTask } from './fake-tasks-api.js';
 
 export const TASKS_ORIGIN = 'https://api.tasks.example';

@@ -1,25 +1,23 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import type {
-  NormalizedItem,
-  ProviderCatalogEntry,
-  ProviderContext,
-  SyncResource,
-} from '../../src/providers/integration-provider.js';
-import type {
-  NewSubscription,
-  StoredWebhookDelivery,
-  StoredWebhookSubscription,
-  VerifyResult,
-  WebhookEvent,
-  WebhookHandler,
-  WebhookParseContext,
-  WebhookRequest,
-  WebhookVerifyContext,
-} from '../../src/providers/webhook-contract.js';
+import {
+  type NormalizedItem,
+  type ProviderCatalogEntry,
+  type ProviderContext,
+  type SyncResource,
+  type NewSubscription,
+  type StoredWebhookDelivery,
+  type StoredWebhookSubscription,
+  type VerifyResult,
+  type WebhookEvent,
+  type WebhookHandler,
+  type WebhookParseContext,
+  type WebhookRequest,
+  type WebhookVerifyContext,
+  normalizedItem,
+} from '@pdeck/integration-sdk';
 import { TestSyncProvider } from './test-sync-provider.js';
-import { normalizedItem } from '../../src/providers/normalized-item.js';
 
 export const TEST_HOOKS_ID = 'test-hooks';
 /** Origin of the subscription API (FakeWatchApi), mapped through PROVIDER_ORIGINS. */

@@ -4,8 +4,8 @@ import {
   autoConsent,
   syncIdle,
   type ContractContext,
-} from '../contract/provider-contract.js';
-import { eventually } from './eventually.js';
+  eventually,
+} from '@pdeck/integration-sdk/testing';
 import type { TestApp } from './test-app.js';
 
 /** Where Trello e2e tests send the browser back to (allowed by RETURN_TO_ORIGINS). */

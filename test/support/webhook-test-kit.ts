@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { ConnectionStore } from '../../src/auth/connection-store.service.js';
-import { eventually } from './eventually.js';
+import { eventually } from '@pdeck/integration-sdk/testing';
 import { startTestApp, type TestApp } from './test-app.js';
 import {
   HOOKS_SIGNING_SECRET,

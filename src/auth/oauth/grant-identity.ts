@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { asProviderError } from '../../providers/errors/provider-error.js';
+import {
+  asProviderError,
+  type AccountIdentity,
+  type ConnectionCredentials,
+  type IntegrationProvider,
+} from '@pdeck/integration-sdk';
 import type { ProviderContextFactory } from '../../providers/provider-context.factory.js';
-import type {
-  AccountIdentity,
-  ConnectionCredentials,
-  IntegrationProvider,
-} from '../../providers/integration-provider.js';
 
 /**
  * The context id of a grant that has no connection row yet: one per grant, so per-connection

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
-import { isProviderError } from '../../providers/errors/provider-error.js';
-import type {
-  IntegrationProvider,
-  OAuth1AuthDescriptor,
-} from '../../providers/integration-provider.js';
+import {
+  isProviderError,
+  type IntegrationProvider,
+  type OAuth1AuthDescriptor,
+} from '@pdeck/integration-sdk';
 import { ProviderContextFactory } from '../../providers/provider-context.factory.js';
 import { OAuth1FlowService, OAuthStateError } from '../oauth1/oauth1-flow.service.js';
 import { type ConsumedStateSink, recordConsumed } from './consumed-state.js';

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
-import { isProviderError } from '../../providers/errors/provider-error.js';
-import type {
-  AccountIdentity,
-  ConnectionCredentials,
-} from '../../providers/integration-provider.js';
+import {
+  isProviderError,
+  type AccountIdentity,
+  type ConnectionCredentials,
+} from '@pdeck/integration-sdk';
 import { ProviderRegistry } from '../../providers/provider-registry.js';
 import {
   connectError,

@@ -4,7 +4,7 @@ import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config
 import { OriginMap } from '../../providers/http/origin-map.js';
 import { ProviderHttpClient } from '../../providers/http/provider-http-client.js';
 import { REDIS } from '../../core/redis/redis.tokens.js';
-import type { IntegrationProvider } from '../../providers/integration-provider.js';
+import type { IntegrationProvider } from '@pdeck/integration-sdk';
 import { ProviderContextFactory } from '../../providers/provider-context.factory.js';
 import { ProviderRegistry } from '../../providers/provider-registry.js';
 import { identifyGrant } from './grant-identity.js';

@@ -2,10 +2,7 @@ import type { Request } from 'express';
 import type { OAuth2 } from 'oauth';
 import OAuth2Strategy from 'passport-oauth2';
 import type { ProviderCredentials } from '../../core/config/app-config.js';
-import type {
-  AccountIdentity,
-  OAuth2AuthDescriptor,
-} from '../../providers/integration-provider.js';
+import type { AccountIdentity, OAuth2AuthDescriptor } from '@pdeck/integration-sdk';
 import type { RedisOAuth2StateStore } from './oauth2-state.store.js';
 import type { TokenSet } from './token-exchange.js';
 

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedAppConfig } from '../../core/config/app-config.js';
-import { ProviderError } from '../../providers/errors/provider-error.js';
-import { TOKEN_MAX_RESPONSE_BYTES } from '../../providers/http/provider-http-client.js';
+import { ProviderError } from '@pdeck/integration-sdk';
+import { TOKEN_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
 import { standaloneHttpClient } from '../../providers/testing.js';
 import { parseTokenResponse, requestTokens, TokenExchangeError } from './token-exchange.js';
 

@@ -1,10 +1,7 @@
 import type { ProviderCredentials } from '../../core/config/app-config.js';
-import {
-  isHttpStatusError,
-  type ProviderHttpClient,
-  TOKEN_MAX_RESPONSE_BYTES,
-} from '../../providers/http/provider-http-client.js';
-import type { OAuth2AuthDescriptor, OAuthToken } from '../../providers/integration-provider.js';
+import { type ProviderHttpClient } from '../../providers/http/provider-http-client.js';
+import { isHttpStatusError, TOKEN_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
+import type { OAuth2AuthDescriptor, OAuthToken } from '@pdeck/integration-sdk';
 
 /**
  * What a token endpoint granted, with expiry already turned into an absolute time (our receive

@@ -3,14 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { RedisClient } from '../../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { OriginMap } from '../../providers/http/origin-map.js';
-import {
-  isHttpStatusError,
-  ProviderHttpClient,
-  TOKEN_MAX_RESPONSE_BYTES,
-} from '../../providers/http/provider-http-client.js';
+import { ProviderHttpClient } from '../../providers/http/provider-http-client.js';
+import { isHttpStatusError, TOKEN_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
 import { REDIS } from '../../core/redis/redis.tokens.js';
-import { ProviderError, type ProviderErrorCode } from '../../providers/errors/provider-error.js';
-import type { OAuth1AuthDescriptor } from '../../providers/integration-provider.js';
+import {
+  ProviderError,
+  type ProviderErrorCode,
+  type OAuth1AuthDescriptor,
+} from '@pdeck/integration-sdk';
 import { signRequest } from './oauth1-signer.js';
 import { type ConsumedStateSink, recordConsumed } from '../oauth/consumed-state.js';
 

@@ -1,3 +1,4 @@
+import type { CredentialsEnv } from '@pdeck/integration-sdk';
 import { InjectionToken } from '@nestjs/common';
 import type { MergePolicyOverrides } from './merge-policy-config.js';
 
@@ -14,22 +15,6 @@ export interface ProviderCredentials {
   /** An app-level request-signing secret, for providers that have one apart from the client secret. */
   signingSecret?: string;
   /** The integration's own app-level options by name, as set (see CredentialsEnv.options). */
-  options?: Record<string, string>;
-}
-
-/**
- * Names of the environment variables that hold one integration's app credentials. Declared by
- * the integration's catalog; configuration reads and validates them without knowing providers.
- */
-export interface CredentialsEnv {
-  clientId: string;
-  clientSecret: string;
-  /** When declared, required with the pair: deliveries cannot be verified without it. */
-  signingSecret?: string;
-  /**
-   * Optional app-level settings by option name -> variable name (Slack's app distribution,
-   * which decides its rate limits). Read when set; the integration validates the values.
-   */
   options?: Record<string, string>;
 }
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ItemKind } from '../../providers/integration-provider.js';
+import type { ItemKind } from '@pdeck/integration-sdk';
 import { ITEM_KINDS } from './items-feed-query.dto.js';
 
 /** Where the item lives at the provider: a calendar, a board, a Jira project, a channel. */

@@ -16,7 +16,7 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { NoNulCharacter } from '../../core/validation/input-limits.js';
-import type { ItemKind } from '../../providers/integration-provider.js';
+import type { ItemKind } from '@pdeck/integration-sdk';
 
 export const ITEM_KINDS: readonly ItemKind[] = ['event', 'task', 'message'];
 export const FEED_DEFAULT_LIMIT = 100;

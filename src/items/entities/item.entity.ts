@@ -9,7 +9,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { Connection } from '../../auth/entities/connection.entity.js';
-import type { ItemKind } from '../../providers/integration-provider.js';
+import type { ItemKind } from '@pdeck/integration-sdk';
 
 /**
  * The normalized item (event, task or message). Written only by the versioned page upsert in

@@ -1,6 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import type { Item } from '../../items/entities/item.entity.js';
-import type { LinkEvidenceRole } from '../../providers/integration-provider.js';
+import type { LinkEvidenceRole } from '@pdeck/integration-sdk';
 
 /**
  * What a live item says about its identity (its provider's linkEvidence), as the link detector

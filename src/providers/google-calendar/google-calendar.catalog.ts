@@ -1,4 +1,4 @@
-import type { OAuth2AuthDescriptor, ProviderCatalogEntry } from '../integration-provider.js';
+import type { OAuth2AuthDescriptor, ProviderCatalogEntry } from '@pdeck/integration-sdk';
 
 export const GOOGLE_CALENDAR_ID = 'google-calendar';
 

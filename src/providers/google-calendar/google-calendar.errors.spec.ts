@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HttpStatusError } from '../http/http-status-error.js';
-import { ProviderError } from '../errors/provider-error.js';
+import { HttpStatusError, ProviderError } from '@pdeck/integration-sdk';
 import {
   mapGoogleError,
   RATE_LIMIT_BASE_MS,

@@ -1,7 +1,11 @@
-import type { HttpStatusError } from '../http/http-status-error.js';
-import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../core/http/retry-after.js';
-import { preclassify } from '../errors/preclassify.js';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import {
+  type HttpStatusError,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+  preclassify,
+  isProviderError,
+  ProviderError,
+} from '@pdeck/integration-sdk';
 import { GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import type { GoogleErrorBody } from './google-calendar.types.js';
 

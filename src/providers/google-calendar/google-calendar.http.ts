@@ -1,5 +1,4 @@
-import { bearerCall, type BearerCall } from '../http/authorized-call.js';
-import type { ProviderContext } from '../integration-provider.js';
+import { bearerCall, type BearerCall, type ProviderContext } from '@pdeck/integration-sdk';
 import { mapGoogleError } from './google-calendar.errors.js';
 
 export type GoogleCall = BearerCall;

@@ -1,4 +1,4 @@
-import type { LinkableItem, LinkEvidence } from '../integration-provider.js';
+import type { LinkableItem, LinkEvidence } from '@pdeck/integration-sdk';
 
 /**
  * A calendar event's identity: its iCalUID, which an event keeps in every calendar it is on

@@ -1,4 +1,4 @@
-import type { ItemDeletion, NormalizedItem } from '../integration-provider.js';
+import type { ItemDeletion, NormalizedItem } from '@pdeck/integration-sdk';
 import { eventInstant, MIN_VERSION, parseRfc3339, versionOf } from './google-calendar.time.js';
 import type { GoogleAttendee, GoogleEvent } from './google-calendar.types.js';
 

@@ -4,8 +4,13 @@ import { startRecordingServer, type SeenRequest } from '../../../test/support/re
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ResolvedAppConfig } from '../../core/config/app-config.js';
 import { standaloneContextFactory } from '../testing.js';
-import { isProviderError } from '../errors/provider-error.js';
-import type { ProviderContext, SyncCursor, SyncMode, SyncPage } from '../integration-provider.js';
+import {
+  isProviderError,
+  type ProviderContext,
+  type SyncCursor,
+  type SyncMode,
+  type SyncPage,
+} from '@pdeck/integration-sdk';
 import { GoogleCalendarProvider } from './google-calendar.provider.js';
 
 type Seen = SeenRequest;

@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { isHttpStatusError } from '../http/http-status-error.js';
-import { PAGE_MAX_RESPONSE_BYTES, TOKEN_MAX_RESPONSE_BYTES } from '../http/provider-http-client.js';
-import { ProviderError } from '../errors/provider-error.js';
-import type {
-  AccountIdentity,
-  IntegrationProvider,
-  ProviderContext,
-  SyncCursor,
-  SyncMode,
-  SyncPage,
-  SyncResource,
-} from '../integration-provider.js';
-import type { WebhookHandler } from '../webhook-contract.js';
+import {
+  isHttpStatusError,
+  ProviderError,
+  type AccountIdentity,
+  type IntegrationProvider,
+  type ProviderContext,
+  type SyncCursor,
+  type SyncMode,
+  type SyncPage,
+  type SyncResource,
+  type WebhookHandler,
+} from '@pdeck/integration-sdk';
+import { PAGE_MAX_RESPONSE_BYTES, TOKEN_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
 import {
   CALENDAR_API,
   GOOGLE_CALENDAR_CATALOG,

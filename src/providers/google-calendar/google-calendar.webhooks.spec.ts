@@ -10,7 +10,7 @@ import type {
   WebhookParseContext,
   WebhookRequest,
   WebhookVerifyContext,
-} from '../webhook-contract.js';
+} from '@pdeck/integration-sdk';
 import { CHANNEL_TTL_MS, GoogleCalendarWebhooks } from './google-calendar.webhooks.js';
 
 const hooks = new GoogleCalendarWebhooks();

@@ -1,17 +1,19 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ProviderContext, SyncResource } from '../integration-provider.js';
-import type {
-  NewSubscription,
-  StoredWebhookDelivery,
-  StoredWebhookSubscription,
-  VerifyResult,
-  WebhookEvent,
-  WebhookHandler,
-  WebhookParseContext,
-  WebhookRequest,
-  WebhookVerifyContext,
-} from '../webhook-contract.js';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import {
+  type ProviderContext,
+  type SyncResource,
+  type NewSubscription,
+  type StoredWebhookDelivery,
+  type StoredWebhookSubscription,
+  type VerifyResult,
+  type WebhookEvent,
+  type WebhookHandler,
+  type WebhookParseContext,
+  type WebhookRequest,
+  type WebhookVerifyContext,
+  isProviderError,
+  ProviderError,
+} from '@pdeck/integration-sdk';
 import { CALENDAR_API, GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import { callGoogle, segment } from './google-calendar.http.js';
 import type { GoogleChannel } from './google-calendar.types.js';

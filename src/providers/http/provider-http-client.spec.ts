@@ -3,16 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import { isProviderError, ProviderError } from '@pdeck/integration-sdk';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { MetricsService } from '../../core/metrics/metrics.service.js';
 import { MetricsRequestObserver } from './metrics-request-observer.js';
+import { ProviderHttpClient } from './provider-http-client.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   ERROR_BODY_READ_LIMIT,
   HttpStatusError,
-  ProviderHttpClient,
-} from './provider-http-client.js';
+} from '@pdeck/integration-sdk';
 import { ProviderRequestObserver, type ProviderResponseInfo } from './request-observer.js';
 
 interface Seen {

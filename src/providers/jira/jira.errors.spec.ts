@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MAX_RETRY_AFTER_MS } from '../../core/http/retry-after.js';
-import { HttpStatusError } from '../http/http-status-error.js';
-import { ProviderError } from '../errors/provider-error.js';
+import { MAX_RETRY_AFTER_MS, HttpStatusError, ProviderError } from '@pdeck/integration-sdk';
 import { JIRA_ID } from './jira.catalog.js';
 import {
   HEADER_JITTER_MAX_MS,

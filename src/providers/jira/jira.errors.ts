@@ -1,7 +1,11 @@
-import type { HttpStatusError } from '../http/http-status-error.js';
-import { MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../core/http/retry-after.js';
-import { preclassify } from '../errors/preclassify.js';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import {
+  type HttpStatusError,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+  preclassify,
+  isProviderError,
+  ProviderError,
+} from '@pdeck/integration-sdk';
 import { JIRA_ID } from './jira.catalog.js';
 import type { JiraErrorBody } from './jira.types.js';
 

@@ -1,5 +1,4 @@
-import { bearerCall, type BearerCall } from '../http/authorized-call.js';
-import type { ProviderContext } from '../integration-provider.js';
+import { bearerCall, type BearerCall, type ProviderContext } from '@pdeck/integration-sdk';
 import { mapJiraError } from './jira.errors.js';
 
 export type JiraCall = BearerCall;

@@ -1,5 +1,12 @@
-import type { LinkableItem, LinkEvidence } from '../integration-provider.js';
-import { hostOf, isIssueKey, jiraBareKey, jiraIssueKey, referencesIn } from '../link-references.js';
+import {
+  type LinkableItem,
+  type LinkEvidence,
+  hostOf,
+  isIssueKey,
+  jiraBareKey,
+  jiraIssueKey,
+  referencesIn,
+} from '@pdeck/integration-sdk';
 
 /**
  * A Jira issue's identity: its key on its site, `jira:<host>/<KEY>`, the host of its browse URL

@@ -1,5 +1,4 @@
-import type { ItemDeletion, NormalizedItem } from '../integration-provider.js';
-import { normalizedItem } from '../normalized-item.js';
+import { type ItemDeletion, type NormalizedItem, normalizedItem } from '@pdeck/integration-sdk';
 import { adfToText } from './jira.adf.js';
 import type { JiraIssue, JiraIssueFields, JiraSite, JiraStatus, JiraUser } from './jira.types.js';
 

@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { ProviderError } from '../errors/provider-error.js';
-import type {
-  AccountIdentity,
-  IntegrationProvider,
-  ProviderContext,
-  ProviderSite,
-  SiteSelection,
-  SyncCursor,
-  SyncMode,
-  SyncPage,
-  SyncResource,
-} from '../integration-provider.js';
-import type { WebhookHandler } from '../webhook-contract.js';
+import {
+  ProviderError,
+  type AccountIdentity,
+  type IntegrationProvider,
+  type ProviderContext,
+  type ProviderSite,
+  type SiteSelection,
+  type SyncCursor,
+  type SyncMode,
+  type SyncPage,
+  type SyncResource,
+  type WebhookHandler,
+} from '@pdeck/integration-sdk';
 import {
   ACCESSIBLE_RESOURCES_URL,
   JIRA_CATALOG,

@@ -1,5 +1,8 @@
-import { ProviderError } from '../errors/provider-error.js';
-import type { ConnectionCredentials, ProviderContext } from '../integration-provider.js';
+import {
+  ProviderError,
+  type ConnectionCredentials,
+  type ProviderContext,
+} from '@pdeck/integration-sdk';
 import { JIRA_ID } from './jira.catalog.js';
 import type { JiraSite } from './jira.types.js';
 

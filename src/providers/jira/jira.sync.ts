@@ -1,11 +1,12 @@
-import { PAGE_MAX_RESPONSE_BYTES } from '../http/provider-http-client.js';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
-import type {
-  NormalizedItem,
-  ProviderContext,
-  SyncCursor,
-  SyncPage,
-} from '../integration-provider.js';
+import { PAGE_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
+import {
+  isProviderError,
+  ProviderError,
+  type NormalizedItem,
+  type ProviderContext,
+  type SyncCursor,
+  type SyncPage,
+} from '@pdeck/integration-sdk';
 import { jiraApi, JIRA_ID } from './jira.catalog.js';
 import { callJira } from './jira.http.js';
 import { keysIn, scopeHash, scopeJql, updatedSince } from './jira.jql.js';

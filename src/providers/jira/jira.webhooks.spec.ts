@@ -11,18 +11,18 @@ import {
   signJwt,
 } from '../../../sandbox/jira/index.js';
 import type { ResolvedAppConfig } from '../../core/config/app-config.js';
-import { ProviderError } from '../errors/provider-error.js';
-import type { ProviderContext } from '../integration-provider.js';
+import {
+  ProviderError,
+  type ProviderContext,
+  type ConnectionQuery,
+  type RoutedConnection,
+  type StoredWebhookDelivery,
+  type StoredWebhookSubscription,
+  type WebhookParseContext,
+  type WebhookRequest,
+  type WebhookVerifyContext,
+} from '@pdeck/integration-sdk';
 import { standaloneContextFactory } from '../testing.js';
-import type {
-  ConnectionQuery,
-  RoutedConnection,
-  StoredWebhookDelivery,
-  StoredWebhookSubscription,
-  WebhookParseContext,
-  WebhookRequest,
-  WebhookVerifyContext,
-} from '../webhook-contract.js';
 import { issueDeletion, mapIssue } from './jira.mapper.js';
 import { siteExtras } from './jira.site.js';
 import type { JiraIssue, JiraSite } from './jira.types.js';

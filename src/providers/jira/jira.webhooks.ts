@@ -1,18 +1,20 @@
 import { jwtVerify } from 'jose';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
-import type { ProviderContext, SyncResource } from '../integration-provider.js';
-import type {
-  NewSubscription,
-  RoutedConnection,
-  StoredWebhookDelivery,
-  StoredWebhookSubscription,
-  VerifyResult,
-  WebhookEvent,
-  WebhookHandler,
-  WebhookParseContext,
-  WebhookRequest,
-  WebhookVerifyContext,
-} from '../webhook-contract.js';
+import {
+  isProviderError,
+  ProviderError,
+  type ProviderContext,
+  type SyncResource,
+  type NewSubscription,
+  type RoutedConnection,
+  type StoredWebhookDelivery,
+  type StoredWebhookSubscription,
+  type VerifyResult,
+  type WebhookEvent,
+  type WebhookHandler,
+  type WebhookParseContext,
+  type WebhookRequest,
+  type WebhookVerifyContext,
+} from '@pdeck/integration-sdk';
 import { JIRA_ID, jiraApi } from './jira.catalog.js';
 import { callJira } from './jira.http.js';
 import { hasFullFields, issueDeletion, mapIssue } from './jira.mapper.js';

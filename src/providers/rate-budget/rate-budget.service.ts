@@ -5,8 +5,7 @@ import type { RedisClient } from '../../core/redis/redis-client.js';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import { MetricsService } from '../../core/metrics/metrics.service.js';
 import { REDIS } from '../../core/redis/redis.tokens.js';
-import { ProviderError } from '../errors/provider-error.js';
-import type { RateBudget } from '../integration-provider.js';
+import { ProviderError, type RateBudget } from '@pdeck/integration-sdk';
 import { ACQUIRE_LUA, BLOCK_LUA } from './rate-budget.lua.js';
 
 export interface AcquireOptions {

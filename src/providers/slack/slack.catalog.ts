@@ -3,7 +3,7 @@ import type {
   OAuth2AuthDescriptor,
   ProviderCatalogEntry,
   RateBudget,
-} from '../integration-provider.js';
+} from '@pdeck/integration-sdk';
 
 export const SLACK_ID = 'slack';
 

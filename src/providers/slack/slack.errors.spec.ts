@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpStatusError } from '../http/http-status-error.js';
+import { HttpStatusError } from '@pdeck/integration-sdk';
 import { mapSlackApiError, mapSlackHttpError } from './slack.errors.js';
 
 const NOW = new Date('2030-01-01T00:00:00.000Z');

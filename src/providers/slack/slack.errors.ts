@@ -1,11 +1,11 @@
-import { parseRetryAfter } from '../../core/http/retry-after.js';
-import { preclassify } from '../errors/preclassify.js';
 import {
+  parseRetryAfter,
+  preclassify,
   isProviderError,
   ProviderError,
   type ProviderErrorCode,
-} from '../errors/provider-error.js';
-import type { HttpStatusError } from '../http/http-status-error.js';
+  type HttpStatusError,
+} from '@pdeck/integration-sdk';
 import { SLACK_ID } from './slack.catalog.js';
 import type { SlackResponse } from './slack.types.js';
 

@@ -1,7 +1,10 @@
-import { ProviderError } from '../errors/provider-error.js';
-import { authorizedCall } from '../http/authorized-call.js';
-import type { QueryValue } from '../http/provider-http-client.js';
-import type { ConnectionCredentials, ProviderContext } from '../integration-provider.js';
+import {
+  ProviderError,
+  authorizedCall,
+  type ConnectionCredentials,
+  type ProviderContext,
+} from '@pdeck/integration-sdk';
+import type { QueryValue } from '@pdeck/integration-sdk';
 import { SLACK_ID, slackMethodUrl } from './slack.catalog.js';
 import { mapSlackApiError, mapSlackHttpError } from './slack.errors.js';
 import type { SlackResponse } from './slack.types.js';

@@ -1,5 +1,4 @@
-import type { LinkableItem, LinkEvidence } from '../integration-provider.js';
-import { referencesIn } from '../link-references.js';
+import { type LinkableItem, type LinkEvidence, referencesIn } from '@pdeck/integration-sdk';
 
 /**
  * A Slack message is never the thing itself; it mentions things: Jira browse URLs, Trello card

@@ -1,5 +1,4 @@
-import { normalizedItem } from '../normalized-item.js';
-import type { NormalizedItem } from '../integration-provider.js';
+import { normalizedItem, type NormalizedItem } from '@pdeck/integration-sdk';
 import { mrkdwnToText, type NameOf, titleOf } from './slack.mrkdwn.js';
 import type { SlackMessage, SlackReaction } from './slack.types.js';
 

@@ -1,5 +1,4 @@
-import { isProviderError } from '../errors/provider-error.js';
-import type { ProviderContext } from '../integration-provider.js';
+import { isProviderError, type ProviderContext } from '@pdeck/integration-sdk';
 import { callSlack, type SlackTokenKind } from './slack.http.js';
 import type { SlackMessage, SlackUserInfo } from './slack.types.js';
 

@@ -1,18 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
-import type {
-  AccountIdentity,
-  IntegrationProvider,
-  ProviderCatalogEntry,
-  ProviderContext,
-  RevokeOptions,
-  SyncCursor,
-  SyncMode,
-  SyncPage,
-  SyncResource,
-} from '../integration-provider.js';
-import type { WebhookHandler } from '../webhook-contract.js';
+import {
+  isProviderError,
+  ProviderError,
+  type AccountIdentity,
+  type IntegrationProvider,
+  type ProviderCatalogEntry,
+  type ProviderContext,
+  type RevokeOptions,
+  type SyncCursor,
+  type SyncMode,
+  type SyncPage,
+  type SyncResource,
+  type WebhookHandler,
+} from '@pdeck/integration-sdk';
 import {
   distributionOf,
   historyLimits,

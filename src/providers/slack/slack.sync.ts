@@ -1,13 +1,13 @@
-import { isProviderError } from '../errors/provider-error.js';
-import type {
-  ConnectionCredentials,
-  NormalizedItem,
-  ProviderContext,
-  SyncCursor,
-  SyncMode,
-  SyncPage,
-  SyncResource,
-} from '../integration-provider.js';
+import {
+  isProviderError,
+  type ConnectionCredentials,
+  type NormalizedItem,
+  type ProviderContext,
+  type SyncCursor,
+  type SyncMode,
+  type SyncPage,
+  type SyncResource,
+} from '@pdeck/integration-sdk';
 import { callSlack, nextCursor, type SlackTokenKind, userToken } from './slack.http.js';
 import { isSlackTs, type MessageContext, toMessageItem, tsAt } from './slack.mapper.js';
 import { UserNames } from './slack.names.js';

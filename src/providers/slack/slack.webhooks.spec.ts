@@ -4,7 +4,7 @@ import type {
   RoutedConnection,
   StoredItemState,
   WebhookParseContext,
-} from '../webhook-contract.js';
+} from '@pdeck/integration-sdk';
 import { signSlackRequest } from './slack.signature.js';
 import { SlackWebhooks } from './slack.webhooks.js';
 

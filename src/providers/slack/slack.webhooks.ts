@@ -1,5 +1,6 @@
-import type { ItemDeletion, NormalizedItem } from '../integration-provider.js';
 import type {
+  ItemDeletion,
+  NormalizedItem,
   RoutedConnection,
   StoredWebhookDelivery,
   VerifyResult,
@@ -8,7 +9,7 @@ import type {
   WebhookParseContext,
   WebhookRequest,
   WebhookVerifyContext,
-} from '../webhook-contract.js';
+} from '@pdeck/integration-sdk';
 import {
   isContent,
   isSlackTs,

@@ -1,4 +1,4 @@
-import type { OAuth1AuthDescriptor, ProviderCatalogEntry } from '../integration-provider.js';
+import type { OAuth1AuthDescriptor, ProviderCatalogEntry } from '@pdeck/integration-sdk';
 
 export const TRELLO_ID = 'trello';
 

@@ -1,7 +1,10 @@
-import type { HttpStatusError } from '../http/http-status-error.js';
-import { parseRetryAfter } from '../../core/http/retry-after.js';
-import { preclassify } from '../errors/preclassify.js';
-import { isProviderError, ProviderError } from '../errors/provider-error.js';
+import {
+  type HttpStatusError,
+  parseRetryAfter,
+  preclassify,
+  isProviderError,
+  ProviderError,
+} from '@pdeck/integration-sdk';
 import { TRELLO_ID } from './trello.catalog.js';
 
 /**

@@ -1,7 +1,5 @@
-import { authorizedCall } from '../http/authorized-call.js';
-import type { QueryValue } from '../http/provider-http-client.js';
-import { ProviderError } from '../errors/provider-error.js';
-import type { ProviderContext } from '../integration-provider.js';
+import { authorizedCall, ProviderError, type ProviderContext } from '@pdeck/integration-sdk';
+import type { QueryValue } from '@pdeck/integration-sdk';
 import { TRELLO_API, TRELLO_ID } from './trello.catalog.js';
 import { mapTrelloError } from './trello.errors.js';
 

@@ -1,5 +1,9 @@
-import type { LinkableItem, LinkEvidence } from '../integration-provider.js';
-import { referencesIn, trelloCardKey } from '../link-references.js';
+import {
+  type LinkableItem,
+  type LinkEvidence,
+  referencesIn,
+  trelloCardKey,
+} from '@pdeck/integration-sdk';
 
 /**
  * A Trello card's identity: its shortLink, the id in its URL `https://trello.com/c/<shortLink>`

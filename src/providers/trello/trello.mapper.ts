@@ -1,5 +1,4 @@
-import type { NormalizedItem } from '../integration-provider.js';
-import { normalizedItem } from '../normalized-item.js';
+import { type NormalizedItem, normalizedItem } from '@pdeck/integration-sdk';
 import type { TrelloCard, TrelloLabel, TrelloList, TrelloMember } from './trello.types.js';
 
 /** The board a card was listed from, with what its cards refer to by id. */

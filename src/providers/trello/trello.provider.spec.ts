@@ -6,17 +6,18 @@ import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config
 import { parseConfig } from '../../core/config/load-config.js';
 import { credentialsEnvOf } from '../integrations.js';
 import { standaloneContextFactory } from '../testing.js';
-import { isProviderError, type ProviderError } from '../errors/provider-error.js';
 import {
+  isProviderError,
+  type ProviderError,
   INTEGRATION_PROVIDERS,
   type IntegrationProvider,
   type ProviderContext,
   type SyncCursor,
   type SyncMode,
   type SyncPage,
-} from '../integration-provider.js';
+  type StoredWebhookSubscription,
+} from '@pdeck/integration-sdk';
 import { ProviderRegistry } from '../provider-registry.js';
-import type { StoredWebhookSubscription } from '../webhook-contract.js';
 import { TrelloProvider } from './trello.provider.js';
 import type { TrelloAction, TrelloCard, TrelloList } from './trello.types.js';
 

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
-import { ProviderError } from '../errors/provider-error.js';
-import type {
-  AccountIdentity,
-  IntegrationProvider,
-  ProviderContext,
-  SyncCursor,
-  SyncMode,
-  SyncPage,
-  SyncResource,
-} from '../integration-provider.js';
-import type { WebhookHandler } from '../webhook-contract.js';
+import {
+  ProviderError,
+  type AccountIdentity,
+  type IntegrationProvider,
+  type ProviderContext,
+  type SyncCursor,
+  type SyncMode,
+  type SyncPage,
+  type SyncResource,
+  type WebhookHandler,
+} from '@pdeck/integration-sdk';
 import { TRELLO_CATALOG, TRELLO_ID } from './trello.catalog.js';
 import { callTrello, segment, type ApiKeySource } from './trello.http.js';
 import { fullPass, incrementalPass, type SyncDeps } from './trello.sync.js';

@@ -1,6 +1,5 @@
-import { ProviderError } from '../errors/provider-error.js';
-import { PAGE_MAX_RESPONSE_BYTES } from '../http/provider-http-client.js';
-import type { ProviderContext, SyncResource } from '../integration-provider.js';
+import { ProviderError, type ProviderContext, type SyncResource } from '@pdeck/integration-sdk';
+import { PAGE_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
 import { sortActions } from './trello.actions.js';
 import { TRELLO_ID } from './trello.catalog.js';
 import { callTrello, segment, type ApiKeySource } from './trello.http.js';

@@ -5,7 +5,7 @@ import type {
   SyncCursor,
   SyncPage,
   SyncResource,
-} from '../integration-provider.js';
+} from '@pdeck/integration-sdk';
 import { classifyAction, lastCardActions } from './trello.actions.js';
 import type { ApiKeySource } from './trello.http.js';
 import { isoVersion, isVisible, mapCard } from './trello.mapper.js';

@@ -6,7 +6,7 @@ import type {
   WebhookParseContext,
   WebhookRequest,
   WebhookVerifyContext,
-} from '../webhook-contract.js';
+} from '@pdeck/integration-sdk';
 import { trelloSignature, TrelloWebhooks } from './trello.webhooks.js';
 
 /**

@@ -1,17 +1,18 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { isProviderError } from '../errors/provider-error.js';
-import type { ProviderContext, SyncResource } from '../integration-provider.js';
-import type {
-  NewSubscription,
-  StoredWebhookDelivery,
-  StoredWebhookSubscription,
-  VerifyResult,
-  WebhookEvent,
-  WebhookHandler,
-  WebhookParseContext,
-  WebhookRequest,
-  WebhookVerifyContext,
-} from '../webhook-contract.js';
+import {
+  isProviderError,
+  type ProviderContext,
+  type SyncResource,
+  type NewSubscription,
+  type StoredWebhookDelivery,
+  type StoredWebhookSubscription,
+  type VerifyResult,
+  type WebhookEvent,
+  type WebhookHandler,
+  type WebhookParseContext,
+  type WebhookRequest,
+  type WebhookVerifyContext,
+} from '@pdeck/integration-sdk';
 import { cardIdOf, classifyAction } from './trello.actions.js';
 import { callTrello, segment, type ApiKeySource } from './trello.http.js';
 import { isoVersion } from './trello.mapper.js';

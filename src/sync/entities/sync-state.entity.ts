@@ -8,7 +8,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { Connection } from '../../auth/entities/connection.entity.js';
-import type { SyncCursor } from '../../providers/integration-provider.js';
+import type { SyncCursor } from '@pdeck/integration-sdk';
 
 export type ResourceStatus = 'ok' | 'error' | 'permission' | 'not_found';
 

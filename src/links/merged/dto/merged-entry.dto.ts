@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ITEM_KINDS } from '../../../items/dto/items-feed-query.dto.js';
-import type { ItemKind } from '../../../providers/integration-provider.js';
+import type { ItemKind } from '@pdeck/integration-sdk';
 import { CONFLICT_FIELDS, type ConflictField } from '../merge-policy.js';
 
 /** Which member a merged value came from. */

@@ -25,3 +25,5 @@ export {
 } from './oauth2-tokens.js';
 export { assembleJson, asciiJson } from './json-assembly.js';
 export { PageCache } from './page-cache.js';
+export { renderConsentPage, renderErrorPage } from './consent-page.js';
+export * from './time-zones.js';

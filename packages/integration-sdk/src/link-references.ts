@@ -1,4 +1,4 @@
-import type { LinkEvidence } from './integration-provider.js';
+import type { LinkEvidence } from './contract.js';
 
 /**
  * The evidence keys several integrations share (one integration is a thing, others mention it),

@@ -1,4 +1,4 @@
-import type { NormalizedItem } from './integration-provider.js';
+import type { NormalizedItem } from './contract.js';
 
 type Required = Pick<NormalizedItem, 'kind' | 'externalId' | 'externalVersion'>;
 

@@ -1,4 +1,4 @@
-import { isHttpStatusError, type HttpStatusError } from '../http/http-status-error.js';
+import { isHttpStatusError, type HttpStatusError } from './http-status-error.js';
 import { isProviderError, ProviderError } from './provider-error.js';
 
 /**

@@ -4,7 +4,7 @@ import type {
   NormalizedItem,
   ProviderContext,
   SyncResource,
-} from './integration-provider.js';
+} from './contract.js';
 
 /**
  * What a provider sees of an incoming webhook call. Verification must use these exact bytes and

@@ -1,5 +1,5 @@
 import type { DynamicModule, ForwardReference, Type } from '@nestjs/common';
-import type { IntegrationClass } from './integration-provider.js';
+import type { IntegrationClass } from './contract.js';
 
 /** The plugin API this service implements; a plugin declares the one it was written for. */
 export const PLUGIN_API_VERSION = '1';

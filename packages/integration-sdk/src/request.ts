@@ -1,6 +1,5 @@
-import type { ConnectionCredentials, ProviderContext } from '../integration-provider.js';
-import type { BoundProviderRequest } from '../provider-http.js';
-import type { QueryValue } from './provider-http-client.js';
+import type { ConnectionCredentials, ProviderContext } from './contract.js';
+import type { BoundProviderRequest, QueryValue } from './http.js';
 
 export interface BearerCall {
   /** Label for logs and metrics, e.g. 'events.list'. */
@@ -56,4 +55,20 @@ export function bearerCall<T>(
     }),
     mapError,
   );
+}
+
+/** A call of a bearer API, by path under the API's base URL. */
+export type BearerApiCall = Omit<BearerCall, 'url'> & { path: string };
+
+/**
+ * A provider's API in one line: every call goes to `baseUrl + path` with the connection's bearer
+ * token, through the framework's HTTP client (origin overrides, budgets, timeouts, safe logs),
+ * and fails only with what `mapError` makes of it.
+ */
+export function bearerApi(
+  baseUrl: string,
+  mapError: (error: unknown) => Error,
+): <T>(ctx: ProviderContext, call: BearerApiCall) => Promise<T> {
+  return <T>(ctx: ProviderContext, { path, ...call }: BearerApiCall) =>
+    bearerCall<T>(ctx, { ...call, url: `${baseUrl}${path}` }, mapError);
 }

@@ -1,9 +1,6 @@
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionStore } from '../../src/auth/connection-store.service.js';
-import type { ConnectionCredentials } from '../../src/providers/integration-provider.js';
-import { eventually } from '../support/eventually.js';
-import { TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
+import type { ConnectionCredentials } from '../contract.js';
+import { eventually } from './eventually.js';
 
 /**
  * The provider contract test kit: one suite every integration runs against its own sandbox
@@ -12,30 +9,52 @@ import { TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
  * what a forged delivery looks like, how the fake records a revocation) lives in a
  * ContractHarness; this file knows no provider.
  *
- * Usage, in test/e2e/<provider>.contract.test.ts:
+ * Usage, in a vitest file of the integration:
  *
  *   describeProviderContract('my-provider', new MyProviderHarness());
+ *
+ * The kit runs under vitest (a peer dependency of this entry point).
  */
 
-export const CONTRACT_AUTH = {
-  authorization: `Bearer ${TEST_API_TOKEN}`,
-  'content-type': 'application/json',
-} as const;
+/** The service's internal API as a client sees it: where it listens and a token it accepts. */
+export interface ContractApi {
+  baseUrl: string;
+  /** A bearer token of INTERNAL_API_TOKENS. */
+  apiToken: string;
+}
+
+/** Read access to the service's database: the kit checks runs, deliveries and erased rows. */
+export interface SqlClient {
+  // oxlint-disable-next-line no-explicit-any -- rows are read field by field by the caller.
+  query(sql: string, params?: unknown[]): Promise<any[]>;
+}
+
+/** The running service under test, as the host's test support hands it over. */
+export interface ContractApp extends ContractApi {
+  db: SqlClient;
+  /** A connection's decrypted credentials (read before a disconnect erases them). */
+  credentials(connectionId: string): Promise<ConnectionCredentials>;
+}
 
 /** What `start()` brought up. */
 export interface ContractStarted {
-  /** The service, started with startTestApp (port, integrations, env pointing at the fake). */
-  app: TestApp;
+  /** The service, started with the integration registered and its origins pointing at the fake. */
+  app: ContractApp;
   /** The fake's base URL (for messages only). */
   fakeUrl: string;
 }
 
 /** Handed to every harness call after connect. */
 export interface ContractContext {
-  app: TestApp;
-  db: DataSource;
+  app: ContractApp;
+  db: SqlClient;
   userId: string;
   connectionId: string;
+}
+
+/** Headers of an authenticated JSON call to the service's internal API. */
+export function apiHeaders(api: ContractApi): Record<string, string> {
+  return { authorization: `Bearer ${api.apiToken}`, 'content-type': 'application/json' };
 }
 
 /** The item a source-side change must produce. */
@@ -51,7 +70,7 @@ export interface ContractHarness {
    * Drives POST /v1/connections/:provider/authorize -> the fake's consent (auto allow) -> our
    * callback -> the 302 to returnTo, and returns the connectionId it carried.
    */
-  connect(app: TestApp, userId: string): Promise<string>;
+  connect(app: ContractApp, userId: string): Promise<string>;
   /** The account the seeded sandbox user is known as (accountId of the connection). */
   expectedAccount(): { accountId: string; accountLabel?: string };
   /** External ids the fake holds for every resource the connection syncs (live items only). */
@@ -107,7 +126,7 @@ const TERMINAL = ['succeeded', 'partial', 'failed'];
  * GET our callback -> 302 to returnTo?connectionId=&confirm= -> POST .../confirm for the same
  * user, as PDeck's backend does. Returns the connection id.
  */
-export async function driveConnect(app: TestApp, input: ConnectInput): Promise<string> {
+export async function driveConnect(app: ContractApi, input: ConnectInput): Promise<string> {
   const confirmed = await connectAndConfirm(app, input);
   expect(confirmed.status).toBe('active');
   return confirmed.id;
@@ -133,12 +152,12 @@ export interface ConfirmedConnection {
 
 /** driveConnect up to the confirmation's answer, whatever status it leaves the connection in. */
 export async function connectAndConfirm(
-  app: TestApp,
+  app: ContractApi,
   input: ConnectInput,
 ): Promise<ConfirmedConnection> {
   const start = await fetch(`${app.baseUrl}/v1/connections/${input.provider}/authorize`, {
     method: 'POST',
-    headers: CONTRACT_AUTH,
+    headers: apiHeaders(app),
     body: JSON.stringify({ userId: input.userId, returnTo: input.returnTo }),
   });
   expect(start.status).toBe(201);
@@ -155,7 +174,7 @@ export async function connectAndConfirm(
   // Nothing runs before PDeck's backend confirms the grant for the user who started the flow.
   const confirmed = await fetch(`${app.baseUrl}/v1/connections/${connectionId}/confirm`, {
     method: 'POST',
-    headers: CONTRACT_AUTH,
+    headers: apiHeaders(app),
     body: JSON.stringify({ userId: input.userId, token: landed.searchParams.get('confirm') }),
   });
   expect(confirmed.status).toBe(200);
@@ -188,13 +207,13 @@ export async function followConsentRedirect(url: URL): Promise<URL> {
 }
 
 /** The whole changes feed of a user, read page by page from the beginning. */
-export async function readFeed(app: TestApp, userId: string): Promise<FeedItem[]> {
+export async function readFeed(app: ContractApi, userId: string): Promise<FeedItem[]> {
   const all: FeedItem[] = [];
   let cursor: string | undefined;
   for (;;) {
     const q = new URLSearchParams({ userId, limit: '1000' });
     if (cursor) q.set('cursor', cursor);
-    const res = await fetch(`${app.baseUrl}/v1/items?${q}`, { headers: CONTRACT_AUTH });
+    const res = await fetch(`${app.baseUrl}/v1/items?${q}`, { headers: apiHeaders(app) });
     if (res.status !== 200) throw new Error(`GET /v1/items answered ${res.status}`);
     const page = (await res.json()) as { items: FeedItem[]; nextCursor: string; hasMore: boolean };
     all.push(...page.items);
@@ -253,13 +272,13 @@ export async function debugState(ctx: Pick<ContractContext, 'db' | 'connectionId
 }
 
 /** Rows of webhook_deliveries (every provider: the fakes are the only senders). */
-export async function deliveryCount(db: DataSource): Promise<number> {
+export async function deliveryCount(db: SqlClient): Promise<number> {
   const [{ n }] = await db.query('SELECT count(*)::int AS n FROM webhook_deliveries');
   return n;
 }
 
 /** True once no stored delivery is still waiting to be processed. */
-export async function deliveriesProcessed(db: DataSource): Promise<true | undefined> {
+export async function deliveriesProcessed(db: SqlClient): Promise<true | undefined> {
   const [{ n }] = await db.query(
     "SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'received'",
   );
@@ -283,7 +302,7 @@ export function describeProviderContract(name: string, harness: ContractHarness)
 
     beforeAll(async () => {
       const { app } = await harness.start();
-      const db = app.app.get(DataSource);
+      const { db } = app;
       const connectionId = await harness.connect(app, userId);
       if (!/^[0-9a-f-]{36}$/.test(connectionId)) {
         throw new Error(`the consent flow returned no connection id (got "${connectionId}")`);
@@ -297,7 +316,7 @@ export function describeProviderContract(name: string, harness: ContractHarness)
 
     it('connects through the sandbox consent: the connection is active with the expected account', async () => {
       const res = await fetch(`${ctx.app.baseUrl}/v1/connections/${ctx.connectionId}`, {
-        headers: CONTRACT_AUTH,
+        headers: apiHeaders(ctx.app),
       });
       expect(res.status).toBe(200);
       const connection = (await res.json()) as ConnectionBody;
@@ -371,11 +390,10 @@ export function describeProviderContract(name: string, harness: ContractHarness)
     it('disconnect: 200, credentials erased, subscriptions stopped and the grant revoked at the source', async () => {
       await waitIdle('runs to settle');
       const { app, db } = ctx;
-      const store = app.app.get(ConnectionStore);
-      const credentials = store.credentialsOf(await store.get(ctx.connectionId));
+      const credentials = await app.credentials(ctx.connectionId);
       const res = await fetch(`${app.baseUrl}/v1/connections/${ctx.connectionId}`, {
         method: 'DELETE',
-        headers: CONTRACT_AUTH,
+        headers: apiHeaders(app),
       });
       expect(res.status).toBe(200);
       const body = (await res.json()) as ConnectionBody & { lastError: string | null };

@@ -1,7 +1,21 @@
-import type { InjectionToken, Type } from '@nestjs/common';
-import type { CredentialsEnv } from '../core/config/app-config.js';
-import type { ProviderHttp } from './provider-http.js';
-import type { WebhookHandler } from './webhook-contract.js';
+import type { ProviderHttp } from './http.js';
+import type { WebhookHandler } from './webhooks.js';
+
+/**
+ * Names of the environment variables that hold one integration's app credentials. Declared by
+ * the integration's catalog; the service reads and validates them without knowing providers.
+ */
+export interface CredentialsEnv {
+  clientId: string;
+  clientSecret: string;
+  /** When declared, required with the pair: deliveries cannot be verified without it. */
+  signingSecret?: string;
+  /**
+   * Optional app-level settings by option name -> variable name (Slack's app distribution,
+   * which decides its rate limits). Read when set; the integration validates the values.
+   */
+  options?: Record<string, string>;
+}
 
 export type ItemKind = 'event' | 'task' | 'message';
 
@@ -323,12 +337,18 @@ export interface LinkEvidence {
 }
 
 /**
- * A shipped integration's class: its catalog is also static, so configuration can read the
- * credentials variables before the application (and the instance) exists.
+ * An integration's class: its catalog is also static, so configuration can read the credentials
+ * variables before the application (and the instance) exists. Nest builds it; constructor
+ * parameters, when it has any, are injected from the modules a plugin declares in `imports`.
  */
-export type IntegrationClass = Type<IntegrationProvider> & {
+// oxlint-disable-next-line no-explicit-any -- Nest's Type<T>: any constructor parameters.
+export type IntegrationClass = (new (...args: any[]) => IntegrationProvider) & {
   readonly catalog: ProviderCatalogEntry;
 };
 
-export const INTEGRATION_PROVIDERS: InjectionToken<IntegrationProvider[]> =
-  Symbol('INTEGRATION_PROVIDERS');
+/**
+ * The one multi-provider token every integration is registered under; the Auth, Sync and
+ * Webhooks modules inject the list. A global symbol, so a plugin built against its own copy of
+ * this package still names the same token.
+ */
+export const INTEGRATION_PROVIDERS: unique symbol = Symbol.for('pdeck.integration-providers');

@@ -1,0 +1,14 @@
+import { resolve } from 'node:path';
+
+const SDK = resolve(import.meta.dirname, 'packages/integration-sdk/src');
+
+/**
+ * Tests run the SDK from its TypeScript sources (no build step before `vitest`), as `tsc` reads
+ * them through the `pdeck-source` export condition. One module instance serves the service and
+ * every plugin a test loads, as `node_modules/@pdeck/integration-sdk` does in the built service.
+ */
+export const sdkSourceAliases = [
+  { find: /^@pdeck\/integration-sdk$/, replacement: `${SDK}/index.ts` },
+  { find: /^@pdeck\/integration-sdk\/testing$/, replacement: `${SDK}/testing/index.ts` },
+  { find: /^@pdeck\/integration-sdk\/sandbox$/, replacement: `${SDK}/sandbox/index.ts` },
+];

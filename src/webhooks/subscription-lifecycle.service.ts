@@ -223,16 +223,17 @@ export class SubscriptionLifecycleService {
   }
 
   /**
-   * Extends one subscription, or replaces it where the provider cannot extend (Google): the new
-   * one is stored before the old one is stopped, so there is no gap in coverage.
+   * Extends one subscription, or replaces it where the provider cannot extend (Google) or where
+   * `replace` says the provider has dropped it: the new one is stored before the old one is
+   * stopped, so there is no gap in coverage.
    */
-  async renew(subscriptionId: string): Promise<void> {
+  async renew(subscriptionId: string, replace = false): Promise<void> {
     const sub = await this.store.get(subscriptionId);
     const scope = sub ? await this.scopeOf(sub.connectionId) : null;
     if (!sub || !scope) return;
     const { provider, handler, ctx, connection } = scope;
     await this.guard(provider, async () => {
-      if (handler.renew) {
+      if (handler.renew && !replace) {
         await this.store.replace(sub.id, await handler.renew(ctx, sub));
       } else if (handler.subscribe) {
         const resource = { id: sub.resourceId, name: sub.resourceId };
@@ -245,7 +246,7 @@ export class SubscriptionLifecycleService {
       }
     });
     this.logger.log({
-      msg: 'webhook subscription renewed',
+      msg: replace ? 'webhook subscription replaced' : 'webhook subscription renewed',
       connectionId: sub.connectionId,
       provider: connection.provider,
       subscriptionId,

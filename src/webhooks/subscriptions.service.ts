@@ -148,6 +148,27 @@ export class SubscriptionsService {
   }
 
   /**
+   * The provider asked for a subscription of this connection to be renewed (`renew`) or
+   * re-created (`replace`) now rather than at its expiry. Unknown ids and subscriptions of other
+   * connections are ignored: a delivery can only act on what its own connection owns.
+   */
+  async queueAttention(
+    provider: string,
+    connectionId: string,
+    subscriptionExternalId: string,
+    action: 'renew' | 'replace',
+  ): Promise<boolean> {
+    const sub = await this.store.findByExternalId(provider, subscriptionExternalId);
+    if (!sub || sub.connectionId !== connectionId) return false;
+    await this.queue.add(
+      SUBSCRIPTION_JOB.renew,
+      { subscriptionId: sub.id, replace: action === 'replace' },
+      { ...JOB_OPTIONS, deduplication: { id: `attention-${action}-${sub.id}` } },
+    );
+    return true;
+  }
+
+  /**
    * Queues a renewal (retried with backoff) for every subscription inside its provider's margin,
    * and a subscribe for active connections that have none (a subscribe lost at connect time) or
    * whose failed resources are due again (SubscriptionLifecycleService backs off per resource,

@@ -7,6 +7,7 @@ import { PdeckNotifier } from '../events/pdeck-notifier.service.js';
 import { ItemsRepository } from '../items/items.repository.js';
 import type { ItemDeletion, NormalizedItem, WebhookEvent } from '@pdeck/integration-sdk';
 import { SyncTriggerService } from '../sync/sync-trigger.service.js';
+import { SubscriptionsService } from './subscriptions.service.js';
 import { WebhookDeliveriesService } from './webhook-deliveries.service.js';
 
 type ItemsEvent = Extract<WebhookEvent, { type: 'items' }>;
@@ -81,7 +82,8 @@ interface Written {
  * Applies parsed webhook events. Item changes go through the same versioned upsert as syncs (a
  * late, older delivery cannot overwrite a newer state); "something changed" becomes an
  * incremental sync of the named resources, coalesced per connection by SyncTriggerService; a
- * grant the provider reports revoked moves its connection to needs_reauth.
+ * grant the provider reports revoked moves its connection to needs_reauth; a subscription the
+ * provider flags (Graph lifecycle notifications) is renewed or re-created at once.
  */
 @Injectable()
 export class WebhookEventsService {
@@ -93,6 +95,7 @@ export class WebhookEventsService {
     private readonly notifier: PdeckNotifier,
     private readonly tokens: TokenService,
     private readonly deliveries: WebhookDeliveriesService,
+    private readonly subscriptions: SubscriptionsService,
   ) {}
 
   /**
@@ -110,6 +113,9 @@ export class WebhookEventsService {
       if (event.type === 'grant-revoked') {
         await this.tokens.markNeedsReauth(event.connectionId, event.reason);
       }
+      if (event.type === 'subscription-attention') {
+        await this.attention(event);
+      }
     }
     const changed = new Map<string, Set<string>>();
     for (const event of events) {
@@ -121,6 +127,20 @@ export class WebhookEventsService {
       await this.syncs.trigger(connectionId, 'incremental', 'webhook', [...resources]);
     }
     return itemEvents.length > 0 && finishing !== undefined;
+  }
+
+  /** Renews or re-creates the named subscription now, when it is one of the connection's. */
+  private async attention(
+    event: Extract<WebhookEvent, { type: 'subscription-attention' }>,
+  ): Promise<void> {
+    const [connection] = (await this.connections.findSummaries([event.connectionId])).values();
+    if (connection?.status !== 'active') return;
+    await this.subscriptions.queueAttention(
+      connection.provider,
+      event.connectionId,
+      event.subscriptionExternalId,
+      event.action,
+    );
   }
 
   /**

@@ -40,7 +40,7 @@ export class WebhookSubscriptionsProcessor extends WorkerHost implements OnAppli
       case SUBSCRIPTION_JOB.renewDue:
         return this.subscriptions.queueDueRenewals();
       case SUBSCRIPTION_JOB.renew:
-        return this.lifecycle.renew(job.data.subscriptionId!);
+        return this.lifecycle.renew(job.data.subscriptionId!, job.data.replace === true);
       default:
         this.logger.warn({
           msg: 'unknown webhook subscription job',

@@ -26,6 +26,8 @@ export interface WebhookJobData {
 export interface SubscriptionJobData {
   connectionId?: string;
   subscriptionId?: string;
+  /** Renew by creating a new subscription even where the provider can extend one (it is gone). */
+  replace?: boolean;
 }
 
 /** Deliveries still `received` this long after arrival are re-enqueued by the sweeper. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Queue } from 'bullmq';
@@ -19,11 +20,13 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { TASKS_ORIGIN } from '../support/test-sync-provider.js';
 import {
   HOOKS_SIGNING_SECRET,
+  signDelivery,
   TEST_HOOKS_ID,
+  type TestDeliveryBody,
   TestWebhookProvider,
   WATCH_ORIGIN,
 } from '../support/test-webhook-provider.js';
-import { createConnection, FakeWatchApi } from '../support/webhook-test-kit.js';
+import { createConnection, FakeWatchApi, unixNow } from '../support/webhook-test-kit.js';
 import { RESOURCES_REMOVED_EVENT } from '../../src/sync/sync.constants.js';
 
 interface SubRow {
@@ -161,6 +164,60 @@ describe('webhook subscriptions follow the connection', () => {
       clock.mockRestore();
       delete handler.renew;
     }
+  });
+
+  async function deliver(body: TestDeliveryBody): Promise<void> {
+    const raw = JSON.stringify({ account: 'tasks-account', ...body });
+    const res = await fetch(`${t.baseUrl}/v1/webhooks/${TEST_HOOKS_ID}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signDelivery(raw, unixNow()) },
+      body: raw,
+    });
+    expect(res.status).toBe(200);
+  }
+
+  it('renews at once a subscription the provider flags in a delivery (lifecycle notification)', async () => {
+    const [first, second] = await rows();
+    const renewals = (id: string) =>
+      watch.calls.filter((c) => c.op === 'renew' && c.id === id).length;
+    const [firstBefore, secondBefore] = [renewals(first.external_id), renewals(second.external_id)];
+    await deliver({ id: 'attention-renew', type: 'attention', subscription: first.external_id });
+    await expect.poll(() => renewals(first.external_id), { timeout: 10_000 }).toBe(firstBefore + 1);
+    // Only the flagged one: the other subscription was not touched.
+    expect(renewals(second.external_id)).toBe(secondBefore);
+    expect((await rows()).map((r) => r.external_id)).toEqual([
+      first.external_id,
+      second.external_id,
+    ]);
+  });
+
+  it('re-creates a subscription the provider says it removed, and ignores ids it does not own', async () => {
+    const [first, second] = await rows();
+    const subscriptions = t.app.get(SubscriptionsService);
+    // Not this connection's subscription, or no subscription at all: nothing is queued.
+    expect(
+      await subscriptions.queueAttention(TEST_HOOKS_ID, randomUUID(), first.external_id, 'replace'),
+    ).toBe(false);
+    expect(
+      await subscriptions.queueAttention(TEST_HOOKS_ID, connectionId, 'no-such-watch', 'replace'),
+    ).toBe(false);
+    await deliver({
+      id: 'attention-replace',
+      type: 'attention',
+      subscription: first.external_id,
+      action: 'replace',
+    });
+    // A new subscription for the same resource, the old one stopped; the other one kept.
+    await expect
+      .poll(async () => (await rows()).map((r) => r.external_id).includes(first.external_id), {
+        timeout: 10_000,
+      })
+      .toBe(false);
+    const after = await rows();
+    expect(after.map((r) => r.resource_id)).toEqual([first.resource_id, second.resource_id]);
+    expect(after[1].external_id).toBe(second.external_id);
+    expect(watch.watches.has(after[0].external_id)).toBe(true);
+    expect(watch.calls).toContainEqual({ op: 'stop', id: first.external_id, status: 200 });
   });
 
   it('stops the subscription of a resource the connection no longer lists', async () => {

@@ -47,11 +47,14 @@ export function signDelivery(
 export interface TestDeliveryBody {
   id?: string;
   account?: string;
-  type?: 'items' | 'changed' | 'url_verification';
+  type?: 'items' | 'changed' | 'url_verification' | 'attention';
   upserts?: { id: string; listId: string; title: string; version: number }[];
   deletions?: { id: string; version: number }[];
   resourceId?: string;
   challenge?: string;
+  /** `attention`: the provider-side id of the subscription to renew or replace now. */
+  subscription?: string;
+  action?: 'renew' | 'replace';
 }
 
 const version = (n: number): string => String(n).padStart(12, '0');
@@ -110,22 +113,29 @@ class TestWebhooks implements WebhookHandler {
     if (typeof body?.account !== 'string') return [];
     const connections = await ctx.findConnections({ accountId: body.account });
     return connections.map((c): WebhookEvent =>
-      body.type === 'changed'
+      body.type === 'attention'
         ? {
-            type: 'resource-changed',
+            type: 'subscription-attention',
             connectionId: c.connectionId,
-            resourceId: body.resourceId ?? 'list-1',
+            subscriptionExternalId: body.subscription ?? '',
+            action: body.action ?? 'renew',
           }
-        : {
-            type: 'items',
-            connectionId: c.connectionId,
-            upserts: (body.upserts ?? []).map(toItem),
-            deletions: (body.deletions ?? []).map((d) => ({
-              kind: 'task' as const,
-              externalId: d.id,
-              externalVersion: version(d.version),
-            })),
-          },
+        : body.type === 'changed'
+          ? {
+              type: 'resource-changed',
+              connectionId: c.connectionId,
+              resourceId: body.resourceId ?? 'list-1',
+            }
+          : {
+              type: 'items',
+              connectionId: c.connectionId,
+              upserts: (body.upserts ?? []).map(toItem),
+              deletions: (body.deletions ?? []).map((d) => ({
+                kind: 'task' as const,
+                externalId: d.id,
+                externalVersion: version(d.version),
+              })),
+            },
     );
   }
 

@@ -169,7 +169,20 @@ export type WebhookEvent =
    * The provider says the grant is gone (Slack tokens_revoked, app_uninstalled): the connection
    * moves to needs_reauth, with `reason` (a short code, never token material).
    */
-  | { type: 'grant-revoked'; connectionId: string; reason: string };
+  | { type: 'grant-revoked'; connectionId: string; reason: string }
+  /**
+   * The provider says a subscription needs attention before its expiry (Microsoft Graph's
+   * lifecycle notifications): `renew` extends it now (reauthorizationRequired), `replace` creates
+   * a new one and stops the old (subscriptionRemoved: it is gone at the provider). The engine
+   * runs it at once for the subscription with this provider-side id; pair it with a
+   * `resource-changed` when changes may have been missed meanwhile.
+   */
+  | {
+      type: 'subscription-attention';
+      connectionId: string;
+      subscriptionExternalId: string;
+      action: 'renew' | 'replace';
+    };
 
 /** What subscribe/renew created at the provider. */
 export interface NewSubscription {

@@ -3,12 +3,6 @@
 // view and the connections as the backend reads them from the service. No token ever reaches this page.
 const serviceOrigin = document.querySelector('meta[name="pdeck-service-origin"]').content;
 const statusLine = document.getElementById('status');
-const PROVIDERS = {
-  'google-calendar': 'Google Calendar',
-  trello: 'Trello',
-  jira: 'Jira',
-  slack: 'Slack',
-};
 const POLL_MS = 2000;
 /** A confirmed connection waiting for its site choice in the popup: its notice changes once chosen. */
 let awaitingSite;
@@ -17,8 +11,15 @@ function say(text) {
   statusLine.textContent = text;
 }
 
+/**
+ * A provider's name from its id ("google-calendar" -> "Google Calendar"): the page keeps no list
+ * of providers, so an integration added as a plugin shows without a change here.
+ */
 function providerName(id) {
-  return PROVIDERS[id] ?? id;
+  return String(id)
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
 }
 
 async function postJson(path, body) {

@@ -1,9 +1,8 @@
 import {
-  type HttpStatusError,
+  createErrorMapper,
+  jsonField,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
-  preclassify,
-  isProviderError,
   ProviderError,
 } from '@pdeck/integration-sdk';
 import { GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
@@ -22,72 +21,51 @@ const RATE_LIMIT_REASONS: ReadonlySet<string> = new Set([
 
 const RETRY_AFTER_IN_MESSAGE = /retry after (\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2}))/i;
 
-interface ErrorFacts {
-  reasons: string[];
-  domains: string[];
-  status?: string;
-  message?: string;
-}
-
 /**
- * Maps any failure of a Google Calendar call to the shared code set (one pure function maps
- * errors; `now` and `random` are parameters so the backoff is testable).
- *
- * 401: TEMPORARY with `accessTokenRejected`, not AUTH_REVOKED. Google says: on a 401 authError,
- * refresh the access token, and only if that fails send the user through OAuth again
- * (https://developers.google.com/workspace/calendar/api/guides/errors).
- * The engine marks the token expired, the retry refreshes it, and a refused refresh
- * (invalid_grant) moves the connection to needs_reauth; a 401 alone would have put a connection
- * that one refresh could save into needs_reauth, which only the user can undo.
+ * Maps any failure of a Google Calendar call to the shared code set (`now` and `random` are
+ * parameters so the backoff is testable). Beyond the SDK's default table (401 TEMPORARY with
+ * `accessTokenRejected`, as Google says: refresh on a 401 authError and only send the user through
+ * OAuth again if that fails, https://developers.google.com/workspace/calendar/api/guides/errors;
+ * 403 PERMISSION: scopes, API not enabled, calendar not readable; 404 NOT_FOUND: a calendar that
+ * went away, since the backoff Google advises for a 404 right after a create does not apply to us,
+ * we never create; 408/5xx TEMPORARY; else UNKNOWN), Google's own rules:
+ * - 410 fullSyncRequired / updatedMinTooLongAgo: the sync token is dead; wipe and re-sync
+ *   ('deleted' is the third 410 reason, for deleting a deleted event: we never delete).
+ * - 403/429 over quota: RATE_LIMITED, not a permission failure.
+ * - 401 always carries the detail `authError`.
  */
 export function mapGoogleError(
   error: unknown,
   now: Date = new Date(),
   random: () => number = Math.random,
 ): ProviderError {
-  // 429, 5xx, network: classified by the HTTP client.
-  const pre = preclassify(error, GOOGLE_CALENDAR_ID);
-  if (isProviderError(pre)) return pre;
-  return byStatus(pre, now, random);
+  return createErrorMapper({
+    provider: GOOGLE_CALENDAR_ID,
+    detail: (json) => {
+      const facts = factsOf(json);
+      return facts.reasons[0] ?? facts.status;
+    },
+    goneMeansCursorInvalid: true,
+    classify: (cause, { message, ...opts }) => {
+      const { status } = cause;
+      const facts = factsOf(cause.json);
+      if (status === 429 || (status === 403 && isRateLimit(facts))) {
+        const retryAt = retryAtOf(cause.headers.get('retry-after'), facts.message, now, random);
+        return new ProviderError('RATE_LIMITED', message, { ...opts, retryAt });
+      }
+      if (status === 401) {
+        return new ProviderError('TEMPORARY', message, {
+          ...opts,
+          detail: 'authError',
+          accessTokenRejected: true,
+        });
+      }
+      return undefined;
+    },
+  })(error);
 }
 
-/** Google's rules for an HTTP answer the shared client left unclassified. */
-function byStatus(error: HttpStatusError, now: Date, random: () => number): ProviderError {
-  const { status } = error;
-  const facts = factsOf(error.json);
-  const detail = facts.reasons[0] ?? facts.status;
-  const opts = { ...fail(error), status, detail };
-  const text = `${error.message}${detail ? ` (${detail})` : ''}`;
-
-  // 410 fullSyncRequired / updatedMinTooLongAgo: the sync token is dead; wipe and re-sync.
-  // ('deleted' is the third 410 reason, for deleting a deleted event: we never delete.)
-  if (status === 410) return new ProviderError('CURSOR_INVALID', text, opts);
-  if (status === 429 || (status === 403 && isRateLimit(facts))) {
-    const retryAt = retryAtOf(error.headers.get('retry-after'), facts.message, now, random);
-    return new ProviderError('RATE_LIMITED', text, { ...opts, retryAt });
-  }
-  if (status === 401) {
-    return new ProviderError('TEMPORARY', text, {
-      ...opts,
-      detail: 'authError',
-      accessTokenRejected: true,
-    });
-  }
-  // Insufficient permissions / scopes, API not enabled, calendar not readable by this user.
-  if (status === 403) return new ProviderError('PERMISSION', text, opts);
-  // A calendar that went away (deleted, unsubscribed). Google's error guide
-  // (https://developers.google.com/workspace/calendar/api/guides/errors) advises backoff for 404
-  // right after a create; we never create, so for us it is the resource that is gone.
-  if (status === 404) return new ProviderError('NOT_FOUND', text, opts);
-  if (status === 408 || status >= 500) return new ProviderError('TEMPORARY', text, opts);
-  return new ProviderError('UNKNOWN', text, opts);
-}
-
-function fail(cause: unknown) {
-  return { cause, provider: GOOGLE_CALENDAR_ID };
-}
-
-function isRateLimit(facts: ErrorFacts): boolean {
+function isRateLimit(facts: ReturnType<typeof factsOf>): boolean {
   // Over quota, Google answers 403 or 429 with domain usageLimits
   // (https://developers.google.com/workspace/calendar/api/guides/quota); RESOURCE_EXHAUSTED is the
   // google.rpc status of the same condition. Reading an unlisted quota signal as a rate limit errs
@@ -120,15 +98,15 @@ function retryAtOf(
   return new Date(now.getTime() + RATE_LIMIT_BASE_MS + jitter);
 }
 
-function factsOf(json: unknown): ErrorFacts {
-  const body = (json && typeof json === 'object' ? json : {}) as GoogleErrorBody;
-  const err = body.error && typeof body.error === 'object' ? body.error : undefined;
-  const items = Array.isArray(err?.errors) ? err.errors : [];
-  const strings = (values: unknown[]) => values.filter((v): v is string => typeof v === 'string');
+function factsOf(json: unknown) {
+  const errors = (json as GoogleErrorBody | null | undefined)?.error?.errors;
+  const items = Array.isArray(errors) ? errors : [];
+  const strings = (key: 'reason' | 'domain') =>
+    items.map((i) => i?.[key]).filter((v): v is string => typeof v === 'string');
   return {
-    reasons: strings(items.map((i) => i?.reason)),
-    domains: strings(items.map((i) => i?.domain)),
-    status: typeof err?.status === 'string' ? err.status : undefined,
-    message: typeof err?.message === 'string' ? err.message : undefined,
+    reasons: strings('reason'),
+    domains: strings('domain'),
+    status: jsonField(json, 'error', 'status'),
+    message: jsonField(json, 'error', 'message'),
   };
 }

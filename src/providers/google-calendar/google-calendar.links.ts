@@ -13,27 +13,27 @@ import type { LinkableItem, LinkEvidence } from '@pdeck/integration-sdk';
  */
 export function googleCalendarLinkEvidence(item: LinkableItem): LinkEvidence[] {
   const raw = record(item.raw);
-  const uid = text(raw.iCalUID);
+  const uid = stringOr(raw.iCalUID);
   if (!uid) return [];
   let key = `ical:${uid}`;
-  if (text(raw.recurringEventId)) {
+  if (stringOr(raw.recurringEventId)) {
     const original = originalStart(record(raw.originalStartTime));
     // Without its original start an instance cannot be told from its siblings: no evidence.
     if (!original) return [];
     key += `#${original}`;
   }
-  const organizer = text(record(raw.organizer).email)?.toLowerCase();
+  const organizer = stringOr(record(raw.organizer).email)?.toLowerCase();
   return [{ key, role: 'identity', ...(organizer ? { qualifier: organizer } : {}) }];
 }
 
 /** `dateTime` as a UTC instant (the same instant however its offset is written), else `date`. */
 function originalStart(value: Record<string, unknown>): string | undefined {
-  const dateTime = text(value.dateTime);
+  const dateTime = stringOr(value.dateTime);
   if (dateTime) {
     const ms = Date.parse(dateTime);
     return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
   }
-  const date = text(value.date);
+  const date = stringOr(value.date);
   return date && /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : undefined;
 }
 
@@ -41,6 +41,7 @@ function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-function text(value: unknown): string | undefined {
+/** A non-empty string, else undefined. */
+export function stringOr(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

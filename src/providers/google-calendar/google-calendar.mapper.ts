@@ -1,4 +1,4 @@
-import type { ItemDeletion, NormalizedItem } from '@pdeck/integration-sdk';
+import { normalizedItem, type ItemDeletion, type NormalizedItem } from '@pdeck/integration-sdk';
 import { eventInstant, MIN_VERSION, parseRfc3339, versionOf } from './google-calendar.time.js';
 import type { GoogleAttendee, GoogleEvent } from './google-calendar.types.js';
 
@@ -75,7 +75,7 @@ export function mapEvents(events: readonly GoogleEvent[], calendar: CalendarRef)
 export function toItem(event: GoogleEvent, calendar: CalendarRef): NormalizedItem {
   const start = eventInstant(event.start, calendar.timeZone);
   const end = eventInstant(event.end, calendar.timeZone);
-  return {
+  return normalizedItem({
     kind: 'event',
     externalId: eventExternalId(calendar.id, event.id),
     containerId: calendar.id,
@@ -86,14 +86,13 @@ export function toItem(event: GoogleEvent, calendar: CalendarRef): NormalizedIte
     startsAt: start.at,
     endsAt: end.at,
     allDay: start.allDay,
-    dueAt: null,
     url: event.htmlLink ?? null,
     assignees: attendeeEmails(event.attendees),
     labels: event.eventType && event.eventType !== 'default' ? [event.eventType] : [],
     externalUpdatedAt: parseRfc3339(event.updated),
     externalVersion: versionOf(event.updated) ?? versionOf(event.created) ?? MIN_VERSION,
     raw: rawOf(event, calendar),
-  };
+  });
 }
 
 /**

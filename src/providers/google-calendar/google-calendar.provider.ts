@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import {
-  isHttpStatusError,
+  collect,
+  isProviderError,
+  pages,
   ProviderError,
   type AccountIdentity,
   type IntegrationProvider,
@@ -10,13 +12,10 @@ import {
   type SyncPage,
   type SyncResource,
   type WebhookHandler,
+  PAGE_MAX_RESPONSE_BYTES,
+  TOKEN_MAX_RESPONSE_BYTES,
 } from '@pdeck/integration-sdk';
-import { PAGE_MAX_RESPONSE_BYTES, TOKEN_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
-import {
-  CALENDAR_API,
-  GOOGLE_CALENDAR_CATALOG,
-  GOOGLE_CALENDAR_ID,
-} from './google-calendar.catalog.js';
+import { GOOGLE_CALENDAR_CATALOG, GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import { callGoogle, segment } from './google-calendar.http.js';
 import { mapEvents } from './google-calendar.mapper.js';
 import type {
@@ -25,7 +24,7 @@ import type {
   GoogleEventsPage,
 } from './google-calendar.types.js';
 import { GoogleCalendarWebhooks } from './google-calendar.webhooks.js';
-import { googleCalendarLinkEvidence } from './google-calendar.links.js';
+import { googleCalendarLinkEvidence, stringOr } from './google-calendar.links.js';
 
 /** The most events.list returns per page. */
 export const EVENTS_PAGE_SIZE = 2500;
@@ -52,7 +51,7 @@ export class GoogleCalendarProvider implements IntegrationProvider {
   async fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity> {
     const primary = await callGoogle<GoogleCalendarListEntry>(ctx, {
       operation: 'calendarList.get',
-      url: `${CALENDAR_API}/users/me/calendarList/primary`,
+      path: '/users/me/calendarList/primary',
     });
     if (typeof primary?.id !== 'string' || !primary.id) {
       throw new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: primary calendar has no id`, {
@@ -110,31 +109,31 @@ export class GoogleCalendarProvider implements IntegrationProvider {
     mode: SyncMode,
   ): AsyncIterable<SyncPage> {
     const syncToken = mode === 'incremental' ? storedSyncToken(cursor) : undefined;
-    let pageToken = mode === 'full' ? stringOr(cursor?.pageToken) : undefined;
-    let resumed = pageToken !== undefined;
-    for (;;) {
+    const resumeFrom = mode === 'full' ? stringOr(cursor?.pageToken) : undefined;
+    let resumed = resumeFrom !== undefined;
+    const listing = pages<GoogleEventsPage>(async (pageToken) => {
       const page = await this.listEvents(ctx, resource.id, { syncToken, pageToken }, resumed);
       resumed = false;
+      return { items: [page], next: stringOr(page.nextPageToken) };
+    }, resumeFrom);
+    for await (const [page] of listing) {
       const mapped = mapEvents(Array.isArray(page.items) ? page.items : [], {
         id: resource.id,
         name: resource.name,
         timeZone: stringOr(page.timeZone),
       });
       const next = stringOr(page.nextPageToken);
-      if (next) {
-        // An incremental listing restarts from its sync token after a crash rather than from a
-        // stored page token: replaying is harmless (versions refuse older states), while a stale
-        // page token stored as the cursor could wedge the calendar on every later run.
-        yield { ...mapped, cursor: syncToken ? { syncToken } : { pageToken: next } };
-        pageToken = next;
-        continue;
+      // An incremental listing restarts from its sync token after a crash rather than from a
+      // stored page token: replaying is harmless (versions refuse older states), while a stale
+      // page token stored as the cursor could wedge the calendar on every later run.
+      if (next) yield { ...mapped, cursor: syncToken ? { syncToken } : { pageToken: next } };
+      else {
+        yield {
+          ...mapped,
+          cursor: { syncToken: lastSyncToken(page) },
+          fullPassComplete: mode === 'full',
+        };
       }
-      yield {
-        ...mapped,
-        cursor: { syncToken: lastSyncToken(page) },
-        fullPassComplete: mode === 'full',
-      };
-      return;
     }
   }
 
@@ -152,16 +151,15 @@ export class GoogleCalendarProvider implements IntegrationProvider {
       // sweeps what it did not see).
       return await callGoogle<GoogleEventsPage>(ctx, {
         operation: 'events.list',
-        url: `${CALENDAR_API}/calendars/${segment(calendarId)}/events`,
+        path: `/calendars/${segment(calendarId)}/events`,
         query: { maxResults: EVENTS_PAGE_SIZE, ...tokens },
         // 2,500 events with descriptions and attendees can pass the client's 1 MiB default.
         maxResponseBytes: PAGE_MAX_RESPONSE_BYTES,
       });
     } catch (error) {
-      const cause = error instanceof ProviderError ? error.cause : error;
       // A page token kept across runs may have expired (its lifetime is undocumented): restart
       // the pass instead of failing on the same token forever.
-      if (resumed && isHttpStatusError(cause) && cause.status === 400) {
+      if (resumed && isProviderError(error) && error.status === 400) {
         throw new ProviderError(
           'CURSOR_INVALID',
           `${GOOGLE_CALENDAR_ID}: stored page token refused`,
@@ -178,12 +176,10 @@ export class GoogleCalendarProvider implements IntegrationProvider {
   }
 
   private async calendarList(ctx: ProviderContext): Promise<GoogleCalendarListEntry[]> {
-    const entries: GoogleCalendarListEntry[] = [];
-    let pageToken: string | undefined;
-    do {
+    const entries = await collect<GoogleCalendarListEntry>(async (pageToken) => {
       const page = await callGoogle<GoogleCalendarList>(ctx, {
         operation: 'calendarList.list',
-        url: `${CALENDAR_API}/users/me/calendarList`,
+        path: '/users/me/calendarList',
         // showHidden so settings.calendarIds can name a hidden calendar. minAccessRole=reader
         // leaves out free/busy-only calendars, whose events carry no details to sync.
         query: {
@@ -193,11 +189,9 @@ export class GoogleCalendarProvider implements IntegrationProvider {
           minAccessRole: 'reader',
         },
       });
-      for (const e of page?.items ?? [])
-        if (typeof e?.id === 'string' && !e.deleted) entries.push(e);
-      pageToken = stringOr(page?.nextPageToken);
-    } while (pageToken);
-    return entries;
+      return { items: page?.items ?? [], next: stringOr(page?.nextPageToken) };
+    });
+    return entries.filter((e) => typeof e?.id === 'string' && !e.deleted);
   }
 }
 
@@ -226,8 +220,4 @@ function lastSyncToken(page: GoogleEventsPage): string {
     provider: GOOGLE_CALENDAR_ID,
     detail: 'no_next_sync_token',
   });
-}
-
-function stringOr(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }

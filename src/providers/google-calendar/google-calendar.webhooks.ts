@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type ProviderContext,
   type SyncResource,
@@ -13,8 +13,9 @@ import {
   type WebhookVerifyContext,
   isProviderError,
   ProviderError,
+  safeEqual,
 } from '@pdeck/integration-sdk';
-import { CALENDAR_API, GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
+import { GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import { callGoogle, segment } from './google-calendar.http.js';
 import type { GoogleChannel } from './google-calendar.types.js';
 
@@ -67,7 +68,7 @@ export class GoogleCalendarWebhooks implements WebhookHandler {
       }
       return { ok: false, status: 404, reason: 'unknown channel' };
     }
-    if (!sameSecret(req.headers[H.token], sub.secret)) {
+    if (!safeEqual(req.headers[H.token], sub.secret)) {
       return { ok: false, reason: 'channel token mismatch' };
     }
     if (!sub.externalResourceId || req.headers[H.resourceId] !== sub.externalResourceId) {
@@ -120,7 +121,7 @@ export class GoogleCalendarWebhooks implements WebhookHandler {
       channel = await callGoogle<GoogleChannel>(ctx, {
         operation: 'events.watch',
         method: 'POST',
-        url: `${CALENDAR_API}/calendars/${segment(resource.id)}/events/watch`,
+        path: `/calendars/${segment(resource.id)}/events/watch`,
         json: { id, type: 'web_hook', address: callbackUrl, token, expiration: requested },
       });
     } catch (error) {
@@ -151,17 +152,9 @@ export class GoogleCalendarWebhooks implements WebhookHandler {
     await callGoogle<void>(ctx, {
       operation: 'channels.stop',
       method: 'POST',
-      url: `${CALENDAR_API}/channels/stop`,
+      path: '/channels/stop',
       json: { id: sub.externalId, resourceId: sub.externalResourceId },
       expect: 'none',
     });
   }
-}
-
-/** Constant-time equality; a missing or different-length token is simply unequal. */
-function sameSecret(given: string | undefined, stored: string | null): boolean {
-  if (!given || !stored) return false;
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(stored, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }

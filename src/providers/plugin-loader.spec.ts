@@ -64,6 +64,13 @@ describe('loadIntegrationPlugins', () => {
     });
   });
 
+  it('accepts a package folder by path: its exports entry, else index.js', async () => {
+    for (const folder of ['packaged', 'fixture-tasks']) {
+      const [plugin] = await loadIntegrationPlugins(resolve(FIXTURES, folder));
+      expect(plugin.provider.catalog.id).toBe('fixture-tasks');
+    }
+  });
+
   it('accepts a named "integration" export and package names, in order', async () => {
     const plugins = await load('acme-plugin, ./beta.js', {
       'acme-plugin': { integration: { sdkVersion: '1', provider: providerWith(catalog()) } },

@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ENV_NAMES } from '../core/config/load-config.js';
 import {
@@ -62,9 +63,11 @@ export async function loadIntegrationPlugins(
     const fail = (problem: string): never => {
       throw new ConfigError(`Invalid plugin "${specifier}" in ${PLUGINS_ENV}: ${problem}`);
     };
-    const target = isPath(specifier) ? pathToFileURL(resolve(cwd, specifier)).href : specifier;
     let namespace: unknown;
     try {
+      const target = isPath(specifier)
+        ? pathToFileURL(entryOf(resolve(cwd, specifier))).href
+        : specifier;
       namespace = await importModule(target);
     } catch (error) {
       fail(`cannot be loaded (${loadFailure(error)})`);
@@ -107,6 +110,34 @@ function checkPlugin(namespace: unknown, fail: (problem: string) => never): Inte
   const problem = catalogProblem((candidate.provider as { catalog?: unknown }).catalog);
   if (problem) fail(problem);
   return candidate as unknown as IntegrationPlugin;
+}
+
+/**
+ * The file to import for a path: the path itself, or for a package folder (`./plugins/acme`) the
+ * entry its package.json names: `exports["."]` (its `import` or `default` target), else `main`,
+ * else `index.js`. Node cannot import a folder by itself.
+ */
+function entryOf(path: string): string {
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) return path;
+  const manifestPath = join(path, 'package.json');
+  if (!statSync(manifestPath, { throwIfNoEntry: false })) return join(path, 'index.js');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    exports?: unknown;
+    main?: unknown;
+  };
+  const dot =
+    isObject(manifest.exports) && '.' in manifest.exports
+      ? manifest.exports['.']
+      : manifest.exports;
+  const target =
+    typeof dot === 'string' ? dot : isObject(dot) ? (dot.import ?? dot.default) : undefined;
+  const entry =
+    typeof target === 'string'
+      ? target
+      : typeof manifest.main === 'string'
+        ? manifest.main
+        : 'index.js';
+  return join(path, entry);
 }
 
 /** A path (absolute or starting with a dot) rather than a package name. */

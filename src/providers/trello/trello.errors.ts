@@ -1,9 +1,10 @@
 import {
+  createErrorMapper,
   type HttpStatusError,
+  jsonField,
   parseRetryAfter,
-  preclassify,
-  isProviderError,
   ProviderError,
+  type ProviderErrorOptions,
 } from '@pdeck/integration-sdk';
 import { TRELLO_ID } from './trello.catalog.js';
 
@@ -34,9 +35,9 @@ const TEN_SECOND_LIMITS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Maps any failure of a Trello call to the shared code set (one pure function maps errors;
- * `now` and `random` are parameters so the backoff is testable). Messages are rebuilt from the
- * operation and status, never from the URL: token endpoints carry the token in the path.
+ * Maps any failure of a Trello call to the shared code set (`now` and `random` are parameters so
+ * the backoff is testable). The SDK's default table covers 403, 404 (a board deleted or no longer
+ * seen by this token), 408 and 5xx; Trello's own rules are below.
  *
  * 429: `detail` is Trello's body code, so the engine can tell API_KEY_LIMIT_EXCEEDED (block the
  * app: every connection shares the key) from API_TOKEN_LIMIT_EXCEEDED (block this connection).
@@ -46,30 +47,31 @@ export function mapTrelloError(
   now: Date = new Date(),
   random: () => number = Math.random,
 ): ProviderError {
-  // A 429 is re-read because the client's default wait (60 s) ignores Trello's 10 s windows.
-  const pre = preclassify(error, TRELLO_ID, (cause) => rateLimited(cause, now, random));
-  if (isProviderError(pre)) return pre;
-  return byStatus(pre, now, random);
-}
-
-/** Trello's rules for an HTTP answer the shared client left unclassified. */
-function byStatus(error: HttpStatusError, now: Date, random: () => number): ProviderError {
-  const { status } = error;
-  const text = `${TRELLO_ID}${error.operation ? ` ${error.operation}` : ''}: HTTP ${status}`;
-  const opts = { cause: error, provider: TRELLO_ID, status };
-  if (status === 429) return rateLimited(error, now, random);
-  if (status === 401) return unauthorized(error, text, opts);
-  if (status === 403) return new ProviderError('PERMISSION', text, opts);
-  // A board that was deleted, or that this token no longer sees.
-  if (status === 404) return new ProviderError('NOT_FOUND', text, opts);
-  if (status === 408 || status >= 500) return new ProviderError('TEMPORARY', text, opts);
-  return new ProviderError('UNKNOWN', text, { ...opts, detail: bodyCode(error) });
+  return createErrorMapper({
+    provider: TRELLO_ID,
+    // A 429 is re-read because the client's default wait (60 s) ignores Trello's 10 s windows.
+    rateLimited: (cause) => rateLimited(cause, now, random),
+    classify(error, base) {
+      // Messages are rebuilt from the operation and status, never from the URL: token endpoints
+      // carry the token in the path. The default table builds its error from this `base` too.
+      const { status, operation } = error;
+      base.message = `${TRELLO_ID}${operation ? ` ${operation}` : ''}: HTTP ${status}`;
+      if (status === 429) return rateLimited(error, now, random);
+      if (status === 401) return unauthorized(error, base);
+      // Any other 4xx (410 included) is UNKNOWN, with Trello's body code.
+      if (status < 500 && ![403, 404, 408].includes(status)) {
+        return new ProviderError('UNKNOWN', base.message, { ...base, detail: bodyCode(error) });
+      }
+      return undefined;
+    },
+  })(error);
 }
 
 /**
  * Trello answers 401 with a plain-text body. `invalid token` (revoked or expired) is the commonly
- * reported one, and the usual advice is to treat any 401 as "re-authorize", which we do, with one
- * exception: `unauthorized ... permission requested` is, by common report, what a valid token
+ * reported one, and the usual advice is to treat any 401 as "re-authorize", which we do (an
+ * OAuth 1.0a token has no refresh, so the SDK's refresh-and-retry default does not apply), with
+ * one exception: `unauthorized ... permission requested` is, by common report, what a valid token
  * gets for a board it may no longer read (UNCONFIRMED: not in Trello's documentation). Mapping
  * that to PERMISSION skips the one board instead of disconnecting the user; a really dead token
  * is still caught, because every run first lists boards on /1/members/me, which answers
@@ -77,15 +79,17 @@ function byStatus(error: HttpStatusError, now: Date, random: () => number): Prov
  */
 function unauthorized(
   error: HttpStatusError,
-  text: string,
-  opts: { cause: unknown; provider: string; status: number },
+  base: ProviderErrorOptions & { message: string },
 ): ProviderError {
   const body = error.bodyText.trim().toLowerCase();
   if (/^unauthorized\b.*\bpermission requested/.test(body)) {
-    return new ProviderError('PERMISSION', text, { ...opts, detail: 'unauthorized_permission' });
+    return new ProviderError('PERMISSION', base.message, {
+      ...base,
+      detail: 'unauthorized_permission',
+    });
   }
   const detail = body.startsWith('invalid token') ? 'invalid_token' : 'unauthorized';
-  return new ProviderError('AUTH_REVOKED', text, { ...opts, detail });
+  return new ProviderError('AUTH_REVOKED', base.message, { ...base, detail });
 }
 
 function rateLimited(error: HttpStatusError, now: Date, random: () => number): ProviderError {
@@ -110,7 +114,6 @@ function rateLimited(error: HttpStatusError, now: Date, random: () => number): P
 
 /** `{"error":"API_KEY_LIMIT_EXCEEDED",...}` -> the code; only a short identifier-like string. */
 function bodyCode(error: HttpStatusError): string | undefined {
-  const json = error.json as { error?: unknown } | undefined;
-  const code = json && typeof json === 'object' ? json.error : undefined;
-  return typeof code === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(code) ? code : undefined;
+  const code = jsonField(error.json, 'error');
+  return code && /^[A-Za-z0-9_]{1,64}$/.test(code) ? code : undefined;
 }

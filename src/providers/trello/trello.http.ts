@@ -1,26 +1,21 @@
-import { authorizedCall, ProviderError, type ProviderContext } from '@pdeck/integration-sdk';
-import type { QueryValue } from '@pdeck/integration-sdk';
+import {
+  authorizedCall,
+  type BearerApiCall,
+  ProviderError,
+  type ProviderContext,
+} from '@pdeck/integration-sdk';
 import { TRELLO_API, TRELLO_ID } from './trello.catalog.js';
 import { mapTrelloError } from './trello.errors.js';
 
-export interface TrelloCall {
-  /** Label for logs and metrics, e.g. 'boards.cards'. */
-  operation: string;
-  method?: 'GET' | 'POST' | 'DELETE';
-  /** Path below /1, segments already encoded (see `segment`). */
-  path: string;
-  query?: Record<string, QueryValue>;
-  json?: unknown;
-  expect?: 'json' | 'none';
-  /** Response body cap; the client's 1 MiB default when unset (see PAGE_MAX_RESPONSE_BYTES). */
-  maxResponseBytes?: number;
+/** A call by path below /1 (segments already encoded, see `segment`), as for a bearer API. */
+export type TrelloCall = BearerApiCall & {
   /**
    * Set for paths that carry the token itself (/tokens/{token}/...): errors then leave without
    * URL or cause, so the token cannot reach a log line through an error message, and a redirect
    * is refused rather than followed with the token in its path.
    */
   tokenInPath?: boolean;
-}
+};
 
 /** Where the app's public API key comes from (the consumer key; configuration, not per user). */
 export type ApiKeySource = () => string;
@@ -45,22 +40,20 @@ export function callTrello<T>(
   apiKey: ApiKeySource,
   call: TrelloCall,
 ): Promise<T> {
+  const { path, tokenInPath, ...request } = call;
   return authorizedCall<T>(
     ctx,
     (accessToken) => ({
-      operation: call.operation,
+      ...request,
       method: call.method ?? 'GET',
-      url: `${TRELLO_API}${call.path}`,
-      query: call.query,
-      json: call.json,
+      url: `${TRELLO_API}${path}`,
       headers: { authorization: trelloAuthorization(apiKey(), accessToken) },
       expect: call.expect ?? 'json',
-      maxResponseBytes: call.maxResponseBytes,
-      redirect: call.tokenInPath ? 'error' : 'follow',
+      redirect: tokenInPath ? 'error' : 'follow',
     }),
     (error) => {
       const mapped = mapTrelloError(error);
-      if (!call.tokenInPath) return mapped;
+      if (!tokenInPath) return mapped;
       return new ProviderError(mapped.code, `${TRELLO_ID} ${call.operation}: ${mapped.code}`, {
         provider: TRELLO_ID,
         status: mapped.status,

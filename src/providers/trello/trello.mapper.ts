@@ -135,7 +135,7 @@ function pick(card: TrelloCard): Record<string, unknown> {
   return raw;
 }
 
-function stringOr(value: unknown): string | null {
+export function stringOr(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 

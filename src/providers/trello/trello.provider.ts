@@ -13,6 +13,7 @@ import {
 } from '@pdeck/integration-sdk';
 import { TRELLO_CATALOG, TRELLO_ID } from './trello.catalog.js';
 import { callTrello, segment, type ApiKeySource } from './trello.http.js';
+import { arrayOf } from './trello.reads.js';
 import { fullPass, incrementalPass, type SyncDeps } from './trello.sync.js';
 import type { TrelloBoard, TrelloMember } from './trello.types.js';
 import { TrelloWebhooks } from './trello.webhooks.js';
@@ -99,17 +100,13 @@ export class TrelloProvider implements IntegrationProvider {
    * (an empty list syncs nothing). Archived boards are left out: Trello hides them too.
    */
   async listResources(ctx: ProviderContext): Promise<SyncResource[]> {
-    const boards = await callTrello<TrelloBoard[]>(ctx, this.apiKey, {
-      operation: 'members.boards',
-      path: '/members/me/boards',
-      query: { filter: 'open', fields: 'id,name,closed' },
-    });
-    if (!Array.isArray(boards)) {
-      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: board list is not an array`, {
-        provider: TRELLO_ID,
-        detail: 'unexpected_shape',
-      });
-    }
+    const boards = arrayOf(
+      await callTrello<TrelloBoard[]>(ctx, this.apiKey, {
+        operation: 'members.boards',
+        path: '/members/me/boards',
+        query: { filter: 'open', fields: 'id,name,closed' },
+      }),
+    );
     const chosen = chosenBoardIds(ctx.settings);
     return boards
       .filter((b): b is TrelloBoard & { id: string } => typeof b?.id === 'string' && !!b.id)

@@ -1,5 +1,11 @@
-import { ProviderError, type ProviderContext, type SyncResource } from '@pdeck/integration-sdk';
-import { PAGE_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
+import {
+  PAGE_MAX_RESPONSE_BYTES,
+  type Page,
+  pages,
+  ProviderError,
+  type ProviderContext,
+  type SyncResource,
+} from '@pdeck/integration-sdk';
 import { sortActions } from './trello.actions.js';
 import { TRELLO_ID } from './trello.catalog.js';
 import { callTrello, segment, type ApiKeySource } from './trello.http.js';
@@ -45,9 +51,9 @@ export async function actionsSince(
   since: string | null,
 ): Promise<TrelloAction[]> {
   const byId = new Map<string, TrelloAction>();
-  let before: string | undefined;
-  for (let page = 0; ; page++) {
-    if (page === MAX_ACTION_PAGES) {
+  let fetched = 0;
+  const olderThan = async (before?: string): Promise<Page<TrelloAction>> => {
+    if (fetched++ === MAX_ACTION_PAGES) {
       throw cursorInvalid('too_many_actions', 'too many actions since the cursor: full resync');
     }
     const batch = arrayOf(
@@ -58,10 +64,14 @@ export async function actionsSince(
         maxResponseBytes: PAGE_MAX_RESPONSE_BYTES,
       }),
     );
+    const next = batch.length < ACTIONS_LIMIT ? undefined : sortActions(batch)[0]?.id || undefined;
+    // A full page ending at `before` itself (the parameter ignored) would end `pages` with older
+    // actions unread: it is asked for again until the page cap asks for a full resync.
+    if (next !== undefined && next === before) return olderThan(before);
+    return { items: batch, next };
+  };
+  for await (const batch of pages(olderThan)) {
     for (const a of batch) if (typeof a?.id === 'string' && a.id !== since) byId.set(a.id, a);
-    if (batch.length < ACTIONS_LIMIT) break;
-    before = sortActions(batch)[0]?.id || undefined;
-    if (!before) break;
   }
   return sortActions([...byId.values()]);
 }
@@ -122,7 +132,7 @@ function byId<T extends { id?: string }>(values: T[]): Map<string, T> {
  * Collections must be arrays: reading anything else as "no cards" would let the sweep tombstone
  * a whole board on one odd answer (a proxy page, an API change).
  */
-function arrayOf<T>(value: T[] | undefined): T[] {
+export function arrayOf<T>(value: T[] | undefined): T[] {
   if (Array.isArray(value)) return value;
   throw new ProviderError('UNKNOWN', `${TRELLO_ID}: expected a JSON array`, {
     provider: TRELLO_ID,

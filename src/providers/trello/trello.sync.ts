@@ -8,7 +8,7 @@ import type {
 } from '@pdeck/integration-sdk';
 import { classifyAction, lastCardActions } from './trello.actions.js';
 import type { ApiKeySource } from './trello.http.js';
-import { isoVersion, isVisible, mapCard } from './trello.mapper.js';
+import { isoVersion, isVisible, mapCard, stringOr } from './trello.mapper.js';
 import { actionsSince, cursorInvalid, newestAction, readBoard } from './trello.reads.js';
 import type { TrelloAction, TrelloCard } from './trello.types.js';
 
@@ -150,8 +150,4 @@ function laterOf(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
   return a > b ? a : b;
-}
-
-function stringOr(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
 }

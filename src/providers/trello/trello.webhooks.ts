@@ -1,6 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
+  hmac,
   isProviderError,
+  safeEqual,
   type ProviderContext,
   type SyncResource,
   type NewSubscription,
@@ -27,9 +28,7 @@ const SIGNATURE_HEADER = 'x-trello-webhook';
  * re-serialized body: JSON.stringify may order keys or escape unicode differently from Trello.
  */
 export function trelloSignature(secret: string, rawBody: Buffer, callbackUrl: string): string {
-  return createHmac('sha1', secret)
-    .update(Buffer.concat([rawBody, Buffer.from(callbackUrl, 'utf8')]))
-    .digest('base64');
+  return hmac('sha1', secret, rawBody, callbackUrl).toString('base64');
 }
 
 /**
@@ -67,7 +66,8 @@ export class TrelloWebhooks implements WebhookHandler {
     const modelId = idOf(unverified?.model?.id);
     const registered = modelId ? await ctx.callbackUrlsFor(modelId) : [];
     const candidates = registered.length > 0 ? registered : [req.url];
-    if (!candidates.some((url) => signedFor(header, ctx.appSecret, req.rawBody, url))) {
+    const signed = (url: string) => trelloSignature(ctx.appSecret, req.rawBody, url);
+    if (!candidates.some((url) => safeEqual(header, signed(url)))) {
       return { ok: false, reason: 'signature mismatch' };
     }
     // Authentic from here on: the body is what Trello sent. Without a readable model it cannot be
@@ -181,13 +181,6 @@ export class TrelloWebhooks implements WebhookHandler {
     );
     return idOf(match?.id);
   }
-}
-
-/** Constant-time comparison of the X-Trello-Webhook header with the signature for `url`. */
-function signedFor(header: string, secret: string, rawBody: Buffer, url: string): boolean {
-  const expected = Buffer.from(trelloSignature(secret, rawBody, url));
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function isDuplicateRefusal(error: unknown): boolean {

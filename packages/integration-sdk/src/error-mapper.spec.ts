@@ -55,6 +55,18 @@ describe('createErrorMapper', () => {
     expect(custom(answer(403, { error: { code: 'Forbidden' } })).code).toBe('PERMISSION');
   });
 
+  it('builds messages without the URL when the provider says so', () => {
+    const quiet = createErrorMapper({
+      provider: 'demo',
+      message: (error) => `demo ${error.operation}: HTTP ${error.status}`,
+    });
+    for (const status of [401, 404, 410, 500]) {
+      const error = quiet(answer(status));
+      expect(error.message).toBe(`demo things.list: HTTP ${status}`);
+      expect(error.message).not.toContain('api.demo.example');
+    }
+  });
+
   it('passes a ProviderError through unchanged and makes anything else UNKNOWN', () => {
     const classified = new ProviderError('RATE_LIMITED', 'slow down');
     expect(map(classified)).toBe(classified);

@@ -7,6 +7,11 @@ export interface ErrorMapperRules {
   /** The provider's own error word from a JSON error body (e.g. Graph's `error.code`). */
   detail?(json: unknown): string | undefined;
   /**
+   * The error message, for providers whose URLs must stay out of it (a token in the path);
+   * default: "<provider> <operation>: <METHOD> <url without query>: HTTP <status> (<detail>)".
+   */
+  message?(error: HttpStatusError, detail: string | undefined): string;
+  /**
    * The provider's own rules, tried before the defaults; undefined falls through to them.
    * `base` carries cause, provider, status and detail for the ProviderError to build.
    */
@@ -44,7 +49,7 @@ export function createErrorMapper(rules: ErrorMapperRules): (error: unknown) => 
       provider: rules.provider,
       status: pre.status,
       detail,
-      message: `${pre.message}${detail ? ` (${detail})` : ''}`,
+      message: rules.message?.(pre, detail) ?? `${pre.message}${detail ? ` (${detail})` : ''}`,
     };
     const claimed = rules.classify?.(pre, base);
     if (claimed) return claimed;

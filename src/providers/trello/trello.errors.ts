@@ -51,11 +51,11 @@ export function mapTrelloError(
     provider: TRELLO_ID,
     // A 429 is re-read because the client's default wait (60 s) ignores Trello's 10 s windows.
     rateLimited: (cause) => rateLimited(cause, now, random),
+    // From the operation and status, never from the URL: token endpoints carry the token in the path.
+    message: ({ operation, status }) =>
+      `${TRELLO_ID}${operation ? ` ${operation}` : ''}: HTTP ${status}`,
     classify(error, base) {
-      // Messages are rebuilt from the operation and status, never from the URL: token endpoints
-      // carry the token in the path. The default table builds its error from this `base` too.
-      const { status, operation } = error;
-      base.message = `${TRELLO_ID}${operation ? ` ${operation}` : ''}: HTTP ${status}`;
+      const { status } = error;
       if (status === 429) return rateLimited(error, now, random);
       if (status === 401) return unauthorized(error, base);
       // Any other 4xx (410 included) is UNKNOWN, with Trello's body code.

@@ -1,7 +1,6 @@
 import {
+  createErrorMapper,
   parseRetryAfter,
-  preclassify,
-  isProviderError,
   ProviderError,
   type ProviderErrorCode,
   type HttpStatusError,
@@ -20,49 +19,51 @@ const SCOPES = /^[a-z0-9_.:,-]{1,200}$/i;
  * Slack reports almost every failure as HTTP 200 `{ok:false, error}`; only 429 has a meaning of
  * its own (https://docs.slack.dev/apis/web-api/rate-limits). The codes by what they mean for us:
  */
-const BY_CODE: Record<string, { code: ProviderErrorCode; rejected?: true }> = {
-  // The grant is gone: only reinstalling helps (the issue names these).
-  invalid_auth: { code: 'AUTH_REVOKED' },
-  not_authed: { code: 'AUTH_REVOKED' },
-  account_inactive: { code: 'AUTH_REVOKED' },
-  token_revoked: { code: 'AUTH_REVOKED' },
-  no_permission: { code: 'PERMISSION' },
-  // A rotating access token past its 12 hours: the engine marks it expired and the retry
-  // refreshes it (https://docs.slack.dev/authentication/using-token-rotation).
-  token_expired: { code: 'TEMPORARY', rejected: true },
-  missing_scope: { code: 'PERMISSION' },
-  not_allowed_token_type: { code: 'PERMISSION' },
-  ekm_access_denied: { code: 'PERMISSION' },
-  access_denied: { code: 'PERMISSION' },
-  team_access_not_granted: { code: 'PERMISSION' },
+const BY_CODE: Record<string, ProviderErrorCode> = {
+  // The grant is gone: only reinstalling helps.
+  invalid_auth: 'AUTH_REVOKED',
+  not_authed: 'AUTH_REVOKED',
+  account_inactive: 'AUTH_REVOKED',
+  token_revoked: 'AUTH_REVOKED',
+  no_permission: 'PERMISSION',
+  // A rotating access token past its 12 hours: marked rejected below, so the engine expires it
+  // and the retry refreshes it (https://docs.slack.dev/authentication/using-token-rotation).
+  token_expired: 'TEMPORARY',
+  missing_scope: 'PERMISSION',
+  not_allowed_token_type: 'PERMISSION',
+  ekm_access_denied: 'PERMISSION',
+  access_denied: 'PERMISSION',
+  team_access_not_granted: 'PERMISSION',
   // A conversation this token cannot read (left, never joined, gone): that resource only.
-  not_in_channel: { code: 'NOT_FOUND' },
-  channel_not_found: { code: 'NOT_FOUND' },
-  thread_not_found: { code: 'NOT_FOUND' },
-  user_not_found: { code: 'NOT_FOUND' },
-  invalid_cursor: { code: 'CURSOR_INVALID' },
-  internal_error: { code: 'TEMPORARY' },
-  fatal_error: { code: 'TEMPORARY' },
-  service_unavailable: { code: 'TEMPORARY' },
-  request_timeout: { code: 'TEMPORARY' },
-  team_added_to_org: { code: 'TEMPORARY' },
+  not_in_channel: 'NOT_FOUND',
+  channel_not_found: 'NOT_FOUND',
+  thread_not_found: 'NOT_FOUND',
+  user_not_found: 'NOT_FOUND',
+  invalid_cursor: 'CURSOR_INVALID',
+  internal_error: 'TEMPORARY',
+  fatal_error: 'TEMPORARY',
+  service_unavailable: 'TEMPORARY',
+  request_timeout: 'TEMPORARY',
+  team_added_to_org: 'TEMPORARY',
 };
 
 /**
  * A failure at the HTTP level (the shared client's verdict): a 429 becomes RATE_LIMITED for this
- * method of this workspace only, at Slack's Retry-After; other methods and workspaces go on.
+ * method of this workspace only, at Slack's Retry-After; other methods and workspaces go on. Other
+ * 4xx are UNKNOWN, not the default table's verdicts: Slack's own come as `ok:false`. 5xx TEMPORARY.
  */
 export function mapSlackHttpError(error: unknown, method: string, now = new Date()): ProviderError {
-  const pre = preclassify(error, SLACK_ID, (cause) => rateLimited(cause, method, now));
-  if (isProviderError(pre)) return pre;
-  if (pre.status === 429) return rateLimited(pre, method, now);
-  const code = pre.status >= 500 ? 'TEMPORARY' : 'UNKNOWN';
-  return new ProviderError(code, `${SLACK_ID} ${method}: ${pre.message}`, {
-    cause: pre,
+  const limited = (cause: HttpStatusError) => rateLimited(method, now, cause);
+  return createErrorMapper({
     provider: SLACK_ID,
-    status: pre.status,
-    operation: method,
-  });
+    rateLimited: limited,
+    classify: (cause, { message, ...options }) =>
+      cause.status === 429
+        ? limited(cause)
+        : cause.status < 500
+          ? new ProviderError('UNKNOWN', message, options)
+          : undefined,
+  })(error);
 }
 
 /** An `ok: false` answer, classified by its error code. */
@@ -72,40 +73,35 @@ export function mapSlackApiError(
   now = new Date(),
 ): ProviderError {
   const raw = typeof body?.error === 'string' && CODE.test(body.error) ? body.error : 'unknown';
-  if (raw === 'ratelimited' || raw === 'rate_limited') {
-    return new ProviderError('RATE_LIMITED', `${SLACK_ID} ${method}: ${raw}`, {
-      provider: SLACK_ID,
-      retryAt: new Date(now.getTime() + DEFAULT_RETRY_MS),
-      rateLimitScope: 'method',
-      detail: raw,
-      operation: method,
-    });
-  }
-  const known = BY_CODE[raw];
+  if (raw === 'ratelimited' || raw === 'rate_limited')
+    return rateLimited(method, now, undefined, raw);
   const needed =
     raw === 'missing_scope' && typeof body?.needed === 'string' && SCOPES.test(body.needed)
       ? ` (needs ${body.needed})`
       : '';
-  return new ProviderError(known?.code ?? 'UNKNOWN', `${SLACK_ID} ${method}: ${raw}${needed}`, {
+  const code = Object.hasOwn(BY_CODE, raw) ? BY_CODE[raw] : 'UNKNOWN';
+  return new ProviderError(code, `${SLACK_ID} ${method}: ${raw}${needed}`, {
     provider: SLACK_ID,
     status: 200,
     detail: raw,
     operation: method,
-    accessTokenRejected: known?.rejected ?? false,
+    accessTokenRejected: raw === 'token_expired',
   });
 }
 
-function rateLimited(cause: HttpStatusError, method: string, now: Date): ProviderError {
+/** RATE_LIMITED for this method of this workspace only, at the 429's Retry-After if any. */
+function rateLimited(method: string, now: Date, cause?: HttpStatusError, raw = 'ratelimited') {
   const retryAt =
-    parseRetryAfter(cause.headers.get('retry-after'), now) ??
+    parseRetryAfter(cause?.headers.get('retry-after'), now) ??
     new Date(now.getTime() + DEFAULT_RETRY_MS);
-  return new ProviderError('RATE_LIMITED', `${SLACK_ID} ${method}: rate limited`, {
+  const message = `${SLACK_ID} ${method}: ${cause ? 'rate limited' : raw}`;
+  return new ProviderError('RATE_LIMITED', message, {
     cause,
     provider: SLACK_ID,
-    status: cause.status,
+    status: cause?.status,
     retryAt,
     rateLimitScope: 'method',
-    detail: 'ratelimited',
+    detail: raw,
     operation: method,
   });
 }

@@ -3,8 +3,8 @@ import {
   authorizedCall,
   type ConnectionCredentials,
   type ProviderContext,
+  type QueryValue,
 } from '@pdeck/integration-sdk';
-import type { QueryValue } from '@pdeck/integration-sdk';
 import { SLACK_ID, slackMethodUrl } from './slack.catalog.js';
 import { mapSlackApiError, mapSlackHttpError } from './slack.errors.js';
 import type { SlackResponse } from './slack.types.js';

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, safeEqual } from '@pdeck/integration-sdk';
 
 /** Requests older or newer than this are refused (replays, skewed senders). */
 export const SIGNATURE_WINDOW_SECONDS = 300;
@@ -29,14 +29,12 @@ export function verifySlackSignature(input: {
   if (skew > SIGNATURE_WINDOW_SECONDS) return { ok: false, reason: 'timestamp outside window' };
   if (!signature || !SIGNATURE.test(signature)) return { ok: false, reason: 'bad signature' };
   const expected = signSlackRequest(input.secret, timestamp, input.rawBody);
-  const same = timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
-  return same ? { ok: true } : { ok: false, reason: 'signature mismatch' };
+  return safeEqual(signature, expected)
+    ? { ok: true }
+    : { ok: false, reason: 'signature mismatch' };
 }
 
 /** `v0=<hex>` for a body; exported for tests that sign like Slack. */
 export function signSlackRequest(secret: string, timestamp: string, rawBody: Buffer): string {
-  const hmac = createHmac('sha256', Buffer.from(secret, 'utf8'));
-  hmac.update(`v0:${timestamp}:`);
-  hmac.update(rawBody);
-  return `v0=${hmac.digest('hex')}`;
+  return `v0=${hmac('sha256', secret, `v0:${timestamp}:`, rawBody).toString('hex')}`;
 }

@@ -1,5 +1,6 @@
 import {
   isProviderError,
+  pages,
   type ConnectionCredentials,
   type NormalizedItem,
   type ProviderContext,
@@ -73,18 +74,30 @@ export async function listConversations(ctx: ProviderContext): Promise<SyncResou
   const credentials = await ctx.credentials();
   const names = new UserNames(ctx, readerOf(credentials));
   const found = new Map<string, SyncResource>();
+  const add = async (
+    token: SlackTokenKind,
+    types: string,
+    keep: (c: SlackConversation) => boolean,
+  ) => {
+    const list = async (cursor?: string) => {
+      const page = await callSlack<SlackConversationsList>(ctx, {
+        method: 'conversations.list',
+        token,
+        params: { types, exclude_archived: true, limit: LIST_PAGE_SIZE, cursor },
+      });
+      return { items: page.channels ?? [], next: nextCursor(page) };
+    };
+    for await (const batch of pages(list)) {
+      for (const c of batch) {
+        if (!c.id || found.has(c.id) || !keep(c)) continue;
+        found.set(c.id, { id: c.id, name: await conversationName(c, names) });
+      }
+    }
+  };
   const types = userTypes(credentials);
-  if (types.length > 0) {
-    for await (const c of conversations(ctx, 'user', types.join(','))) {
-      if (!c.id || found.has(c.id) || !isMemberView(c)) continue;
-      found.set(c.id, { id: c.id, name: await conversationName(c, names) });
-    }
-  }
+  if (types.length > 0) await add('user', types.join(','), isMemberView);
   try {
-    for await (const c of conversations(ctx, 'bot', 'public_channel')) {
-      if (!c.id || found.has(c.id) || c.is_member !== true) continue;
-      found.set(c.id, { id: c.id, name: await conversationName(c, names) });
-    }
+    await add('bot', 'public_channel', (c) => c.is_member === true);
   } catch (error) {
     if (types.length === 0 || !botTokenRefused(error)) throw error;
   }
@@ -113,23 +126,6 @@ function isMemberView(c: SlackConversation): boolean {
   if (c.is_archived) return false;
   if (c.is_im || c.is_mpim) return true;
   return c.is_member === true || (c.is_private === true && c.is_member !== false);
-}
-
-async function* conversations(
-  ctx: ProviderContext,
-  token: SlackTokenKind,
-  types: string,
-): AsyncIterable<SlackConversation> {
-  let cursor: string | undefined;
-  do {
-    const page = await callSlack<SlackConversationsList>(ctx, {
-      method: 'conversations.list',
-      token,
-      params: { types, exclude_archived: true, limit: LIST_PAGE_SIZE, cursor },
-    });
-    yield* page.channels ?? [];
-    cursor = nextCursor(page);
-  } while (cursor);
 }
 
 async function conversationName(c: SlackConversation, names: UserNames): Promise<string> {

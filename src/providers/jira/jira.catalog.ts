@@ -6,11 +6,11 @@ export const JIRA_ID = 'jira';
 export const ATLASSIAN_API_ORIGIN = 'https://api.atlassian.com';
 
 /** The sites (cloud ids) a token reaches (https://developer.atlassian.com/cloud/oauth/getting-started/making-calls-to-api). */
-export const ACCESSIBLE_RESOURCES_URL = `${ATLASSIAN_API_ORIGIN}/oauth/token/accessible-resources`;
+export const ACCESSIBLE_RESOURCES_PATH = '/oauth/token/accessible-resources';
 
 /** Jira's REST API v3 of one site, through the API gateway (never the site's own host). */
-export function jiraApi(cloudId: string): string {
-  return `${ATLASSIAN_API_ORIGIN}/ex/jira/${encodeURIComponent(cloudId)}/rest/api/3`;
+export function jiraPath(cloudId: string): string {
+  return `/ex/jira/${encodeURIComponent(cloudId)}/rest/api/3`;
 }
 
 /** The scopes a site must list for us to sync it: a Confluence-only site lists none of them. */

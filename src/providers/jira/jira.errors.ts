@@ -1,10 +1,11 @@
 import {
+  createErrorMapper,
   type HttpStatusError,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
-  preclassify,
-  isProviderError,
   ProviderError,
+  type ProviderErrorCode,
+  type ProviderErrorOptions,
 } from '@pdeck/integration-sdk';
 import { JIRA_ID } from './jira.catalog.js';
 import type { JiraErrorBody } from './jira.types.js';
@@ -29,51 +30,64 @@ const RESET_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
 /** A rate-limit reason is echoed into `detail`: only a short token, never arbitrary header text. */
 const REASON = /^[a-z0-9._-]{1,64}$/i;
 
-type Opts = { cause: HttpStatusError; provider: string; status: number };
-
 /**
  * Maps any failure of a call to api.atlassian.com (Jira REST v3 through the gateway, and the
- * accessible-resources listing) to the shared code set. One pure function maps errors; `now` and
- * `random` are parameters so the backoff is testable. Messages carry Jira's own error text (the
- * first `errorMessages` entry, or the gateway's `message`), never header values other than the
- * rate-limit reason, so no credential can reach a log through them.
+ * accessible-resources listing) to the shared code set: Jira's own rules below, the SDK's default
+ * table for 403, 404, 408, 5xx and the rest. `now` and `random` are parameters so the backoff is
+ * testable. Messages carry Jira's own error text (the first `errorMessages` entry, or the
+ * gateway's `message`), never header values other than the rate-limit reason, so no credential
+ * can reach a log through them.
  */
 export function mapJiraError(
   error: unknown,
   now: Date = new Date(),
   random: () => number = Math.random,
 ): ProviderError {
-  // A rate limit is re-read for Jira's own headers and to tell the quota from burst limits.
-  const pre = preclassify(error, JIRA_ID, (cause) => rateLimited(cause, now, random));
-  if (isProviderError(pre)) return pre;
-  return byStatus(pre, now, random);
+  return createErrorMapper({
+    provider: JIRA_ID,
+    // A rate limit is re-read for Jira's own headers and to tell the quota from burst limits.
+    rateLimited: (cause) => rateLimited(cause, now, random),
+    classify: (cause, base) => {
+      const jiraText = errorText(cause.json);
+      // Jira's text follows the status, in the default table's errors too (built from `base`).
+      if (jiraText) base.message = `${cause.message}: ${jiraText}`;
+      const { message, ...opts } = base;
+      if (cause.status === 429) return rateLimited(cause, now, random);
+      if (cause.status === 401) return unauthorized(cause, message, opts);
+      // Jira answers 410 Gone for removed APIs (the old /rest/api/3/search, replaced by
+      // /search/jql: https://developer.atlassian.com/changelog/#CHANGE-2046). We call none of
+      // them, so a 410 means an endpoint we rely on was removed: retrying cannot help, and the
+      // failure must be visible.
+      if (cause.status === 410) {
+        return new ProviderError('PERMISSION', message, { ...opts, detail: 'endpoint_removed' });
+      }
+      // Invalid JQL (e.g. a user's JQL override) and invalid request bodies, with the reason in
+      // `errorMessages` / `errors`; retrying the same request gives the same answer.
+      if (cause.status === 400) {
+        return new ProviderError('UNKNOWN', message, { ...opts, detail: 'bad_request' });
+      }
+      // 404: an issue or site this user can no longer see ("does not exist or you do not have
+      // permission"), NOT_FOUND by the default table, as 403 PERMISSION and 408/5xx TEMPORARY.
+      return undefined;
+    },
+  })(error);
 }
 
-/** Jira's rules for an HTTP answer the shared client left unclassified. */
-function byStatus(error: HttpStatusError, now: Date, random: () => number): ProviderError {
-  const { status } = error;
-  const jiraText = errorText(error.json);
-  const text = jiraText ? `${error.message}: ${jiraText}` : error.message;
-  const opts: Opts = { cause: error, provider: JIRA_ID, status };
-
-  if (status === 429) return rateLimited(error, now, random);
-  if (status === 401) return unauthorized(error, text, opts);
-  if (status === 403) return new ProviderError('PERMISSION', text, opts);
-  // An issue or site this user can no longer see ("does not exist or you do not have permission").
-  if (status === 404) return new ProviderError('NOT_FOUND', text, opts);
-  // Jira answers 410 Gone for removed APIs (the old /rest/api/3/search, replaced by /search/jql:
-  // https://developer.atlassian.com/changelog/#CHANGE-2046). We call none of them, so a 410 means
-  // an endpoint we rely on was removed: retrying cannot help, and the failure must be visible.
-  if (status === 410) {
-    return new ProviderError('PERMISSION', text, { ...opts, detail: 'endpoint_removed' });
-  }
-  // Invalid JQL (e.g. a user's JQL override) and invalid request bodies land here, with the
-  // reason in `errorMessages` / `errors`; retrying the same request gives the same answer.
-  if (status === 400) {
-    return new ProviderError('UNKNOWN', text, { ...opts, detail: 'bad_request' });
-  }
-  if (status === 408 || status >= 500) return new ProviderError('TEMPORARY', text, opts);
-  return new ProviderError('UNKNOWN', text, opts);
+/**
+ * A failure of this integration's own checks (an answer of the wrong shape, a missing site),
+ * labelled `jira: <message>`.
+ */
+export function jiraError(
+  code: ProviderErrorCode,
+  message: string,
+  detail?: string,
+  options: ProviderErrorOptions = {},
+): ProviderError {
+  return new ProviderError(code, `${JIRA_ID}: ${message}`, {
+    ...options,
+    provider: JIRA_ID,
+    detail,
+  });
 }
 
 /**
@@ -87,7 +101,11 @@ function byStatus(error: HttpStatusError, now: Date, random: () => number): Prov
  * moves the connection to needs_reauth. A 401 alone would have sent a connection that one refresh
  * could save to needs_reauth, which only the user can undo.
  */
-function unauthorized(error: HttpStatusError, text: string, opts: Opts): ProviderError {
+function unauthorized(
+  error: HttpStatusError,
+  text: string,
+  opts: ProviderErrorOptions,
+): ProviderError {
   const body = asBody(error.json);
   if (typeof body.message === 'string' && SCOPE_MISMATCH.test(body.message)) {
     return new ProviderError('PERMISSION', text, { ...opts, detail: 'scope_mismatch' });

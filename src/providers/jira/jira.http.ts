@@ -1,9 +1,6 @@
-import { bearerCall, type BearerCall, type ProviderContext } from '@pdeck/integration-sdk';
+import { bearerApi } from '@pdeck/integration-sdk';
+import { ATLASSIAN_API_ORIGIN } from './jira.catalog.js';
 import { mapJiraError } from './jira.errors.js';
 
-export type JiraCall = BearerCall;
-
-/** One authenticated call to api.atlassian.com; failures leave classified by mapJiraError. */
-export function callJira<T>(ctx: ProviderContext, call: JiraCall): Promise<T> {
-  return bearerCall<T>(ctx, call, (error) => mapJiraError(error));
-}
+/** One authenticated call to api.atlassian.com, by path; failures leave classified by mapJiraError. */
+export const callJira = bearerApi(ATLASSIAN_API_ORIGIN, (error) => mapJiraError(error));

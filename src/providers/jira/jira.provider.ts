@@ -1,24 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import {
-  ProviderError,
-  type AccountIdentity,
-  type IntegrationProvider,
-  type ProviderContext,
-  type ProviderSite,
-  type SiteSelection,
-  type SyncCursor,
-  type SyncMode,
-  type SyncPage,
-  type SyncResource,
-  type WebhookHandler,
+import type {
+  AccountIdentity,
+  IntegrationProvider,
+  ProviderContext,
+  ProviderSite,
+  SiteSelection,
+  SyncCursor,
+  SyncMode,
+  SyncPage,
+  SyncResource,
+  WebhookHandler,
 } from '@pdeck/integration-sdk';
 import {
-  ACCESSIBLE_RESOURCES_URL,
+  ACCESSIBLE_RESOURCES_PATH,
   JIRA_CATALOG,
-  JIRA_ID,
   JIRA_SITE_SCOPE,
-  jiraApi,
+  jiraPath,
 } from './jira.catalog.js';
+import { jiraError } from './jira.errors.js';
 import { callJira } from './jira.http.js';
 import { jqlProblem } from './jira.jql.js';
 import { siteExtras, siteOf } from './jira.site.js';
@@ -46,14 +45,7 @@ export class JiraProvider implements IntegrationProvider {
     choose: async (ctx, siteId) => {
       const site = (await this.jiraSites(ctx)).find((s) => s.cloudId === siteId);
       if (!site) {
-        throw new ProviderError(
-          'NOT_FOUND',
-          `${JIRA_ID}: ${siteId} is not a Jira site of this grant`,
-          {
-            provider: JIRA_ID,
-            detail: 'unknown_site',
-          },
-        );
+        throw jiraError('NOT_FOUND', `${siteId} is not a Jira site of this grant`, 'unknown_site');
       }
       return this.identityOn(ctx, site);
     },
@@ -67,14 +59,7 @@ export class JiraProvider implements IntegrationProvider {
   async fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity> {
     const sites = await this.jiraSites(ctx);
     if (sites.length === 0) {
-      throw new ProviderError(
-        'PERMISSION',
-        `${JIRA_ID}: this Atlassian account allowed no Jira site`,
-        {
-          provider: JIRA_ID,
-          detail: 'no_jira_site',
-        },
-      );
+      throw jiraError('PERMISSION', 'this Atlassian account allowed no Jira site', 'no_jira_site');
     }
     if (sites.length === 1) return this.identityOn(ctx, sites[0]);
     const me = await this.myself(ctx, sites[0]);
@@ -124,14 +109,7 @@ export class JiraProvider implements IntegrationProvider {
   ): AsyncIterable<SyncPage> {
     const site = await siteOf(ctx);
     if (site.cloudId !== resource.id) {
-      throw new ProviderError(
-        'NOT_FOUND',
-        `${JIRA_ID}: ${resource.id} is not this connection's site`,
-        {
-          provider: JIRA_ID,
-          detail: 'site_changed',
-        },
-      );
+      throw jiraError('NOT_FOUND', `${resource.id} is not this connection's site`, 'site_changed');
     }
     yield* mode === 'full' ? fullPass(ctx, site, cursor) : incrementalPass(ctx, site, cursor);
   }
@@ -153,13 +131,10 @@ export class JiraProvider implements IntegrationProvider {
   ): Promise<{ accountId: string; label: string }> {
     const me = await callJira<JiraUser>(ctx, {
       operation: 'myself',
-      url: `${jiraApi(site.cloudId)}/myself`,
+      path: `${jiraPath(site.cloudId)}/myself`,
     });
     if (typeof me?.accountId !== 'string' || !me.accountId) {
-      throw new ProviderError('UNKNOWN', `${JIRA_ID}: /myself has no accountId`, {
-        provider: JIRA_ID,
-        detail: 'no_account_id',
-      });
+      throw jiraError('UNKNOWN', '/myself has no accountId', 'no_account_id');
     }
     return { accountId: me.accountId, label: me.displayName || me.emailAddress || me.accountId };
   }
@@ -171,13 +146,10 @@ export class JiraProvider implements IntegrationProvider {
   private async jiraSites(ctx: ProviderContext): Promise<JiraSite[]> {
     const resources = await callJira<AtlassianResource[]>(ctx, {
       operation: 'accessible-resources',
-      url: ACCESSIBLE_RESOURCES_URL,
+      path: ACCESSIBLE_RESOURCES_PATH,
     });
     if (!Array.isArray(resources)) {
-      throw new ProviderError('UNKNOWN', `${JIRA_ID}: accessible-resources is not a list`, {
-        provider: JIRA_ID,
-        detail: 'unexpected_shape',
-      });
+      throw jiraError('UNKNOWN', 'accessible-resources is not a list', 'unexpected_shape');
     }
     const sites = resources
       .filter((r) => typeof r?.id === 'string' && r.id && typeof r.url === 'string' && r.url)

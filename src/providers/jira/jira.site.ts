@@ -1,9 +1,5 @@
-import {
-  ProviderError,
-  type ConnectionCredentials,
-  type ProviderContext,
-} from '@pdeck/integration-sdk';
-import { JIRA_ID } from './jira.catalog.js';
+import type { ConnectionCredentials, ProviderContext } from '@pdeck/integration-sdk';
+import { jiraError } from './jira.errors.js';
 import type { JiraSite } from './jira.types.js';
 
 /** Keys of the chosen site in the connection's encrypted credential extras. */
@@ -34,10 +30,7 @@ export function siteFromCredentials(credentials: ConnectionCredentials): JiraSit
 export async function siteOf(ctx: ProviderContext): Promise<JiraSite> {
   const site = siteFromCredentials(await ctx.credentials());
   if (site) return site;
-  throw new ProviderError('PERMISSION', `${JIRA_ID}: no Jira site is chosen for this connection`, {
-    provider: JIRA_ID,
-    detail: 'site_required',
-  });
+  throw jiraError('PERMISSION', 'no Jira site is chosen for this connection', 'site_required');
 }
 
 /**

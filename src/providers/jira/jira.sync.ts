@@ -1,13 +1,16 @@
-import { PAGE_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
 import {
+  collect,
   isProviderError,
-  ProviderError,
+  PAGE_MAX_RESPONSE_BYTES,
+  type Page,
+  pages,
   type NormalizedItem,
   type ProviderContext,
   type SyncCursor,
   type SyncPage,
 } from '@pdeck/integration-sdk';
-import { jiraApi, JIRA_ID } from './jira.catalog.js';
+import { jiraPath } from './jira.catalog.js';
+import { jiraError } from './jira.errors.js';
 import { callJira } from './jira.http.js';
 import { keysIn, scopeHash, scopeJql, updatedSince } from './jira.jql.js';
 import { ISSUE_FIELDS, jiraVersion, mapIssue } from './jira.mapper.js';
@@ -53,38 +56,34 @@ export async function* fullPass(
   cursor: SyncCursor | null,
 ): AsyncIterable<SyncPage> {
   const jql = scopeJql(ctx.settings);
+  const scope = scopeHash(jql);
   const resumed = cursor as Partial<JiraCursor> | null;
-  let pageToken = resumed?.scope === scopeHash(jql) ? resumed.pageToken : undefined;
-  const startedAt = (pageToken && resumed?.startedAt) || new Date().toISOString();
-  for (;;) {
-    const page = await search(ctx, site, {
-      jql: `(${jql}) ORDER BY id ASC`,
-      fields: ['updated'],
-      maxResults: ID_PAGE_SIZE,
-      nextPageToken: pageToken,
-      resumed: pageToken !== undefined,
-    });
-    const listed = validIssues(page.issues);
-    const { upserts, seen } = await compare(ctx, site, listed);
-    const next = nextToken(page);
+  const first = resumed?.scope === scope ? resumed.pageToken : undefined;
+  const startedAt = (first && resumed?.startedAt) || new Date().toISOString();
+  const query = { jql: `(${jql}) ORDER BY id ASC`, fields: ['updated'], maxResults: ID_PAGE_SIZE };
+  // One batch per page, the page itself: its next token goes into the cursor.
+  const listing = pages<Page<JiraIssue>>(async (token) => {
+    const page = await search(ctx, site, { ...query, resumed: token !== undefined }, token);
+    return { items: [page], next: page.next };
+  }, first);
+  for await (const [{ items, next }] of listing) {
+    const { upserts, seen } = await compare(ctx, site, items);
     if (next) {
-      pageToken = next;
       yield {
         upserts,
         deletions: [],
         seen,
-        cursor: { scope: scopeHash(jql), watermark: startedAt, startedAt, pageToken: next },
+        cursor: { scope, watermark: startedAt, startedAt, pageToken: next },
       };
       continue;
     }
+    // Changes made while the pass ran are read by the next incremental run.
     const done: JiraCursor = {
-      scope: scopeHash(jql),
-      // Changes made while the pass ran are read by the next incremental run.
+      scope,
       watermark: startedAt,
       reconciledAt: new Date().toISOString(),
     };
     yield { upserts, deletions: [], seen, cursor: { ...done }, fullPassComplete: true };
-    return;
   }
 }
 
@@ -102,35 +101,24 @@ export async function* incrementalPass(
   const stored = cursor as Partial<JiraCursor> | null;
   const since = Date.parse(String(stored?.watermark ?? ''));
   if (!stored || stored.scope !== scopeHash(jql) || !Number.isFinite(since)) {
-    throw new ProviderError('CURSOR_INVALID', `${JIRA_ID}: the sync scope changed`, {
-      provider: JIRA_ID,
-      detail: 'scope_changed',
-    });
+    throw jiraError('CURSOR_INVALID', 'the sync scope changed', 'scope_changed');
   }
   let watermark = new Date(since).toISOString();
-  const query = `(${jql}) AND ${updatedSince(new Date(since), new Date())} ORDER BY updated ASC`;
-  let pageToken: string | undefined;
-  for (;;) {
-    const page = await search(ctx, site, {
-      jql: query,
-      fields: ISSUE_FIELDS,
-      maxResults: ISSUE_PAGE_SIZE,
-      nextPageToken: pageToken,
-      resumed: false,
-    });
-    const issues = validIssues(page.issues);
+  const query = {
+    jql: `(${jql}) AND ${updatedSince(new Date(since), new Date())} ORDER BY updated ASC`,
+    fields: ISSUE_FIELDS,
+    maxResults: ISSUE_PAGE_SIZE,
+  };
+  for await (const issues of pages((token) => search(ctx, site, query, token))) {
     for (const issue of issues) {
       const v = jiraVersion(issue.fields?.updated);
       if (v && v > watermark) watermark = v;
     }
-    const next = nextToken(page);
     yield {
       upserts: mapAll(issues, site),
       deletions: [],
       cursor: { ...stored, scope: scopeHash(jql), watermark },
     };
-    if (!next) return;
-    pageToken = next;
   }
 }
 
@@ -156,53 +144,38 @@ async function compare(
   }
   const upserts: NormalizedItem[] = [];
   for (let i = 0; i < stale.length; i += KEYS_PER_READ) {
-    const keys = stale.slice(i, i + KEYS_PER_READ);
-    let token: string | undefined;
-    do {
-      const page = await search(ctx, site, {
-        jql: `${keysIn(keys)} ORDER BY id ASC`,
-        fields: ISSUE_FIELDS,
-        maxResults: ISSUE_PAGE_SIZE,
-        nextPageToken: token,
-        resumed: false,
-      });
-      upserts.push(...mapAll(validIssues(page.issues), site));
-      token = nextToken(page);
-    } while (token);
+    const jql = `${keysIn(stale.slice(i, i + KEYS_PER_READ))} ORDER BY id ASC`;
+    const query = { jql, fields: ISSUE_FIELDS, maxResults: ISSUE_PAGE_SIZE };
+    upserts.push(...mapAll(await collect((token) => search(ctx, site, query, token)), site));
   }
   return { upserts, seen };
 }
 
-interface SearchInput {
+interface SearchQuery {
   jql: string;
   fields: readonly string[];
   maxResults: number;
-  nextPageToken?: string;
-  /** The token came from a stored cursor: its refusal restarts the pass instead of failing it. */
-  resumed: boolean;
+  /** The page token came from a stored cursor: its refusal restarts the pass instead of failing it. */
+  resumed?: boolean;
 }
 
 /**
- * The enhanced search, POST /rest/api/3/search/jql
+ * One page of the enhanced search, POST /rest/api/3/search/jql
  * (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/): the
  * old /search answers 410 Gone. `fields` is always named, since the default is ids only.
  */
 async function search(
   ctx: ProviderContext,
   site: JiraSite,
-  input: SearchInput,
-): Promise<JiraSearchPage> {
+  { resumed, ...query }: SearchQuery,
+  nextPageToken?: string,
+): Promise<Page<JiraIssue>> {
   try {
     const page = await callJira<JiraSearchPage>(ctx, {
       operation: 'search.jql',
       method: 'POST',
-      url: `${jiraApi(site.cloudId)}/search/jql`,
-      json: {
-        jql: input.jql,
-        fields: input.fields,
-        maxResults: input.maxResults,
-        ...(input.nextPageToken ? { nextPageToken: input.nextPageToken } : {}),
-      },
+      path: `${jiraPath(site.cloudId)}/search/jql`,
+      json: { ...query, ...(nextPageToken ? { nextPageToken } : {}) },
       maxResponseBytes: PAGE_MAX_RESPONSE_BYTES,
     });
     if (
@@ -210,21 +183,17 @@ async function search(
       typeof page !== 'object' ||
       (page.issues !== undefined && !Array.isArray(page.issues))
     ) {
-      throw new ProviderError('UNKNOWN', `${JIRA_ID}: search answer has no issue list`, {
-        provider: JIRA_ID,
-        detail: 'unexpected_shape',
+      throw jiraError('UNKNOWN', 'search answer has no issue list', 'unexpected_shape', {
         operation: 'search.jql',
       });
     }
-    return page;
+    return { items: validIssues(page.issues), next: nextToken(page) };
   } catch (error) {
     // A page token lives 7 days: one stored by a pass that stalled longer is refused with 400.
-    if (input.resumed && isProviderError(error) && error.status === 400) {
-      throw new ProviderError('CURSOR_INVALID', `${JIRA_ID}: stored page token refused`, {
+    if (resumed && isProviderError(error) && error.status === 400) {
+      throw jiraError('CURSOR_INVALID', 'stored page token refused', 'page_token_refused', {
         cause: error,
-        provider: JIRA_ID,
         status: 400,
-        detail: 'page_token_refused',
       });
     }
     throw error;

@@ -1,5 +1,5 @@
-import { jwtVerify } from 'jose';
 import {
+  bearerToken,
   isProviderError,
   ProviderError,
   type ProviderContext,
@@ -14,8 +14,10 @@ import {
   type WebhookParseContext,
   type WebhookRequest,
   type WebhookVerifyContext,
+  verifyHs256Jwt,
 } from '@pdeck/integration-sdk';
-import { JIRA_ID, jiraApi } from './jira.catalog.js';
+import { JIRA_ID, jiraPath } from './jira.catalog.js';
+import { jiraError } from './jira.errors.js';
 import { callJira } from './jira.http.js';
 import { hasFullFields, issueDeletion, mapIssue } from './jira.mapper.js';
 import { siteHost, siteOf } from './jira.site.js';
@@ -42,8 +44,6 @@ const H = {
 
 /** Longest delivery id we store; the identifier is a short opaque string. */
 const MAX_IDENTIFIER = 200;
-/** A JWT far beyond any real delivery's size is refused before any crypto runs. */
-const MAX_TOKEN = 8_192;
 /** Bounds what the local filter check reads (and how deep its recursion can go). */
 const MAX_FILTER = 1_000;
 /** `<webhook id>@<site host>`, see `subscribe`. */
@@ -66,24 +66,15 @@ export class JiraWebhooks implements WebhookHandler {
    * claims Atlassian puts in that token (iss, aud, qsh, context) is UNCONFIRMED in its public
    * docs, so only the signature and `exp` (required) are checked: requiring a claim it does not
    * send would refuse every delivery. The algorithm is pinned, so `none` and keys of another kind
-   * cannot pass.
+   * cannot pass; a token far beyond any real delivery's size (8 KiB) is refused before any crypto.
    */
   async verify(req: WebhookRequest, ctx: WebhookVerifyContext): Promise<VerifyResult> {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers[H.authorization] ?? '')?.[1];
-    if (!token) return { ok: false, reason: 'no bearer token' };
-    if (token.length > MAX_TOKEN) return { ok: false, reason: 'token too long' };
-    if (!ctx.appSecret) return { ok: false, reason: 'no app secret configured' };
-    try {
-      await jwtVerify(token, new TextEncoder().encode(ctx.appSecret), {
-        algorithms: ['HS256'],
-        clockTolerance: JWT_CLOCK_TOLERANCE_S,
-        requiredClaims: ['exp'],
-        currentDate: ctx.now(),
-      });
-    } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      return { ok: false, reason: `jwt refused: ${typeof code === 'string' ? code : 'invalid'}` };
-    }
+    const jwt = await verifyHs256Jwt(bearerToken(req.headers[H.authorization]), ctx.appSecret, {
+      now: ctx.now(),
+      clockToleranceSeconds: JWT_CLOCK_TOLERANCE_S,
+      requiredClaims: ['exp'],
+    });
+    if (!jwt.ok) return { ok: false, reason: jwt.reason };
     // Authentic from here on (400, not 401): Jira keeps the identifier across its retries.
     const identifier = req.headers[H.identifier]?.trim();
     if (!identifier || identifier.length > MAX_IDENTIFIER || /[\p{Cc}]/u.test(identifier)) {
@@ -157,13 +148,10 @@ export class JiraWebhooks implements WebhookHandler {
   ): Promise<NewSubscription> {
     const site = await siteOf(ctx);
     const host = siteHost(site.url);
-    if (!host) throw unknown(`the site URL ${site.url} is unreadable`, 'bad_site_url');
+    if (!host) throw jiraError('UNKNOWN', `the site URL ${site.url} is unreadable`, 'bad_site_url');
     if (resource.id !== site.cloudId) {
       // Renewal and removal address the webhook by the subscription's resource id.
-      throw new ProviderError('NOT_FOUND', `${JIRA_ID}: ${resource.id} is not this site`, {
-        provider: JIRA_ID,
-        detail: 'not_this_site',
-      });
+      throw jiraError('NOT_FOUND', `${resource.id} is not this site`, 'not_this_site');
     }
     const refusals: string[] = [];
     const custom = ctx.settings.jql;
@@ -176,7 +164,7 @@ export class JiraWebhooks implements WebhookHandler {
       const answer = await callJira<JiraWebhookRegistration>(ctx, {
         operation: 'webhooks.register',
         method: 'POST',
-        url: `${jiraApi(site.cloudId)}/webhook`,
+        path: `${jiraPath(site.cloudId)}/webhook`,
         json: { url: callbackUrl, webhooks: [{ events: ISSUE_EVENTS, jqlFilter }] },
       });
       const result = answer?.webhookRegistrationResult?.[0];
@@ -189,7 +177,9 @@ export class JiraWebhooks implements WebhookHandler {
           expiresAt: new Date(Date.now() + WEBHOOK_TTL_MS),
         };
       }
-      if (!Array.isArray(result?.errors)) throw unknown('webhook registration answered no id');
+      if (!Array.isArray(result?.errors)) {
+        throw jiraError('UNKNOWN', 'webhook registration answered no id');
+      }
       refusals.push(`${jqlFilter}: ${result.errors.join('; ') || 'refused'}`);
     }
     throw new ProviderError(
@@ -209,7 +199,7 @@ export class JiraWebhooks implements WebhookHandler {
     const answer = await callJira<{ expirationDate?: unknown }>(ctx, {
       operation: 'webhooks.refresh',
       method: 'PUT',
-      url: `${jiraApi(sub.resourceId)}/webhook/refresh`,
+      path: `${jiraPath(sub.resourceId)}/webhook/refresh`,
       json: { webhookIds: [id] },
     });
     return {
@@ -229,7 +219,7 @@ export class JiraWebhooks implements WebhookHandler {
       await callJira<void>(ctx, {
         operation: 'webhooks.delete',
         method: 'DELETE',
-        url: `${jiraApi(sub.resourceId)}/webhook`,
+        path: `${jiraPath(sub.resourceId)}/webhook`,
         json: { webhookIds: [id] },
         expect: 'none',
       });
@@ -347,7 +337,12 @@ function webhookIdsOf(value: unknown): string[] {
 
 function webhookIdOf(externalId: string): number {
   const m = EXTERNAL_ID.exec(externalId);
-  if (!m) throw unknown(`malformed webhook subscription id ${externalId}`, 'bad_external_id');
+  if (!m)
+    throw jiraError(
+      'UNKNOWN',
+      `malformed webhook subscription id ${externalId}`,
+      'bad_external_id',
+    );
   return Number(m[1]);
 }
 
@@ -360,8 +355,4 @@ function expiryOf(value: unknown): Date {
   const ms =
     typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : NaN;
   return new Date(Number.isFinite(ms) && ms > 0 ? ms : Date.now() + WEBHOOK_TTL_MS);
-}
-
-function unknown(message: string, detail?: string): ProviderError {
-  return new ProviderError('UNKNOWN', `${JIRA_ID}: ${message}`, { provider: JIRA_ID, detail });
 }

@@ -47,10 +47,12 @@ export function mapJiraError(
     provider: JIRA_ID,
     // A rate limit is re-read for Jira's own headers and to tell the quota from burst limits.
     rateLimited: (cause) => rateLimited(cause, now, random),
-    classify: (cause, base) => {
+    // Jira's own text follows the status, in every error of this mapper.
+    message: (cause) => {
       const jiraText = errorText(cause.json);
-      // Jira's text follows the status, in the default table's errors too (built from `base`).
-      if (jiraText) base.message = `${cause.message}: ${jiraText}`;
+      return jiraText ? `${cause.message}: ${jiraText}` : cause.message;
+    },
+    classify: (cause, base) => {
       const { message, ...opts } = base;
       if (cause.status === 429) return rateLimited(cause, now, random);
       if (cause.status === 401) return unauthorized(cause, message, opts);

@@ -12,6 +12,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-// The polling helper lives in test/support/eventually.ts; the harness (and the benchmarks
-// built on it) import it from here too.
+// The polling helper is the SDK contract kit's (@pdeck/integration-sdk/testing); the harness
+// (and the benchmarks built on it) import it from here too.
 export { eventually, GiveUp } from '@pdeck/integration-sdk/testing';

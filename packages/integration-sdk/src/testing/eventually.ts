@@ -1,6 +1,6 @@
 /**
- * The one polling helper of the test suites (medium, e2e, fault, and the benchmarks that reuse
- * the fault harness).
+ * The one polling helper of the contract kit, and of the service's own test suites (medium, e2e,
+ * fault, and the benchmarks that reuse the fault harness).
  */
 
 /**

@@ -1,22 +1,17 @@
-import {
-  authorizedCall,
-  createErrorMapper,
-  jsonField,
-  ProviderError,
-} from '@pdeck/integration-sdk';
-import type { ProviderContext } from '@pdeck/integration-sdk';
+import { authorizedCall, createErrorMapper, jsonField } from '@pdeck/integration-sdk';
+import { ProviderError } from '@pdeck/integration-sdk';
+import type { BoundProviderRequest as Request, ProviderContext } from '@pdeck/integration-sdk';
 import { GRAPH_API, OUTLOOK_CALENDAR_ID as provider } from './outlook-calendar.catalog.js';
 
 /**
- * Graph codes of a dead delta token (https://learn.microsoft.com/en-us/graph/errors), any casing
- * (`SyncStateNotFound` is observed); `syncStateInvalid` is UNCONFIRMED, included to be safe.
+ * Dead delta token (https://learn.microsoft.com/en-us/graph/errors), any casing (`SyncStateNotFound`
+ * is observed); `syncStateInvalid` is UNCONFIRMED, included to be safe.
  */
 const RESYNC = /^(syncstatenotfound|syncstateinvalid|resyncrequired)$/i;
 
 /**
- * Branches on `error.code`, never on `message`. 410 is a dead delta link. Outlook's own codes
- * (InvalidAuthenticationToken, ErrorAccessDenied) are UNCONFIRMED, so the status decides: 401
- * refresh and retry, 403 PERMISSION, 404 NOT_FOUND. 429/503 are handled by the framework.
+ * On `error.code`, never `message`; 410 is a dead delta link. Outlook's own codes are UNCONFIRMED,
+ * so the status decides the rest (401 refresh, 403, 404); the framework handles 429/503.
  */
 export const mapGraphError = createErrorMapper({
   provider,
@@ -28,39 +23,16 @@ export const mapGraphError = createErrorMapper({
       : undefined,
 });
 
-export interface GraphCall {
-  operation: string;
-  url: string;
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  json?: unknown;
-  headers?: Record<string, string>;
-  maxResponseBytes?: number;
-}
-
-/**
- * One Graph call with the bearer token. Links come from response bodies: the token only ever
- * goes to Graph's v1.0 API, whatever a body says.
- */
-export function graph<T>(ctx: ProviderContext, { method = 'GET', ...call }: GraphCall) {
+/** One Graph call with the bearer token, which only ever goes to Graph, whatever a link says. */
+export async function graph<T>(ctx: ProviderContext, call: Request & { url: string }) {
   if (!call.url.startsWith(`${GRAPH_API}/`)) throw failure('refusing a link outside Graph');
-  const headers = { ...call.headers, accept: 'application/json' };
-  const expect = method === 'DELETE' ? 'none' : 'json';
-  return authorizedCall<T>(
-    ctx,
-    (token) => ({
-      ...call,
-      method,
-      expect,
-      headers: { ...headers, authorization: `Bearer ${token}` },
-    }),
-    mapGraphError,
-  );
+  const expect: Request['expect'] = call.method === 'DELETE' ? 'none' : 'json';
+  const request = (t: string) => ({ expect, ...call, headers: { ...call.headers, ...bearer(t) } });
+  return authorizedCall<T>(ctx, request, mapGraphError);
 }
 
-export function failure(
-  why: string,
-  code: 'UNKNOWN' | 'CURSOR_INVALID' = 'UNKNOWN',
-  cause?: unknown,
-) {
-  return new ProviderError(code, `${provider}: ${why}`, { provider, cause, detail: why });
-}
+const bearer = (t: string) => ({ accept: 'application/json', authorization: `Bearer ${t}` });
+
+type Code = 'UNKNOWN' | 'CURSOR_INVALID';
+export const failure = (why: string, code: Code = 'UNKNOWN', cause?: unknown) =>
+  new ProviderError(code, `${provider}: ${why}`, { provider, cause, detail: why });

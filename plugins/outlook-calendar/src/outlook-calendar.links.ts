@@ -1,12 +1,10 @@
 import type { LinkableItem, LinkEvidence } from '@pdeck/integration-sdk';
 
 /**
- * An event's identity across calendars: `ical:<iCalUId>` (the namespace Google Calendar uses, so
- * one meeting seen in both links), qualified by the organizer's address. Only single events and
- * series masters: Graph's iCalUId "is different for each occurrence in a recurring series"
- * (https://learn.microsoft.com/en-us/graph/api/resources/event), and how it relates to the
- * series' iCalendar UID plus an original start (the key Google's instances use) is UNCONFIRMED,
- * so occurrences and exceptions claim nothing rather than something wrong.
+ * Identity `ical:<iCalUId>` (Google Calendar's namespace: one meeting in both links), qualified by
+ * the organizer. Not for occurrences and exceptions: their iCalUId "is different for each
+ * occurrence" (https://learn.microsoft.com/en-us/graph/api/resources/event) and how it matches
+ * Google's series UID plus original start is UNCONFIRMED, so they claim nothing.
  */
 export function outlookLinkEvidence(item: LinkableItem): LinkEvidence[] {
   const raw = (item.raw ?? {}) as Record<string, unknown>;

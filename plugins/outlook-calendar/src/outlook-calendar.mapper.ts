@@ -1,44 +1,30 @@
-import { normalizedItem, type ItemDeletion, type NormalizedItem } from '@pdeck/integration-sdk';
-import type { SyncResource } from '@pdeck/integration-sdk';
+import { normalizedItem } from '@pdeck/integration-sdk';
+import type { ItemDeletion, NormalizedItem, SyncResource } from '@pdeck/integration-sdk';
 
 type Email = { emailAddress?: { name?: string; address?: string } } | null;
+type Time = { dateTime?: string; timeZone?: string } | null;
+type Text = 'subject' | 'bodyPreview' | 'webLink' | 'lastModifiedDateTime' | 'showAs';
 /** The fields we read (https://learn.microsoft.com/en-us/graph/api/resources/event). */
-export interface GraphEvent {
-  id?: string;
-  '@removed'?: unknown;
-  subject?: string | null;
-  bodyPreview?: string | null;
-  start?: { dateTime?: string; timeZone?: string } | null;
-  end?: { dateTime?: string; timeZone?: string } | null;
-  isAllDay?: boolean;
-  isCancelled?: boolean;
-  showAs?: string;
-  webLink?: string | null;
-  organizer?: Email;
-  attendees?: Email[] | null;
-  lastModifiedDateTime?: string | null;
-}
+export type GraphEvent = Partial<Texts & Times & Flags & People> & { '@removed'?: unknown };
+type Texts = Record<Text, string | null> & { id: string };
+type Times = Record<'start' | 'end', Time>;
+type Flags = Record<'isAllDay' | 'isCancelled', boolean>;
+type People = { organizer: Email; attendees: Email[] | null };
 
 /**
- * One delta page as changes. `@removed` (reason `deleted` or `changed`) means gone from the
- * window (deleted, or moved out of it): a deletion of whatever we hold under that id. An id may
- * come several times in a round; the last wins, and a page keeps only that one.
+ * `@removed` (`deleted` or `changed`) means gone from the window, deleted or moved out: a deletion.
+ * An id may come several times in a round: the last wins, and a page keeps only that one.
  */
 export function mapDeltaPage(entries: readonly GraphEvent[], calendar: SyncResource) {
-  const last = new Map<string, GraphEvent>();
-  for (const e of entries) {
-    if (typeof e?.id !== 'string' || !e.id) continue;
-    last.delete(e.id);
-    last.set(e.id, e);
-  }
-  const upserts: NormalizedItem[] = [];
-  const deletions: ItemDeletion[] = [];
-  for (const [id, e] of last) {
-    if (e['@removed']) deletions.push({ kind: 'event', externalId: id });
-    else upserts.push(toItem(id, e, calendar));
-  }
-  return { upserts, deletions };
+  const byId = (e: GraphEvent) => (typeof e?.id === 'string' && e.id ? [[e.id, e] as const] : []);
+  const last = [...new Map(entries.flatMap(byId))];
+  return {
+    upserts: last.filter(([, e]) => !e['@removed']).map(([id, e]) => toItem(id, e, calendar)),
+    deletions: last.filter(([, e]) => e['@removed']).map(([id]) => deletion(id)),
+  };
 }
+
+const deletion = (externalId: string): ItemDeletion => ({ kind: 'event', externalId });
 
 export function toItem(id: string, e: GraphEvent, calendar: SyncResource): NormalizedItem {
   const version = versionOf(e.lastModifiedDateTime);
@@ -76,7 +62,7 @@ export function versionOf(value: string | null | undefined): string {
  * Graph's {dateTime, timeZone} has no offset in dateTime. We send `Prefer: outlook.timezone="UTC"`
  * (UTC is also the default), so only UTC is read; any other zone is left unknown, not guessed.
  */
-export function utc(value: { dateTime?: string; timeZone?: string } | null | undefined) {
+export function utc(value: Time | undefined) {
   if (!value?.dateTime || !/^(utc|etc\/utc)$/i.test(value.timeZone ?? 'UTC')) return null;
   const ms = Date.parse(`${value.dateTime.replace(/Z$/i, '')}Z`);
   return Number.isFinite(ms) ? new Date(ms) : null;

@@ -1,6 +1,5 @@
-import { isHttpStatusError, PAGE_MAX_RESPONSE_BYTES, ProviderError } from '@pdeck/integration-sdk';
-import type { AccountIdentity, IntegrationProvider, ProviderContext } from '@pdeck/integration-sdk';
-import type { SyncCursor, SyncMode, SyncPage, SyncResource } from '@pdeck/integration-sdk';
+import { isHttpStatusError, PAGE_MAX_RESPONSE_BYTES as PAGE_BYTES } from '@pdeck/integration-sdk';
+import type * as Sdk from '@pdeck/integration-sdk';
 import { GRAPH_API, OUTLOOK_CALENDAR_CATALOG } from './outlook-calendar.catalog.js';
 import { failure, graph } from './outlook-calendar.http.js';
 import { outlookLinkEvidence } from './outlook-calendar.links.js';
@@ -8,48 +7,41 @@ import { mapDeltaPage, type GraphEvent } from './outlook-calendar.mapper.js';
 import { OutlookCalendarWebhooks } from './outlook-calendar.webhooks.js';
 
 const DAY = 24 * 3600_000;
-/** Events per delta page we ask for (`Prefer: odata.maxpagesize`); Graph may send fewer. */
-export const DELTA_PAGE_SIZE = 200;
+/** Up to 200 events a page (Graph may send fewer), times in UTC (parsed without a zone table). */
+const headers = { prefer: 'odata.maxpagesize=200, outlook.timezone="UTC"' };
+type Ctx = Sdk.ProviderContext;
+type Me = 'id' | 'mail' | 'userPrincipalName';
 type Page<T> = { value?: T[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
-/** The window of the pass (30 days back to 365 ahead of `openedAt`), and where to read next. */
-type Cursor = {
-  start: string;
-  end: string;
-  openedAt: string;
-  nextLink?: string;
-  deltaLink?: string;
-};
+/** The pass's window (30 days back to 365 ahead of `openedAt`) and where to read next. */
+type Cursor = Record<'start' | 'end' | 'openedAt', string> & Partial<Record<Link, string>>;
+type Link = 'nextLink' | 'deltaLink';
 
 /**
- * Outlook Calendar through Graph v1.0: the default calendar's events, read with calendarView
- * delta (https://learn.microsoft.com/en-us/graph/api/event-delta), which expands recurring
- * series into their occurrences and exceptions within a time window.
+ * The default calendar's events through Graph v1.0 calendarView delta, which expands series into
+ * occurrences and exceptions within a window (https://learn.microsoft.com/en-us/graph/api/event-delta).
  */
-export class OutlookCalendarProvider implements IntegrationProvider {
+export class OutlookCalendarProvider implements Sdk.IntegrationProvider {
   static readonly catalog = OUTLOOK_CALENDAR_CATALOG;
   readonly catalog = OUTLOOK_CALENDAR_CATALOG;
   readonly webhooks = new OutlookCalendarWebhooks();
   readonly linkEvidence = outlookLinkEvidence;
 
   /** `mail` is often null (personal or unlicensed accounts): then the sign-in name. */
-  async fetchIdentity(ctx: ProviderContext): Promise<AccountIdentity> {
-    type Me = { id?: string; mail?: string | null; userPrincipalName?: string };
+  async fetchIdentity(ctx: Ctx): Promise<Sdk.AccountIdentity> {
     const url = `${GRAPH_API}/me?$select=id,displayName,mail,userPrincipalName`;
-    const me = await graph<Me>(ctx, { operation: 'me.get', url });
+    const me = await graph<Partial<Record<Me, string>>>(ctx, { operation: 'me.get', url });
     if (typeof me?.id !== 'string' || !me.id) throw failure('no_user_id');
     return { accountId: me.id, label: me.mail || me.userPrincipalName || me.id };
   }
 
   /**
-   * The default calendar only: v1.0 documents delta for /me/calendarView/delta (the default
-   * calendar); the per-calendar path is on beta only, UNCONFIRMED for v1.0, so not used. The
-   * default is the entry flagged isDefaultCalendar, else the first listed (UNCONFIRMED).
+   * The default calendar only: v1.0 documents delta for /me/calendarView/delta; the per-calendar
+   * path is beta-only (UNCONFIRMED for v1.0). Default: isDefaultCalendar, else the first (UNCONFIRMED).
    */
-  async listResources(ctx: ProviderContext): Promise<SyncResource[]> {
+  async listResources(ctx: Ctx): Promise<Sdk.SyncResource[]> {
     type Calendar = { id?: string; name?: string; isDefaultCalendar?: boolean };
     const all: Calendar[] = [];
-    let url: string | undefined = `${GRAPH_API}/me/calendars?$top=100`;
-    while (url) {
+    for (let url: string | undefined = `${GRAPH_API}/me/calendars?$top=100`; url;) {
       const page: Page<Calendar> = await graph(ctx, { operation: 'calendars.list', url });
       all.push(...(page?.value ?? []).filter((c) => typeof c?.id === 'string' && c.id));
       url = page?.['@odata.nextLink'];
@@ -59,83 +51,55 @@ export class OutlookCalendarProvider implements IntegrationProvider {
   }
 
   /**
-   * Full pass: a new window, pages followed by @odata.nextLink (stored, so a crash resumes there),
-   * the last page's @odata.deltaLink kept. Incremental: the stored deltaLink, which its pages keep
-   * as the cursor (a replay after a crash is harmless: versions refuse older states). A dead link
-   * (410, syncStateNotFound, resyncRequired) is CURSOR_INVALID: the engine runs a full pass, whose
-   * sweep removes what was not seen again.
+   * Full: a new window, the nextLink as cursor (a crash resumes there), the last deltaLink kept.
+   * Incremental: from the deltaLink, also its pages' cursor (a replay is harmless: versions refuse
+   * older states). A dead link is CURSOR_INVALID: a full pass follows, sweeping what is gone.
    */
-  async *sync(
-    ctx: ProviderContext,
-    resource: SyncResource,
-    cursor: SyncCursor | null,
-    mode: SyncMode,
-  ): AsyncIterable<SyncPage> {
+  async *sync(ctx: Ctx, resource: Sdk.SyncResource, cursor: Sdk.SyncCursor | null, mode: string) {
+    const full = mode === 'full';
     const stored = readCursor(cursor);
-    if (mode === 'incremental' && !stored?.deltaLink)
-      throw failure('no_delta_link', 'CURSOR_INVALID');
-    const resumed = mode === 'full' ? stored?.nextLink : undefined;
-    const w = mode === 'incremental' || resumed ? stored! : openWindow(Date.now());
-    const window = { start: w.start, end: w.end, openedAt: w.openedAt };
-    const first = new URLSearchParams({ startDateTime: w.start, endDateTime: w.end });
-    let url =
-      (mode === 'incremental' ? w.deltaLink : resumed) ??
-      `${GRAPH_API}/me/calendarView/delta?${first}`;
-    for (let page = 0; ; page++) {
-      const body = await this.deltaPage(ctx, url, page === 0 && resumed !== undefined);
-      const mapped = mapDeltaPage(Array.isArray(body?.value) ? body.value : [], resource);
-      const next = body?.['@odata.nextLink'];
-      if (next) {
-        const at = mode === 'full' ? { nextLink: next } : { deltaLink: w.deltaLink };
-        yield { ...mapped, cursor: { ...window, ...at } };
-        url = next;
-        continue;
-      }
-      const deltaLink = body?.['@odata.deltaLink'];
-      if (!deltaLink) throw failure('no_delta_link_on_last_page'); // the increment would be lost
-      yield { ...mapped, cursor: { ...window, deltaLink }, fullPassComplete: mode === 'full' };
-      return;
+    if (!full && !stored?.deltaLink) throw failure('no_delta_link', 'CURSOR_INVALID');
+    const resumed = full ? stored?.nextLink : undefined;
+    const { start, end, openedAt, deltaLink } = !full || resumed ? stored! : openWindow(Date.now());
+    const window = new URLSearchParams({ startDateTime: start, endDateTime: end });
+    const first = `${GRAPH_API}/me/calendarView/delta?${window}`;
+    for (let url = (full ? resumed : deltaLink) ?? first; ;) {
+      const page = await this.deltaPage(ctx, url, url === resumed);
+      const mapped = mapDeltaPage(Array.isArray(page?.value) ? page.value : [], resource);
+      const [next, last] = [page?.['@odata.nextLink'], page?.['@odata.deltaLink']];
+      // Committing the last page without a delta link would lose the increment.
+      if (!next && !last) throw failure('no_delta_link_on_last_page');
+      const link = next ? (full ? { nextLink: next } : { deltaLink }) : { deltaLink: last };
+      const at = { start, end, openedAt, ...link };
+      yield { ...mapped, cursor: at, fullPassComplete: full && !next };
+      if (!next) return;
+      url = next;
     }
   }
 
   /** The window moves (a full pass, sweeping what left it) once it is a week old. */
-  fullPassDue(cursor: SyncCursor, now: Date): boolean {
-    const opened = Date.parse(readCursor(cursor)?.openedAt ?? '');
-    return !(now.getTime() - opened <= 7 * DAY);
+  fullPassDue(cursor: Sdk.SyncCursor, now: Date): boolean {
+    return !(now.getTime() - Date.parse(readCursor(cursor)?.openedAt ?? '') <= 7 * DAY);
   }
 
-  private async deltaPage(ctx: ProviderContext, url: string, resumed: boolean) {
-    // UTC times (Graph's default too), so dateTimes parse without a zone table.
-    const prefer = `odata.maxpagesize=${DELTA_PAGE_SIZE}, outlook.timezone="UTC"`;
-    const maxResponseBytes = PAGE_MAX_RESPONSE_BYTES;
-    try {
-      const call = { operation: 'calendarView.delta', url, maxResponseBytes, headers: { prefer } };
-      return await graph<Page<GraphEvent>>(ctx, call);
-    } catch (error) {
-      const status =
-        error instanceof ProviderError && isHttpStatusError(error.cause) ? error.cause.status : 0;
+  private deltaPage(ctx: Ctx, url: string, resumed: boolean) {
+    const call = { operation: 'calendarView.delta', url, headers, maxResponseBytes: PAGE_BYTES };
+    return graph<Page<GraphEvent>>(ctx, call).catch((error: { cause?: unknown }) => {
       // A next link kept across runs may have expired (lifetime undocumented): restart the pass.
-      if (resumed && (status === 400 || status === 404))
-        throw failure('next_link_refused', 'CURSOR_INVALID', error);
-      throw error;
-    }
+      const { cause } = error;
+      const dead = resumed && isHttpStatusError(cause) && [400, 404].includes(cause.status);
+      throw dead ? failure('next_link_refused', 'CURSOR_INVALID', error) : error;
+    });
   }
 }
 
 function openWindow(now: number): Cursor {
-  const day = Math.floor(now / DAY) * DAY;
-  const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
-  return {
-    start: iso(day - 30 * DAY),
-    end: iso(day + 365 * DAY),
-    openedAt: new Date(now).toISOString(),
-  };
+  const [day, iso] = [Math.floor(now / DAY) * DAY, (ms: number) => new Date(ms).toISOString()];
+  return { start: iso(day - 30 * DAY), end: iso(day + 365 * DAY), openedAt: iso(now) };
 }
 
-function readCursor(cursor: SyncCursor | null): Cursor | null {
-  const c = (cursor ?? {}) as Record<string, unknown>;
-  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  const [start, end, openedAt] = [text(c.start), text(c.end), text(c.openedAt)];
-  if (!start || !end || !openedAt) return null;
-  return { start, end, openedAt, nextLink: text(c.nextLink), deltaLink: text(c.deltaLink) };
+function readCursor(cursor: Sdk.SyncCursor | null): Cursor | null {
+  const c = (cursor ?? {}) as Partial<Cursor>;
+  const ok = [c.start, c.end, c.openedAt].every((v) => typeof v === 'string' && v);
+  return ok ? (c as Cursor) : null;
 }

@@ -8,6 +8,7 @@ WORKDIR /app
 # npm workspaces: each workspace's package.json must be there for `npm ci` to link it.
 COPY package.json package-lock.json ./
 COPY packages/integration-sdk/package.json packages/integration-sdk/
+COPY plugins/outlook-calendar/package.json plugins/outlook-calendar/
 RUN npm ci --no-audit --no-fund
 
 # --- compile TypeScript to dist/ ------------------------------------------------------------------
@@ -21,6 +22,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY packages/integration-sdk/package.json packages/integration-sdk/
+COPY plugins/outlook-calendar/package.json plugins/outlook-calendar/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime --------------------------------------------------------------------------------------
@@ -36,6 +38,9 @@ COPY --from=build --chown=node:node /app/dist ./dist
 # The integration SDK, built: node_modules/@pdeck/integration-sdk links here.
 COPY --from=build --chown=node:node /app/packages/integration-sdk/package.json ./packages/integration-sdk/
 COPY --from=build --chown=node:node /app/packages/integration-sdk/dist ./packages/integration-sdk/dist
+# The plugins of this repository, built; each runs only when INTEGRATION_PLUGINS lists it.
+COPY --from=build --chown=node:node /app/plugins/outlook-calendar/package.json ./plugins/outlook-calendar/
+COPY --from=build --chown=node:node /app/plugins/outlook-calendar/dist ./plugins/outlook-calendar/dist
 # DATA_DIR defaults to .data (relative to /app); make it writable by the unprivileged user.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node

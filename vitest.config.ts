@@ -19,7 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['src/**/*.spec.ts', 'sandbox/**/*.spec.ts', 'packages/*/src/**/*.spec.ts'],
+          include: ['src/**/*.spec.ts', 'sandbox/**/*.spec.ts', 'packages/*/src/**/*.spec.ts', 'plugins/*/{src,sandbox}/**/*.spec.ts'],
         },
       },
       {

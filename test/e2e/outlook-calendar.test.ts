@@ -316,6 +316,37 @@ describe('Outlook Calendar plugin end to end, against the Graph fake over HTTP',
     );
   });
 
+  it('refreshes an expired access token once and stores the rotated refresh token', async () => {
+    await settle();
+    const store = t.app.get(ConnectionStore);
+    const connection = await store.get(connectionId);
+    const before = store.credentialsOf(connection);
+    const refreshes = () =>
+      (fake.oauth.stats() as { tokenRequests: Record<string, number> }).tokenRequests
+        .refresh_token ?? 0;
+    const refreshesBefore = refreshes();
+    fake.oauth.tokens.expireAccessTokens(ALICE);
+    await store.swapCredentials(connectionId, connection.tokenVersion, {
+      ...before,
+      expiresAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    const res = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
+      method: 'POST',
+      headers: auth,
+      body: '{"mode":"incremental"}',
+    });
+    expect(res.status).toBe(202);
+    await settle();
+    expect(refreshes() - refreshesBefore).toBe(1);
+    const after = await t.credentials(connectionId);
+    expect(after.refreshToken).toBeTruthy();
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    // The old one was replaced at the fake: only the stored new one still works.
+    expect(fake.oauth.introspect(before.refreshToken!).active).toBe(false);
+    expect(fake.oauth.introspect(after.refreshToken!).active).toBe(true);
+    expect((await runs()).at(-1)).toMatchObject({ status: 'succeeded' });
+  });
+
   it('disconnects: the subscription is deleted at Graph and the tokens are erased', async () => {
     await settle();
     const res = await fetch(`${t.baseUrl}/v1/connections/${connectionId}`, {

@@ -14,6 +14,8 @@ interface Round {
   query: string;
   pending: object[];
   endSeq: number;
+  /** A calendar without events here: its delta rounds stay empty. */
+  empty: boolean;
   pageSize: number;
 }
 
@@ -41,7 +43,8 @@ export class DeltaFeed {
     private readonly now: () => number,
   ) {}
 
-  handle(mailbox: Mailbox, ctx: RequestContext): Reply {
+  /** `empty`: a calendar of the mailbox that holds no events here. */
+  handle(mailbox: Mailbox, ctx: RequestContext, empty = false): Reply {
     const q = new Map([...ctx.query].map(([k, v]) => [k.toLowerCase(), v]));
     const pageSize = preferPageSize(ctx.req.headers.prefer);
     const skip = q.get('$skiptoken');
@@ -82,6 +85,7 @@ export class DeltaFeed {
       endDateTime: q.get('enddatetime')!,
     });
     const position = {
+      empty,
       mailbox,
       generation: mailbox.generation,
       start,
@@ -89,7 +93,8 @@ export class DeltaFeed {
       query: query.toString(),
       endSeq: mailbox.seq,
     };
-    const live = [...mailbox.events.values()].filter((e) => inWindow(e, start, end));
+    const events = empty ? [] : [...mailbox.events.values()];
+    const live = events.filter((e) => inWindow(e, start, end));
     live.sort((a, b) => a.start.dateTime.localeCompare(b.start.dateTime));
     return this.page({ ...position, pending: live.map(view), pageSize });
   }
@@ -125,6 +130,7 @@ export class DeltaFeed {
   private changesSince(position: Position): object[] {
     const { mailbox, start, end } = position;
     const ids = new Set<string>();
+    if (position.empty) return [];
     for (const change of mailbox.changes) if (change.seq > position.endSeq) ids.add(change.id);
     return [...ids].map((id) => {
       const event = mailbox.events.get(id);

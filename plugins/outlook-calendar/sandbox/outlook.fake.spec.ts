@@ -243,6 +243,22 @@ describe('OutlookFake', () => {
       );
     });
 
+    it('the per-calendar form serves the default calendar; another one is empty; unknown is 404', async () => {
+      const [main, holidays] = fake.mailbox(ALICE).calendars;
+      const own = await round(
+        `/me/calendars/${encodeURIComponent(main.id)}/calendarView/delta?${window()}`,
+        50,
+      );
+      expect(own.entries.length).toBe(fake.mailbox(ALICE).events.size - 1); // all but 'Long ago'
+      const other = await round(
+        `/me/calendars/${encodeURIComponent(holidays.id)}/calendarView/delta?${window()}`,
+      );
+      expect(other.entries).toEqual([]);
+      fake.createEvent(ALICE, { subject: 'Not in holidays' });
+      expect((await round(other.deltaLink)).entries).toEqual([]);
+      expect((await graph(`/me/calendars/nope/calendarView/delta?${window()}`)).status).toBe(404);
+    });
+
     it('a delta round lists changes in full and deletions as @removed; expiry answers 410', async () => {
       const { deltaLink } = await round(`/me/calendarView/delta?${window()}`);
       const [a, b] = [...fake.mailbox(ALICE).events.values()].filter(

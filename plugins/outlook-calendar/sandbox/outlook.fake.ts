@@ -262,6 +262,18 @@ export class OutlookFake {
     this.graph('GET', '/me/calendarView/delta', 'Calendars.Read', (m, ctx) =>
       this.delta.handle(m, ctx),
     );
+    // The per-calendar form (documented on beta): the default calendar's events; another calendar
+    // of the mailbox has none here; an unknown id is 404.
+    this.graph('GET', '/me/calendars/:id/calendarView/delta', 'Calendars.Read', (m, ctx) => {
+      const calendar = m.calendars.find((c) => c.id === ctx.params.id);
+      if (!calendar)
+        return graphError(
+          404,
+          'ErrorItemNotFound',
+          'The specified object was not found in the store.',
+        );
+      return this.delta.handle(m, ctx, !calendar.isDefaultCalendar);
+    });
     // Subscriptions on events need Calendars.Read (the least privileged permission).
     this.graph('POST', '/subscriptions', 'Calendars.Read', (m, ctx) =>
       this.subscriptions.create(m, this.clients[0].clientId, ctx),

@@ -38,10 +38,7 @@ export class DeltaFeed {
   /** Requests answered per kind, for assertions. */
   readonly counts = { initial: 0, page: 0, delta: 0, expired: 0 };
 
-  constructor(
-    private readonly linkBase: () => string,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly linkBase: () => string) {}
 
   /** `empty`: a calendar of the mailbox that holds no events here. */
   handle(mailbox: Mailbox, ctx: RequestContext, empty = false): Reply {
@@ -51,8 +48,8 @@ export class DeltaFeed {
     const delta = q.get('$deltatoken');
     if (skip) {
       const round = this.skipTokens.get(skip);
-      if (!round || round.mailbox !== mailbox) return this.expired(mailbox, round);
-      if (round.generation !== mailbox.generation) return this.expired(mailbox, round);
+      if (!round || round.mailbox !== mailbox) return this.expired(round);
+      if (round.generation !== mailbox.generation) return this.expired(round);
       this.skipTokens.delete(skip);
       this.counts.page += 1;
       return this.page(round);
@@ -60,7 +57,7 @@ export class DeltaFeed {
     if (delta) {
       const position = this.deltaTokens.get(delta);
       if (!position || position.mailbox !== mailbox || position.generation !== mailbox.generation) {
-        return this.expired(mailbox, position);
+        return this.expired(position);
       }
       this.counts.delta += 1;
       return this.page({
@@ -139,11 +136,10 @@ export class DeltaFeed {
     });
   }
 
-  private expired(mailbox: Mailbox, known: Position | undefined): Reply {
+  private expired(known: Position | undefined): Reply {
     this.counts.expired += 1;
     const query = known?.query ? `${known.query}&` : '';
     const location = `${this.linkBase()}/v1.0/me/calendarView/delta?${query}$deltatoken=`;
-    void mailbox;
     return graphError(
       410,
       'SyncStateNotFound',

@@ -90,7 +90,7 @@ export class OutlookFake {
       now: this.now,
     });
     this.wrapTokenEndpoint();
-    this.delta = new DeltaFeed(() => GRAPH_ORIGIN, this.now);
+    this.delta = new DeltaFeed(() => GRAPH_ORIGIN);
     this.subscriptions = new SubscriptionsFake({
       allowHttpLoopback: options.allowHttpLoopback ?? false,
       now: this.now,

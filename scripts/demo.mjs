@@ -1,6 +1,7 @@
 // `npm run demo`: the service wired to the offline sandbox fakes, with seeded accounts, and a
 // stand-in for PDeck (a page for `demo-user` and its backend) to try it from a browser.
-// Starts the Google Calendar, Trello, Jira Cloud and Slack fakes in this process, then the built
+// Starts the Google Calendar, Trello, Jira Cloud and Slack fakes (and those of the plugins it
+// loads, Outlook Calendar by default) in this process, then the built
 // service as a child process whose PROVIDER_ORIGINS point every provider call (and every consent
 // page) at them; once the service is ready, points the Slack fake's Events API at it and prints
 // where to go. Ports, DATA_DIR and REDIS_KEY_PREFIX come from the environment when set, so a test
@@ -38,7 +39,28 @@ const slack = new SlackFake({
   historyTier: slackDistribution === 'non_marketplace' ? 'limited' : 'tier3',
 });
 const slackRequestUrl = `${publicUrl}/v1/webhooks/slack`;
-const fakes = [google, trello, jira, slack];
+
+// Plugins: what INTEGRATION_PLUGINS lists is loaded, this repository's Outlook Calendar plugin by
+// default (INTEGRATION_PLUGINS= leaves it out). A plugin package that ships a sandbox (a
+// `./sandbox` export with `createDemoSandbox`) gets its fake started on the next port from
+// SANDBOX_PLUGINS_PORT, its origins mapped and its sandbox app's credentials set.
+const plugins = (process.env.INTEGRATION_PLUGINS ?? '@pdeck/plugin-outlook-calendar')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const pluginSandboxes = [];
+let pluginPort = Number(process.env.SANDBOX_PLUGINS_PORT ?? 9110);
+for (const plugin of plugins) {
+  const sandbox = await import(`${plugin}/sandbox`).catch((error) => {
+    // A plugin given by path, or a package without a sandbox: it runs, with no fake.
+    if (['ERR_MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'].includes(error?.code)) return {};
+    throw error;
+  });
+  if (typeof sandbox.createDemoSandbox === 'function') {
+    pluginSandboxes.push(await sandbox.createDemoSandbox({ port: pluginPort++ }));
+  }
+}
+const fakes = [google, trello, jira, slack, ...pluginSandboxes.map((s) => s.fake)];
 
 // Things that live in several sources, for the stand-in's merged view (docs/cross-source.md): a
 // Jira issue, a Trello card whose description links it and a Slack message that mentions it.
@@ -79,7 +101,10 @@ const env = {
     ...trello.origins(),
     ...jira.origins(),
     ...slack.origins(),
+    ...Object.assign({}, ...pluginSandboxes.map((s) => s.origins())),
   }),
+  INTEGRATION_PLUGINS: plugins.join(','),
+  ...Object.assign({}, ...pluginSandboxes.map((s) => s.env)),
   GOOGLE_CALENDAR_CLIENT_ID: SANDBOX_GOOGLE_CLIENT.clientId,
   GOOGLE_CALENDAR_CLIENT_SECRET: SANDBOX_GOOGLE_CLIENT.clientSecret,
   TRELLO_API_KEY: SANDBOX_TRELLO_APP.key,

@@ -55,8 +55,8 @@ describe.skipIf(!chromiumAvailable)(
       await Promise.all([pg.start(), redis.start()]);
       dataDir = await mkdtemp(join(tmpdir(), 'pdeck-demo-'));
       await mkdir(ARTIFACTS, { recursive: true });
-      const [port, pdeckPort, google, trello, jira, slack] = await Promise.all(
-        Array.from({ length: 6 }, () => freePort()),
+      const [port, pdeckPort, google, trello, jira, slack, plugins] = await Promise.all(
+        Array.from({ length: 7 }, () => freePort()),
       );
       serviceUrl = `http://localhost:${port}`;
       pdeckUrl = `http://localhost:${pdeckPort}`;
@@ -71,6 +71,8 @@ describe.skipIf(!chromiumAvailable)(
             SANDBOX_TRELLO_PORT: String(trello),
             SANDBOX_JIRA_PORT: String(jira),
             SANDBOX_SLACK_PORT: String(slack),
+            // The Outlook Calendar plugin's fake (the demo loads that plugin by default).
+            SANDBOX_PLUGINS_PORT: String(plugins),
             DATA_DIR: dataDir,
             DATABASE_URL: pg.url,
             REDIS_URL: redis.url,
@@ -200,6 +202,18 @@ describe.skipIf(!chromiumAvailable)(
       await page.locator('#messages li[data-provider="slack"]').first().waitFor({
         timeout: 30_000,
       });
+    });
+
+    it('connects Outlook Calendar, loaded as a plugin, the same way: its events arrive', async () => {
+      await connectIn('Outlook Calendar');
+      await activeConnection('outlook-calendar');
+      await page.locator('#events li[data-provider="outlook-calendar"]').first().waitFor({
+        timeout: 30_000,
+      });
+      // Named from its id on the stand-in page, which keeps no list of providers.
+      await expect(
+        page.locator('#connections li[data-provider="outlook-calendar"]').textContent(),
+      ).resolves.toContain('Outlook Calendar');
     });
 
     it('connects Jira: alice reaches two sites, the popup asks which one, then it syncs', async () => {

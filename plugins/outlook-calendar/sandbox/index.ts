@@ -7,3 +7,4 @@ export {
 export { ALICE, BOB } from './seed.js';
 export type { FakeEvent, EventInput, Mailbox } from './mailbox.js';
 export type { FakeSubscription, LifecycleEvent } from './subscriptions.js';
+export { createDemoSandbox } from './demo.js';

@@ -27,3 +27,15 @@ export { assembleJson, asciiJson } from './json-assembly.js';
 export { PageCache } from './page-cache.js';
 export { renderConsentPage, renderErrorPage } from './consent-page.js';
 export * from './time-zones.js';
+
+/**
+ * What a plugin's sandbox entry (`<plugin>/sandbox`) hands `npm run demo` from its
+ * `createDemoSandbox({ port })`: a fake to start and stop with the demo, the real origins it
+ * serves (merged into PROVIDER_ORIGINS) and the environment the service needs to use it (the
+ * sandbox app's credentials variables).
+ */
+export interface DemoSandbox {
+  fake: { start(): Promise<unknown>; stop(): Promise<void> };
+  origins(): Record<string, string>;
+  env: Record<string, string>;
+}

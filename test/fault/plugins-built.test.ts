@@ -9,6 +9,12 @@ const CREDENTIALS = {
   FIXTURE_TASKS_CLIENT_ID: 'fixture-client',
   FIXTURE_TASKS_CLIENT_SECRET: 'fixture-secret',
 };
+/** This repository's Outlook plugin, by package name: its built entry, through npm workspaces. */
+const OUTLOOK = '@pdeck/plugin-outlook-calendar';
+const OUTLOOK_CREDENTIALS = {
+  OUTLOOK_CALENDAR_CLIENT_ID: 'outlook-client',
+  OUTLOOK_CALENDAR_CLIENT_SECRET: 'outlook-secret',
+};
 
 /** The built service (`npm run test:fault` builds it) with INTEGRATION_PLUGINS. */
 describe('integration plugins in the built service', () => {
@@ -43,17 +49,17 @@ describe('integration plugins in the built service', () => {
     beforeAll(async () => {
       cluster = await new Cluster({
         workers: 1,
-        env: { INTEGRATION_PLUGINS: GOOD, ...CREDENTIALS },
+        env: { INTEGRATION_PLUGINS: `${GOOD},${OUTLOOK}`, ...CREDENTIALS, ...OUTLOOK_CREDENTIALS },
       }).start();
     });
     afterAll(async () => {
       await cluster?.stop();
     });
 
-    it('starts both and offers the plugin to connect sessions', async () => {
+    it('starts both and offers the plugins (a path and a package name) to connect sessions', async () => {
       const ok = await cluster.request('/v1/connect-sessions', {
         method: 'POST',
-        body: JSON.stringify({ userId: 'u1', providers: ['fixture-tasks'] }),
+        body: JSON.stringify({ userId: 'u1', providers: ['fixture-tasks', 'outlook-calendar'] }),
       });
       expect(ok.status).toBe(201);
       const unknown = await cluster.request('/v1/connect-sessions', {

@@ -10,6 +10,7 @@ import { GoogleCalendarProvider } from '../../src/providers/google-calendar/goog
 import { eventually } from '@pdeck/integration-sdk/testing';
 import { freePort, startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { googleFakeEnv } from '../support/google-fake-env.js';
+import { expireStoredAccessToken } from '../support/active-connection.js';
 
 const ALICE = 'alice@example.com';
 const RETURN_TO = 'http://127.0.0.1:5999/connected';
@@ -283,14 +284,8 @@ describe('Google Calendar end to end, against the sandbox over HTTP', () => {
       "UPDATE connections SET token_expires_at = now() - interval '1 minute' WHERE id = $1",
       [connectionId],
     );
-    // The stored expiry is encrypted inside the credentials: mark it expired through the store.
+    await expireStoredAccessToken(t, connectionId);
     const store = t.app.get(ConnectionStore);
-    const connection = await store.get(connectionId);
-    const creds = store.credentialsOf(connection);
-    await store.swapCredentials(connectionId, connection.tokenVersion, {
-      ...creds,
-      expiresAt: new Date(Date.now() - 60_000).toISOString(),
-    });
     const res = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
       method: 'POST',
       headers: auth,

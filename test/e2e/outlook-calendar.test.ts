@@ -7,6 +7,7 @@ import { SubscriptionsService } from '../../src/webhooks/subscriptions.service.j
 import { CLOCK } from '../../src/webhooks/webhooks.constants.js';
 import { startTestApp, TEST_API_TOKEN, type TestApp } from '../support/test-app.js';
 import { idsInWindow, outlookFakeEnv } from '../support/outlook-fake-env.js';
+import { expireStoredAccessToken } from '../support/active-connection.js';
 
 const RETURN_ORIGIN = 'http://127.0.0.1:5999';
 const USER = 'pdeck-user-outlook';
@@ -318,18 +319,12 @@ describe('Outlook Calendar plugin end to end, against the Graph fake over HTTP',
 
   it('refreshes an expired access token once and stores the rotated refresh token', async () => {
     await settle();
-    const store = t.app.get(ConnectionStore);
-    const connection = await store.get(connectionId);
-    const before = store.credentialsOf(connection);
     const refreshes = () =>
       (fake.oauth.stats() as { tokenRequests: Record<string, number> }).tokenRequests
         .refresh_token ?? 0;
     const refreshesBefore = refreshes();
     fake.oauth.tokens.expireAccessTokens(ALICE);
-    await store.swapCredentials(connectionId, connection.tokenVersion, {
-      ...before,
-      expiresAt: new Date(Date.now() - 60_000).toISOString(),
-    });
+    const before = await expireStoredAccessToken(t, connectionId);
     const res = await fetch(`${t.baseUrl}/v1/connections/${connectionId}/sync`, {
       method: 'POST',
       headers: auth,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { ConnectionStore, GrantInput } from '../../src/auth/connection-store.service.js';
+import type { ConnectionCredentials } from '@pdeck/integration-sdk';
+import { ConnectionStore, type GrantInput } from '../../src/auth/connection-store.service.js';
 import type { Connection } from '../../src/auth/entities/connection.entity.js';
+import type { TestApp } from './test-app.js';
 
 /**
  * An active connection stored the way a confirmed connect flow leaves it (pending grant, then
@@ -38,4 +40,22 @@ export async function storeTasksConnection(
     scopes: ['tasks'],
   });
   return connection.id;
+}
+
+/**
+ * Marks a connection's stored access token expired (its expiry lives inside the encrypted
+ * credentials, so through the store) and returns the credentials as they were before.
+ */
+export async function expireStoredAccessToken(
+  t: TestApp,
+  connectionId: string,
+): Promise<ConnectionCredentials> {
+  const store = t.app.get(ConnectionStore);
+  const connection = await store.get(connectionId);
+  const before = store.credentialsOf(connection);
+  await store.swapCredentials(connectionId, connection.tokenVersion, {
+    ...before,
+    expiresAt: new Date(Date.now() - 60_000).toISOString(),
+  });
+  return before;
 }

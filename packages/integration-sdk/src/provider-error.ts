@@ -98,3 +98,18 @@ function operationOf(cause: unknown): string | undefined {
   const operation = (cause as { operation?: unknown } | null | undefined)?.operation;
   return typeof operation === 'string' ? operation : undefined;
 }
+
+/**
+ * A failure an integration finds itself rather than one an HTTP answer carries: an answer of the
+ * wrong shape, a missing field, a cursor it cannot use. "<provider>: <message>", with `detail` a
+ * short word for run reports and logs.
+ */
+export function providerFailure(
+  provider: string,
+  code: ProviderErrorCode,
+  message: string,
+  detail?: string,
+  options: Omit<ProviderErrorOptions, 'provider' | 'detail'> = {},
+): ProviderError {
+  return new ProviderError(code, `${provider}: ${message}`, { ...options, provider, detail });
+}

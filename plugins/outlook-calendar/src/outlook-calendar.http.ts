@@ -1,4 +1,9 @@
-import { authorizedCall, createErrorMapper, jsonField } from '@pdeck/integration-sdk';
+import {
+  authorizedCall,
+  createErrorMapper,
+  jsonField,
+  providerFailure,
+} from '@pdeck/integration-sdk';
 import { ProviderError } from '@pdeck/integration-sdk';
 import type { BoundProviderRequest as Request, ProviderContext } from '@pdeck/integration-sdk';
 import { GRAPH_API, OUTLOOK_CALENDAR_ID as provider } from './outlook-calendar.catalog.js';
@@ -35,4 +40,4 @@ const bearer = (t: string) => ({ accept: 'application/json', authorization: `Bea
 
 type Code = 'UNKNOWN' | 'CURSOR_INVALID';
 export const failure = (why: string, code: Code = 'UNKNOWN', cause?: unknown) =>
-  new ProviderError(code, `${provider}: ${why}`, { provider, cause, detail: why });
+  providerFailure(provider, code, why, why, { cause });

@@ -3,7 +3,6 @@ import {
   collect,
   isProviderError,
   pages,
-  ProviderError,
   type AccountIdentity,
   type IntegrationProvider,
   type ProviderContext,
@@ -14,6 +13,7 @@ import {
   type WebhookHandler,
   PAGE_MAX_RESPONSE_BYTES,
   TOKEN_MAX_RESPONSE_BYTES,
+  providerFailure,
 } from '@pdeck/integration-sdk';
 import { GOOGLE_CALENDAR_CATALOG, GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import { callGoogle, segment } from './google-calendar.http.js';
@@ -54,10 +54,12 @@ export class GoogleCalendarProvider implements IntegrationProvider {
       path: '/users/me/calendarList/primary',
     });
     if (typeof primary?.id !== 'string' || !primary.id) {
-      throw new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: primary calendar has no id`, {
-        provider: GOOGLE_CALENDAR_ID,
-        detail: 'no_primary_id',
-      });
+      throw providerFailure(
+        GOOGLE_CALENDAR_ID,
+        'UNKNOWN',
+        'primary calendar has no id',
+        'no_primary_id',
+      );
     }
     return { accountId: primary.id, label: primary.id };
   }
@@ -160,15 +162,12 @@ export class GoogleCalendarProvider implements IntegrationProvider {
       // A page token kept across runs may have expired (its lifetime is undocumented): restart
       // the pass instead of failing on the same token forever.
       if (resumed && isProviderError(error) && error.status === 400) {
-        throw new ProviderError(
+        throw providerFailure(
+          GOOGLE_CALENDAR_ID,
           'CURSOR_INVALID',
-          `${GOOGLE_CALENDAR_ID}: stored page token refused`,
-          {
-            cause: error,
-            provider: GOOGLE_CALENDAR_ID,
-            status: 400,
-            detail: 'page_token_refused',
-          },
+          'stored page token refused',
+          'page_token_refused',
+          { cause: error, status: 400 },
         );
       }
       throw error;
@@ -206,18 +205,22 @@ function storedSyncToken(cursor: SyncCursor | null): string {
   const token = stringOr(cursor?.syncToken);
   if (token) return token;
   // Never list without a token in incremental mode: that would be a full pass without a sweep.
-  throw new ProviderError('CURSOR_INVALID', `${GOOGLE_CALENDAR_ID}: no sync token stored`, {
-    provider: GOOGLE_CALENDAR_ID,
-    detail: 'no_sync_token',
-  });
+  throw providerFailure(
+    GOOGLE_CALENDAR_ID,
+    'CURSOR_INVALID',
+    'no sync token stored',
+    'no_sync_token',
+  );
 }
 
 /** The last page must carry nextSyncToken; committing without one would lose the increment. */
 function lastSyncToken(page: GoogleEventsPage): string {
   const token = stringOr(page.nextSyncToken);
   if (token) return token;
-  throw new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: last page has no nextSyncToken`, {
-    provider: GOOGLE_CALENDAR_ID,
-    detail: 'no_next_sync_token',
-  });
+  throw providerFailure(
+    GOOGLE_CALENDAR_ID,
+    'UNKNOWN',
+    'last page has no nextSyncToken',
+    'no_next_sync_token',
+  );
 }

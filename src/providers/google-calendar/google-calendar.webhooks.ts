@@ -12,8 +12,8 @@ import {
   type WebhookRequest,
   type WebhookVerifyContext,
   isProviderError,
-  ProviderError,
   safeEqual,
+  providerFailure,
 } from '@pdeck/integration-sdk';
 import { GOOGLE_CALENDAR_ID } from './google-calendar.catalog.js';
 import { callGoogle, segment } from './google-calendar.http.js';
@@ -130,10 +130,12 @@ export class GoogleCalendarWebhooks implements WebhookHandler {
     }
     if (typeof channel?.resourceId !== 'string' || !channel.resourceId) {
       // Without it no notification verifies and the channel cannot be stopped.
-      throw new ProviderError('UNKNOWN', `${GOOGLE_CALENDAR_ID}: watch answer has no resourceId`, {
-        provider: GOOGLE_CALENDAR_ID,
-        detail: 'no_resource_id',
-      });
+      throw providerFailure(
+        GOOGLE_CALENDAR_ID,
+        'UNKNOWN',
+        'watch answer has no resourceId',
+        'no_resource_id',
+      );
     }
     const expiration = Number(channel.expiration);
     return {

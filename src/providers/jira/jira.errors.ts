@@ -5,6 +5,7 @@ import {
   parseRetryAfter,
   ProviderError,
   type ProviderErrorCode,
+  providerFailure,
   type ProviderErrorOptions,
 } from '@pdeck/integration-sdk';
 import { JIRA_ID } from './jira.catalog.js';
@@ -85,11 +86,7 @@ export function jiraError(
   detail?: string,
   options: ProviderErrorOptions = {},
 ): ProviderError {
-  return new ProviderError(code, `${JIRA_ID}: ${message}`, {
-    ...options,
-    provider: JIRA_ID,
-    detail,
-  });
+  return providerFailure(JIRA_ID, code, message, detail, options);
 }
 
 /**

@@ -1,9 +1,9 @@
 import {
-  ProviderError,
   authorizedCall,
   type ConnectionCredentials,
   type ProviderContext,
   type QueryValue,
+  providerFailure,
 } from '@pdeck/integration-sdk';
 import { SLACK_ID, slackMethodUrl } from './slack.catalog.js';
 import { mapSlackApiError, mapSlackHttpError } from './slack.errors.js';
@@ -55,10 +55,7 @@ export async function callSlack<T extends SlackResponse>(
 function requireUserToken(credentials: ConnectionCredentials): string {
   const token = userToken(credentials);
   if (!token) {
-    throw new ProviderError('PERMISSION', `${SLACK_ID}: this grant has no user token`, {
-      provider: SLACK_ID,
-      detail: 'no_user_token',
-    });
+    throw providerFailure(SLACK_ID, 'PERMISSION', 'this grant has no user token', 'no_user_token');
   }
   return token;
 }

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../../core/config/app-config.js';
 import {
   isProviderError,
-  ProviderError,
   type AccountIdentity,
   type IntegrationProvider,
   type ProviderCatalogEntry,
@@ -13,6 +12,7 @@ import {
   type SyncPage,
   type SyncResource,
   type WebhookHandler,
+  providerFailure,
 } from '@pdeck/integration-sdk';
 import {
   distributionOf,
@@ -62,10 +62,7 @@ export class SlackProvider implements IntegrationProvider {
       : undefined;
     const teamId = bot.team_id;
     if (!teamId) {
-      throw new ProviderError('UNKNOWN', `${SLACK_ID}: auth.test named no team`, {
-        provider: SLACK_ID,
-        detail: 'no_team',
-      });
+      throw providerFailure(SLACK_ID, 'UNKNOWN', 'auth.test named no team', 'no_team');
     }
     const facts: Record<string, string> = {};
     if (bot.url) facts.workspaceUrl = bot.url;

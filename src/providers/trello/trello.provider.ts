@@ -10,6 +10,7 @@ import {
   type SyncPage,
   type SyncResource,
   type WebhookHandler,
+  providerFailure,
 } from '@pdeck/integration-sdk';
 import { TRELLO_CATALOG, TRELLO_ID } from './trello.catalog.js';
 import { callTrello, segment, type ApiKeySource } from './trello.http.js';
@@ -41,10 +42,7 @@ export class TrelloProvider implements IntegrationProvider {
       const key = config.providerCredentials[TRELLO_ID]?.clientId;
       if (key) return key;
       const name = TRELLO_CATALOG.credentials.clientId;
-      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: ${name} is not configured`, {
-        provider: TRELLO_ID,
-        detail: 'not_configured',
-      });
+      throw providerFailure(TRELLO_ID, 'UNKNOWN', `${name} is not configured`, 'not_configured');
     };
     this.webhooks = new TrelloWebhooks(this.apiKey);
     this.deps = {
@@ -65,10 +63,7 @@ export class TrelloProvider implements IntegrationProvider {
       query: { fields: 'id,username,fullName' },
     });
     if (typeof me?.id !== 'string' || !me.id) {
-      throw new ProviderError('UNKNOWN', `${TRELLO_ID}: /members/me has no id`, {
-        provider: TRELLO_ID,
-        detail: 'no_member_id',
-      });
+      throw providerFailure(TRELLO_ID, 'UNKNOWN', '/members/me has no id', 'no_member_id');
     }
     return { accountId: me.id, label: me.username || me.fullName || me.id };
   }

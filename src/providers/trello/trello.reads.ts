@@ -5,6 +5,7 @@ import {
   ProviderError,
   type ProviderContext,
   type SyncResource,
+  providerFailure,
 } from '@pdeck/integration-sdk';
 import { sortActions } from './trello.actions.js';
 import { TRELLO_ID } from './trello.catalog.js';
@@ -116,10 +117,7 @@ export async function readBoard(
 }
 
 export function cursorInvalid(detail: string, message: string): ProviderError {
-  return new ProviderError('CURSOR_INVALID', `${TRELLO_ID}: ${message}`, {
-    provider: TRELLO_ID,
-    detail,
-  });
+  return providerFailure(TRELLO_ID, 'CURSOR_INVALID', message, detail);
 }
 
 function byId<T extends { id?: string }>(values: T[]): Map<string, T> {
@@ -134,8 +132,5 @@ function byId<T extends { id?: string }>(values: T[]): Map<string, T> {
  */
 export function arrayOf<T>(value: T[] | undefined): T[] {
   if (Array.isArray(value)) return value;
-  throw new ProviderError('UNKNOWN', `${TRELLO_ID}: expected a JSON array`, {
-    provider: TRELLO_ID,
-    detail: 'unexpected_shape',
-  });
+  throw providerFailure(TRELLO_ID, 'UNKNOWN', 'expected a JSON array', 'unexpected_shape');
 }

@@ -4,13 +4,15 @@ import {
   type ProviderCredentials,
   type ResolvedAppConfig,
 } from '../core/config/app-config.js';
-import { INTEGRATION_PROVIDERS, type IntegrationProvider } from '@pdeck/integration-sdk';
+import {
+  CATALOG_ID_PATTERN,
+  INTEGRATION_PROVIDERS,
+  type IntegrationProvider,
+} from '@pdeck/integration-sdk';
 
 export class ProviderRegistryError extends Error {
   override readonly name = 'ProviderRegistryError';
 }
-
-const ID_PATTERN = /^[a-z][a-z0-9-]{1,39}$/;
 
 /**
  * The only door to integrations for Auth, Sync and Webhooks. Checks itself when constructed, so
@@ -27,7 +29,7 @@ export class ProviderRegistry {
   ) {
     for (const provider of providers) {
       const id = provider.catalog.id;
-      if (!ID_PATTERN.test(id)) throw new ProviderRegistryError(`Invalid integration id "${id}"`);
+      if (!CATALOG_ID_PATTERN.test(id)) throw new ProviderRegistryError(`Invalid integration id "${id}"`);
       if (this.byId.has(id)) throw new ProviderRegistryError(`Duplicate integration id "${id}"`);
       this.byId.set(id, provider);
     }

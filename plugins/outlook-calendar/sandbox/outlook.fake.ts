@@ -88,8 +88,8 @@ export class OutlookFake {
       refreshTokenPolicy: 'always',
       providerName: 'Microsoft',
       now: this.now,
+      tokenReply: microsoftTokenReply,
     });
-    this.wrapTokenEndpoint();
     this.delta = new DeltaFeed(() => GRAPH_ORIGIN);
     this.subscriptions = new SubscriptionsFake({
       allowHttpLoopback: options.allowHttpLoopback ?? false,
@@ -159,27 +159,6 @@ export class OutlookFake {
   /** Resolves when no notification is in flight (retries included). */
   whenIdle(): Promise<void> {
     return this.subscriptions.push.idle();
-  }
-
-  private wrapTokenEndpoint(): void {
-    const route = this.server.router.match('POST', `${LOGIN}/token`)?.route;
-    if (!route) throw new Error('token route missing');
-    const inner = route.handler;
-    route.handler = async (ctx) => {
-      const reply = identityPlatformError((await inner(ctx)) as Reply);
-      const body = reply.body as Record<string, unknown> | undefined;
-      if (reply.status === 200 && body) {
-        // Refresh tokens only for `offline_access`; the scope string lists what was granted.
-        if (
-          !String(body.scope ?? '')
-            .split(' ')
-            .includes('offline_access')
-        )
-          delete body.refresh_token;
-        body.ext_expires_in = body.expires_in;
-      }
-      return reply;
-    };
   }
 
   /** The mailbox of the bearer token, or Graph's 401/403. */
@@ -333,4 +312,19 @@ export class OutlookFake {
       push: this.subscriptions.push.stats(),
     }));
   }
+}
+
+/**
+ * The identity platform's token answers: its error fields (`error_codes`, `trace_id`, ...), a
+ * refresh token only when `offline_access` was granted, and `ext_expires_in` beside `expires_in`.
+ */
+function microsoftTokenReply(reply: Reply): Reply {
+  const shaped = identityPlatformError(reply);
+  const body = shaped.body as Record<string, unknown> | undefined;
+  if (shaped.status === 200 && body) {
+    const scopes = String(body.scope ?? '').split(' ');
+    if (!scopes.includes('offline_access')) delete body.refresh_token;
+    body.ext_expires_in = body.expires_in;
+  }
+  return shaped;
 }

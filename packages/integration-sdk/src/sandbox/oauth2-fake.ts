@@ -36,6 +36,11 @@ export interface OAuth2FakeOptions {
   providerName?: string;
   scopeLabels?: Record<string, string>;
   now?: () => number;
+  /**
+   * Shapes every answer of the token endpoint the way the provider writes it: extra fields of a
+   * success (Microsoft's `ext_expires_in`), its own error format, what it leaves out.
+   */
+  tokenReply?: (reply: Reply) => Reply;
 }
 
 export type AutoDecision = { decision: 'allow' | 'deny'; account?: string };
@@ -128,7 +133,10 @@ export class OAuth2Fake {
     const s = this.server;
     s.route('GET', this.paths.authorize, (ctx) => this.authorize(ctx));
     s.route('POST', `${this.paths.authorize}/decision`, (ctx) => this.decision(ctx));
-    s.route('POST', this.paths.token, (ctx) => this.token(ctx));
+    s.route('POST', this.paths.token, (ctx) => {
+      const reply = this.token(ctx);
+      return this.options.tokenReply?.(reply) ?? reply;
+    });
     s.route('POST', this.paths.revoke, (ctx) => this.revoke(ctx));
     s.addStats('oauth', () => this.stats());
     mountOAuthAdmin(s, this);

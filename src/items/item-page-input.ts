@@ -9,13 +9,6 @@ export function isNewerVersion(candidate: string, stored: string): boolean {
   return candidate > stored;
 }
 
-/** Zero-pads a numeric provider version (sequence, epoch millis) to a comparable width. */
-export function numericVersion(value: number | bigint | string): string {
-  const digits = String(value);
-  if (!/^\d{1,20}$/.test(digits)) throw new RangeError(`Not a non-negative integer: ${digits}`);
-  return digits.padStart(20, '0');
-}
-
 function keyOf(item: { kind: string; externalId: string }): string {
   return `${item.kind}\u0000${item.externalId}`;
 }

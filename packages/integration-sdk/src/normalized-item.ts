@@ -23,3 +23,13 @@ export function normalizedItem(fields: Required & Partial<NormalizedItem>): Norm
     ...fields,
   };
 }
+
+/**
+ * A numeric provider version (a sequence, epoch milliseconds) zero-padded to 20 digits, so the
+ * store's byte-by-byte comparison of `externalVersion` is numeric order ("9" > "10" otherwise).
+ */
+export function numericVersion(value: number | bigint | string): string {
+  const digits = String(value);
+  if (!/^\d{1,20}$/.test(digits)) throw new RangeError(`Not a non-negative integer: ${digits}`);
+  return digits.padStart(20, '0');
+}

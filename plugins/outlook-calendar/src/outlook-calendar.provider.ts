@@ -1,4 +1,4 @@
-import { isHttpStatusError, PAGE_MAX_RESPONSE_BYTES as PAGE_BYTES } from '@pdeck/integration-sdk';
+import { collect, isHttpStatusError, PAGE_MAX_RESPONSE_BYTES } from '@pdeck/integration-sdk';
 import type * as Sdk from '@pdeck/integration-sdk';
 import { GRAPH_API, OUTLOOK_CALENDAR_CATALOG } from './outlook-calendar.catalog.js';
 import { failure, graph } from './outlook-calendar.http.js';
@@ -40,12 +40,11 @@ export class OutlookCalendarProvider implements Sdk.IntegrationProvider {
    */
   async listResources(ctx: Ctx): Promise<Sdk.SyncResource[]> {
     type Calendar = { id?: string; name?: string; isDefaultCalendar?: boolean };
-    const all: Calendar[] = [];
-    for (let url: string | undefined = `${GRAPH_API}/me/calendars?$top=100`; url;) {
+    const all = await collect<Calendar>(async (url = `${GRAPH_API}/me/calendars?$top=100`) => {
       const page: Page<Calendar> = await graph(ctx, { operation: 'calendars.list', url });
-      all.push(...(page?.value ?? []).filter((c) => typeof c?.id === 'string' && c.id));
-      url = page?.['@odata.nextLink'];
-    }
+      const items = (page?.value ?? []).filter((c) => typeof c?.id === 'string' && c.id);
+      return { items, next: page?.['@odata.nextLink'] };
+    });
     const chosen = all.find((c) => c.isDefaultCalendar === true) ?? all[0];
     return chosen ? [{ id: chosen.id!, name: chosen.name || 'Calendar' }] : [];
   }
@@ -83,7 +82,8 @@ export class OutlookCalendarProvider implements Sdk.IntegrationProvider {
   }
 
   private deltaPage(ctx: Ctx, url: string, resumed: boolean) {
-    const call = { operation: 'calendarView.delta', url, headers, maxResponseBytes: PAGE_BYTES };
+    const maxResponseBytes = PAGE_MAX_RESPONSE_BYTES;
+    const call = { operation: 'calendarView.delta', url, headers, maxResponseBytes };
     return graph<Page<GraphEvent>>(ctx, call).catch((error: { cause?: unknown }) => {
       // A next link kept across runs may have expired (lifetime undocumented): restart the pass.
       const { cause } = error;
